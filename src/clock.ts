@@ -1,0 +1,143 @@
+/**
+ * The one time hook of the library.
+ *
+ * Every timer the library starts (the monitor's polling, the coordinator's
+ * per-cleaner timeouts, the Node monitor's limit re-detection) and every
+ * timestamp it takes goes through a `Clock`. Each component accepts a `clock`
+ * option; when it is omitted the process-wide default is used, which a host
+ * can replace with `setDefaultClock` (tests use `ManualClock` to run on fake
+ * time instead of sleeping).
+ *
+ * Timers started through `systemClock` are unref'd where the platform allows
+ * it, so a library timer never keeps a Node process alive by itself.
+ */
+
+/** An opaque handle returned by `Clock.setTimeout`. */
+export type TimerHandle = unknown;
+
+export interface Clock {
+  /** Wall-clock milliseconds, as `Date.now()`. */
+  now(): number;
+  /** Calls `callback` once after `delayMs`. The timer must not keep the process alive. */
+  setTimeout(callback: () => void, delayMs: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+interface Unrefable {
+  unref(): unknown;
+}
+
+function isUnrefable(value: unknown): value is Unrefable {
+  return typeof value === 'object' && value !== null && typeof (value as Partial<Unrefable>).unref === 'function';
+}
+
+/** The real clock: `Date.now()` and the platform's `setTimeout`, unref'd where possible. */
+export const systemClock: Clock = Object.freeze({
+  now: () => Date.now(),
+  setTimeout(callback: () => void, delayMs: number): TimerHandle {
+    const handle: unknown = globalThis.setTimeout(callback, delayMs);
+    if (isUnrefable(handle)) handle.unref();
+    return handle;
+  },
+  clearTimeout(handle: TimerHandle): void {
+    globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0]);
+  },
+});
+
+let defaultClock: Clock = systemClock;
+
+/** The clock used by components constructed without a `clock` option. */
+export function getDefaultClock(): Clock {
+  return defaultClock;
+}
+
+/** Replaces the process-wide default clock; returns a function that restores the previous one. */
+export function setDefaultClock(clock: Clock): () => void {
+  const previous = defaultClock;
+  defaultClock = clock;
+  return () => {
+    defaultClock = previous;
+  };
+}
+
+interface ManualTimer {
+  readonly id: number;
+  readonly dueAt: number;
+  readonly callback: () => void;
+}
+
+/**
+ * A clock that only moves when told to: for tests and simulations.
+ *
+ * Timers fire in due order (ties in creation order) during `advance`/`runAll`,
+ * each with `now()` set to its due time. Microtasks queued by a callback run
+ * before the next timer fires when `advanceAsync` is used.
+ */
+export class ManualClock implements Clock {
+  #nowMs: number;
+  #nextId = 1;
+  #timers = new Map<number, ManualTimer>();
+
+  constructor(startMs = 0) {
+    this.#nowMs = startMs;
+  }
+
+  now(): number {
+    return this.#nowMs;
+  }
+
+  setTimeout(callback: () => void, delayMs: number): TimerHandle {
+    const id = this.#nextId++;
+    const delay = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
+    this.#timers.set(id, { id, dueAt: this.#nowMs + delay, callback });
+    return id;
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    if (typeof handle === 'number') this.#timers.delete(handle);
+  }
+
+  /** Number of timers waiting to fire. */
+  get pendingTimers(): number {
+    return this.#timers.size;
+  }
+
+  #nextDue(limitMs: number): ManualTimer | undefined {
+    let next: ManualTimer | undefined;
+    for (const timer of this.#timers.values()) {
+      if (timer.dueAt > limitMs) continue;
+      if (next === undefined || timer.dueAt < next.dueAt || (timer.dueAt === next.dueAt && timer.id < next.id)) next = timer;
+    }
+    return next;
+  }
+
+  /** Moves time forward by `ms`, firing every timer that falls due, synchronously. */
+  advance(ms: number): void {
+    const target = this.#nowMs + ms;
+    for (let timer = this.#nextDue(target); timer !== undefined; timer = this.#nextDue(target)) {
+      this.#timers.delete(timer.id);
+      this.#nowMs = timer.dueAt;
+      timer.callback();
+    }
+    this.#nowMs = target;
+  }
+
+  /** As `advance`, but lets promises settle after each timer (and once at the end). */
+  async advanceAsync(ms: number): Promise<void> {
+    const target = this.#nowMs + ms;
+    await flushMicrotasks();
+    for (let timer = this.#nextDue(target); timer !== undefined; timer = this.#nextDue(target)) {
+      this.#timers.delete(timer.id);
+      this.#nowMs = timer.dueAt;
+      timer.callback();
+      await flushMicrotasks();
+    }
+    this.#nowMs = target;
+    await flushMicrotasks();
+  }
+}
+
+/** Lets every already-queued promise continuation run (a few macrotask-free turns). */
+async function flushMicrotasks(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+}

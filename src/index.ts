@@ -1,0 +1,29 @@
+// nexus-store: the platform-neutral core. No Node built-ins, no runtime dependencies.
+// Every public export is listed here by name.
+
+// Time
+export { systemClock, getDefaultClock, setDefaultClock, ManualClock } from './clock.js';
+export type { Clock, TimerHandle } from './clock.js';
+
+// Streams
+export { Subject, ValueSubject } from './observable.js';
+export type { Observable, Observer, Subscription, ListenerErrorHandler } from './observable.js';
+
+// Pressure model and monitor
+export { PRESSURE_LEVELS, comparePressure, maxPressure, isMemoryPressureLevel } from './pressure/levels.js';
+export type { MemoryPressureLevel } from './pressure/levels.js';
+export { MemoryThresholds } from './pressure/thresholds.js';
+export type { MemoryThresholdsInit } from './pressure/thresholds.js';
+export { usageOf } from './pressure/memory-state.js';
+export type { MemorySample, MemoryState } from './pressure/memory-state.js';
+export type { MemoryMonitor, MemoryStateProvider, MemoryPressureHandler } from './pressure/monitor.js';
+export { PollingMemoryMonitor } from './pressure/polling-memory-monitor.js';
+export type { PollingMemoryMonitorOptions, MemoryProvider } from './pressure/polling-memory-monitor.js';
+
+// Resource cleanup
+
+// Memory-bounded cache
+
+// Store
+
+// Telemetry

@@ -1,0 +1,2 @@
+// nexus-store/postgres: see the README. Filled in by its own issue.
+export {};

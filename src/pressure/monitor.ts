@@ -1,0 +1,27 @@
+import type { Observable } from '../observable.js';
+import type { MemoryPressureLevel } from './levels.js';
+import type { MemoryState } from './memory-state.js';
+
+/** Anything that can tell how pressing memory is, now and as it changes. */
+export interface MemoryPressureHandler {
+  /** Emits the current level on subscribe, then each change. */
+  readonly pressure: Observable<MemoryPressureLevel>;
+  currentPressure(): MemoryPressureLevel;
+}
+
+export interface MemoryStateProvider {
+  currentMemoryState(): MemoryState;
+}
+
+export interface MemoryMonitor extends MemoryStateProvider, MemoryPressureHandler {
+  /** Emits the current state on subscribe, then every sample. */
+  readonly states: Observable<MemoryState>;
+  startMonitoring(): void;
+  stopMonitoring(): void;
+}
+
+/** True when `handler` also publishes every sample (a `MemoryMonitor`). */
+export function hasStates(handler: MemoryPressureHandler): handler is MemoryPressureHandler & { readonly states: Observable<MemoryState> } {
+  const states = (handler as Partial<MemoryMonitor>).states;
+  return typeof states === 'object' && states !== null && typeof states.subscribe === 'function';
+}

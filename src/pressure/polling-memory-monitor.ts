@@ -1,0 +1,230 @@
+/**
+ * PollingMemoryMonitor: samples a memory provider on a timer and publishes
+ * states and pressure levels.
+ *
+ * Design:
+ * - One timer at most: a chain of `clock.setTimeout` calls, re-armed after
+ *   each sample, so the interval can follow the level (adaptive polling) and
+ *   `startMonitoring()` twice still leaves one timer. Timers come from the
+ *   injected `Clock`, which unrefs them: polling never keeps a process alive.
+ * - A synchronous provider is sampled synchronously: `startMonitoring()`
+ *   returns with the first state already published. An asynchronous one is
+ *   awaited; while it is in flight a due tick is skipped, never stacked.
+ * - A provider that throws, rejects or returns a bad sample publishes an
+ *   `Error` on `errors`; the last good state stays current and polling goes on.
+ * - Levels use the thresholds' hysteresis against the previous level, unless
+ *   the sample states its own level (a provider combining several signals).
+ */
+import { getDefaultClock, type Clock, type TimerHandle } from '../clock.js';
+import { Subject, ValueSubject, type Observable } from '../observable.js';
+import { isMemoryPressureLevel, PRESSURE_LEVELS, type MemoryPressureLevel } from './levels.js';
+import { usageOf, type MemorySample, type MemoryState } from './memory-state.js';
+import type { MemoryMonitor } from './monitor.js';
+import { MemoryThresholds } from './thresholds.js';
+
+export type MemoryProvider = () => MemorySample | Promise<MemorySample>;
+
+export interface PollingMemoryMonitorOptions {
+  memoryProvider: MemoryProvider;
+  /** Default `MemoryThresholds.default`. */
+  thresholds?: MemoryThresholds;
+  /** Default 5000. */
+  pollingIntervalMs?: number;
+  /**
+   * Poll faster as pressure rises: the interval to use while at a level.
+   * Levels not listed use `pollingIntervalMs`.
+   */
+  pollingIntervalMsByLevel?: Partial<Record<MemoryPressureLevel, number>>;
+  /** Time source for timers and timestamps. Default: the library's default clock. */
+  clock?: Clock;
+}
+
+const DEFAULT_POLLING_INTERVAL_MS = 5000;
+
+function validateInterval(field: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`${field} must be a positive finite number of milliseconds, got ${String(value)}`);
+  }
+  return value;
+}
+
+function toError(error: unknown, context: string): Error {
+  if (error instanceof Error) {
+    return new Error(`${context}: ${error.message}`, { cause: error });
+  }
+  return new Error(`${context}: ${String(error)}`, { cause: error });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+export class PollingMemoryMonitor implements MemoryMonitor {
+  readonly #provider: MemoryProvider;
+  readonly #thresholds: MemoryThresholds;
+  readonly #intervalMs: number;
+  readonly #intervalByLevel: Partial<Record<MemoryPressureLevel, number>>;
+  readonly #clock: Clock;
+  readonly #states: ValueSubject<MemoryState>;
+  readonly #pressure: ValueSubject<MemoryPressureLevel>;
+  readonly #errors = new Subject<Error>();
+  #timer: TimerHandle | undefined;
+  #running = false;
+  #inFlight: Promise<MemoryState> | undefined;
+
+  constructor(options: PollingMemoryMonitorOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`options must be an object with a memoryProvider, got ${String(options)}`);
+    }
+    if (typeof options.memoryProvider !== 'function') {
+      throw new TypeError(`memoryProvider must be a function, got ${String(options.memoryProvider)}`);
+    }
+    if (options.thresholds !== undefined && !(options.thresholds instanceof MemoryThresholds)) {
+      throw new TypeError('thresholds must be a MemoryThresholds instance');
+    }
+    this.#provider = options.memoryProvider;
+    this.#thresholds = options.thresholds ?? MemoryThresholds.default;
+    this.#intervalMs = options.pollingIntervalMs === undefined ? DEFAULT_POLLING_INTERVAL_MS : validateInterval('pollingIntervalMs', options.pollingIntervalMs);
+    const byLevel: Partial<Record<MemoryPressureLevel, number>> = {};
+    for (const [level, ms] of Object.entries(options.pollingIntervalMsByLevel ?? {})) {
+      if (!isMemoryPressureLevel(level)) {
+        throw new RangeError(`pollingIntervalMsByLevel keys must be one of ${PRESSURE_LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
+      }
+      byLevel[level] = validateInterval(`pollingIntervalMsByLevel.${level}`, ms);
+    }
+    this.#intervalByLevel = byLevel;
+    this.#clock = options.clock ?? getDefaultClock();
+    const initial: MemoryState = { usedBytes: 0, availableBytes: 0, usage: 0, level: 'normal', source: 'none', at: this.#clock.now() };
+    this.#states = new ValueSubject(initial);
+    this.#pressure = new ValueSubject<MemoryPressureLevel>('normal');
+  }
+
+  get states(): Observable<MemoryState> {
+    return this.#states;
+  }
+
+  get pressure(): Observable<MemoryPressureLevel> {
+    return this.#pressure;
+  }
+
+  /** Provider failures and refused samples. The monitor keeps its last good state. */
+  get errors(): Observable<Error> {
+    return this.#errors;
+  }
+
+  get thresholds(): MemoryThresholds {
+    return this.#thresholds;
+  }
+
+  /** True between `startMonitoring()` and `stopMonitoring()`. */
+  get isMonitoring(): boolean {
+    return this.#running;
+  }
+
+  currentMemoryState(): MemoryState {
+    return this.#states.value;
+  }
+
+  currentPressure(): MemoryPressureLevel {
+    return this.#pressure.value;
+  }
+
+  /** The interval that applies at the current level. */
+  currentPollingIntervalMs(): number {
+    return this.#intervalByLevel[this.#pressure.value] ?? this.#intervalMs;
+  }
+
+  startMonitoring(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#tick();
+  }
+
+  stopMonitoring(): void {
+    this.#running = false;
+    if (this.#timer !== undefined) {
+      this.#clock.clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  /**
+   * Samples now, publishes, and resolves with the state. A failed sample
+   * publishes on `errors` and resolves with the last good state.
+   */
+  poll(): Promise<MemoryState> {
+    if (this.#inFlight !== undefined) return this.#inFlight;
+    let raw: MemorySample | Promise<MemorySample>;
+    try {
+      raw = this.#provider();
+    } catch (error) {
+      this.#errors.next(toError(error, 'memoryProvider threw'));
+      return Promise.resolve(this.#states.value);
+    }
+    if (!isThenable(raw)) return Promise.resolve(this.#accept(raw));
+    const pending = Promise.resolve(raw).then(
+      (sample) => this.#accept(sample),
+      (error: unknown) => {
+        this.#errors.next(toError(error, 'memoryProvider rejected'));
+        return this.#states.value;
+      },
+    );
+    const tracked = pending.finally(() => {
+      if (this.#inFlight === tracked) this.#inFlight = undefined;
+    });
+    this.#inFlight = tracked;
+    return tracked;
+  }
+
+  #tick(): void {
+    this.#timer = undefined;
+    if (!this.#running) return;
+    void this.poll().then(() => this.#arm());
+    // With a synchronous provider the state is already published; arm now
+    // so exactly one timer exists right after startMonitoring() returns.
+    if (this.#inFlight === undefined) this.#arm();
+  }
+
+  #arm(): void {
+    if (!this.#running || this.#timer !== undefined) return;
+    this.#timer = this.#clock.setTimeout(() => this.#tick(), this.currentPollingIntervalMs());
+  }
+
+  #accept(sample: MemorySample): MemoryState {
+    const problem = describeBadSample(sample);
+    if (problem !== undefined) {
+      this.#errors.next(new RangeError(`memoryProvider returned a bad sample: ${problem}`));
+      return this.#states.value;
+    }
+    const usage = usageOf(sample.usedBytes, sample.availableBytes);
+    const previous = this.#pressure.value;
+    const level = sample.level ?? this.#thresholds.levelFor(usage, previous);
+    const state: MemoryState = {
+      usedBytes: sample.usedBytes,
+      availableBytes: sample.availableBytes,
+      usage,
+      level,
+      source: sample.source ?? 'custom',
+      at: this.#clock.now(),
+    };
+    this.#states.next(state);
+    if (level !== previous) this.#pressure.next(level);
+    return state;
+  }
+}
+
+function describeBadSample(sample: unknown): string | undefined {
+  if (typeof sample !== 'object' || sample === null) return `expected an object, got ${String(sample)}`;
+  const s = sample as Partial<MemorySample>;
+  for (const field of ['usedBytes', 'availableBytes'] as const) {
+    const value = s[field];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      return `${field} must be a non-negative finite number, got ${String(value)}`;
+    }
+  }
+  if (s.source !== undefined && typeof s.source !== 'string') return `source must be a string, got ${String(s.source)}`;
+  if (s.level !== undefined && !isMemoryPressureLevel(s.level)) {
+    return `level must be one of ${PRESSURE_LEVELS.join(', ')}, got ${JSON.stringify(s.level)}`;
+  }
+  return undefined;
+}
