@@ -27,3 +27,4 @@ export type { PollingMemoryMonitorOptions, MemoryProvider } from './pressure/pol
 // Store
 
 // Telemetry
+export type { MemoryTelemetry } from './telemetry/memory-telemetry.js';
