@@ -31,11 +31,19 @@ function isUnrefable(value: unknown): value is Unrefable {
   return typeof value === 'object' && value !== null && typeof (value as Partial<Unrefable>).unref === 'function';
 }
 
+/**
+ * Platforms store timer delays in a signed 32-bit integer; a longer delay
+ * fires at once (Node warns, browsers stay silent). Clamping turns "in 30
+ * days" into "in 24.8 days" instead of "now".
+ */
+const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
 /** The real clock: `Date.now()` and the platform's `setTimeout`, unref'd where possible. */
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
-    const handle: unknown = globalThis.setTimeout(callback, delayMs);
+    const delay = Number.isNaN(delayMs) || delayMs < 0 ? 0 : Math.min(delayMs, MAX_TIMER_DELAY_MS);
+    const handle: unknown = globalThis.setTimeout(callback, delay);
     if (isUnrefable(handle)) handle.unref();
     return handle;
   },
@@ -46,6 +54,19 @@ export const systemClock: Clock = Object.freeze({
 
 let defaultClock: Clock = systemClock;
 
+/** `value` if it has the three `Clock` methods, else a `TypeError` naming `field`. */
+export function requireClock(value: unknown, field = 'clock'): Clock {
+  if (typeof value !== 'object' || value === null) {
+    throw new TypeError(`${field} must be a Clock (now, setTimeout, clearTimeout), got ${value === null ? 'null' : typeof value}`);
+  }
+  for (const method of ['now', 'setTimeout', 'clearTimeout'] as const) {
+    if (typeof (value as Partial<Clock>)[method] !== 'function') {
+      throw new TypeError(`${field}.${method} must be a function`);
+    }
+  }
+  return value as Clock;
+}
+
 /** The clock used by components constructed without a `clock` option. */
 export function getDefaultClock(): Clock {
   return defaultClock;
@@ -53,6 +74,7 @@ export function getDefaultClock(): Clock {
 
 /** Replaces the process-wide default clock; returns a function that restores the previous one. */
 export function setDefaultClock(clock: Clock): () => void {
+  requireClock(clock);
   const previous = defaultClock;
   defaultClock = clock;
   return () => {
@@ -69,7 +91,7 @@ interface ManualTimer {
 /**
  * A clock that only moves when told to: for tests and simulations.
  *
- * Timers fire in due order (ties in creation order) during `advance`/`runAll`,
+ * Timers fire in due order (ties in creation order) during `advance`/`advanceAsync`,
  * each with `now()` set to its due time. Microtasks queued by a callback run
  * before the next timer fires when `advanceAsync` is used.
  */
@@ -79,6 +101,9 @@ export class ManualClock implements Clock {
   #timers = new Map<number, ManualTimer>();
 
   constructor(startMs = 0) {
+    if (typeof startMs !== 'number' || !Number.isFinite(startMs)) {
+      throw new RangeError(`startMs must be a finite number, got ${String(startMs)}`);
+    }
     this.#nowMs = startMs;
   }
 
@@ -113,6 +138,7 @@ export class ManualClock implements Clock {
 
   /** Moves time forward by `ms`, firing every timer that falls due, synchronously. */
   advance(ms: number): void {
+    requireStep(ms);
     const target = this.#nowMs + ms;
     for (let timer = this.#nextDue(target); timer !== undefined; timer = this.#nextDue(target)) {
       this.#timers.delete(timer.id);
@@ -124,6 +150,7 @@ export class ManualClock implements Clock {
 
   /** As `advance`, but lets promises settle after each timer (and once at the end). */
   async advanceAsync(ms: number): Promise<void> {
+    requireStep(ms);
     const target = this.#nowMs + ms;
     await flushMicrotasks();
     for (let timer = this.#nextDue(target); timer !== undefined; timer = this.#nextDue(target)) {
@@ -134,6 +161,12 @@ export class ManualClock implements Clock {
     }
     this.#nowMs = target;
     await flushMicrotasks();
+  }
+}
+
+function requireStep(ms: number): void {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+    throw new RangeError(`ms must be a non-negative finite number, got ${String(ms)}`);
   }
 }
 

@@ -40,10 +40,12 @@ function defaultListenerErrorHandler(error: unknown): void {
   else console.error('nexus-store: a stream listener threw', error);
 }
 
-type Entry<T> = { observer: Partial<Observer<T>>; active: boolean };
+/** `since`: the emission count when it subscribed; it receives only later emissions. */
+type Entry<T> = { observer: Partial<Observer<T>>; active: boolean; since: number };
 
 export class Subject<T> implements Observable<T> {
   #entries = new Set<Entry<T>>();
+  #emissions = 0;
   #closed: { kind: 'complete' } | { kind: 'error'; error: unknown } | undefined;
   readonly #onListenerError: ListenerErrorHandler;
 
@@ -66,7 +68,7 @@ export class Subject<T> implements Observable<T> {
       throw new TypeError(`observer must be a function or an object with next/error/complete, got ${String(observer)}`);
     }
     const normalized: Partial<Observer<T>> = typeof observer === 'function' ? { next: observer } : observer;
-    const entry: Entry<T> = { observer: normalized, active: true };
+    const entry: Entry<T> = { observer: normalized, active: true, since: this.#emissions };
     const subscription: Subscription = {
       unsubscribe: () => {
         entry.active = false;
@@ -113,9 +115,13 @@ export class Subject<T> implements Observable<T> {
 
   next(value: T): void {
     if (this.#closed !== undefined) return;
+    const emission = ++this.#emissions;
     for (const entry of this.#entries) {
-      // A listener may unsubscribe another during delivery; skip it then.
-      if (entry.active) this.deliver(entry.observer, value);
+      // A listener may unsubscribe another during delivery (skip it then) or
+      // subscribe a new one: a Set visits entries added during iteration, but
+      // the newcomer must not receive the value being delivered (a
+      // ValueSubject has already replayed it to them).
+      if (entry.active && entry.since < emission) this.deliver(entry.observer, value);
     }
   }
 

@@ -15,12 +15,13 @@
  * - Levels use the thresholds' hysteresis against the previous level, unless
  *   the sample states its own level (a provider combining several signals).
  */
-import { getDefaultClock, type Clock, type TimerHandle } from '../clock.js';
+import { getDefaultClock, requireClock, type Clock, type TimerHandle } from '../clock.js';
 import { Subject, ValueSubject, type Observable } from '../observable.js';
 import { isMemoryPressureLevel, PRESSURE_LEVELS, type MemoryPressureLevel } from './levels.js';
 import { usageOf, type MemorySample, type MemoryState } from './memory-state.js';
 import type { MemoryMonitor } from './monitor.js';
 import { MemoryThresholds } from './thresholds.js';
+import { safeRecord, type MemoryTelemetry } from '../telemetry/memory-telemetry.js';
 
 export type MemoryProvider = () => MemorySample | Promise<MemorySample>;
 
@@ -37,6 +38,8 @@ export interface PollingMemoryMonitorOptions {
   pollingIntervalMsByLevel?: Partial<Record<MemoryPressureLevel, number>>;
   /** Time source for timers and timestamps. Default: the library's default clock. */
   clock?: Clock;
+  /** `recordError` for every error published on `errors`; `recordPressureChange(from, to)` on each level change. */
+  telemetry?: MemoryTelemetry;
 }
 
 const DEFAULT_POLLING_INTERVAL_MS = 5000;
@@ -68,6 +71,7 @@ export class PollingMemoryMonitor implements MemoryMonitor {
   readonly #states: ValueSubject<MemoryState>;
   readonly #pressure: ValueSubject<MemoryPressureLevel>;
   readonly #errors = new Subject<Error>();
+  readonly #telemetry: MemoryTelemetry | undefined;
   #timer: TimerHandle | undefined;
   #running = false;
   #inFlight: Promise<MemoryState> | undefined;
@@ -93,7 +97,11 @@ export class PollingMemoryMonitor implements MemoryMonitor {
       byLevel[level] = validateInterval(`pollingIntervalMsByLevel.${level}`, ms);
     }
     this.#intervalByLevel = byLevel;
-    this.#clock = options.clock ?? getDefaultClock();
+    this.#clock = options.clock === undefined ? getDefaultClock() : requireClock(options.clock, 'clock');
+    if (options.telemetry !== undefined && (typeof options.telemetry !== 'object' || options.telemetry === null)) {
+      throw new TypeError(`telemetry must be a MemoryTelemetry object, got ${String(options.telemetry)}`);
+    }
+    this.#telemetry = options.telemetry;
     const initial: MemoryState = { usedBytes: 0, availableBytes: 0, usage: 0, level: 'normal', source: 'none', at: this.#clock.now() };
     this.#states = new ValueSubject(initial);
     this.#pressure = new ValueSubject<MemoryPressureLevel>('normal');
@@ -158,14 +166,14 @@ export class PollingMemoryMonitor implements MemoryMonitor {
     try {
       raw = this.#provider();
     } catch (error) {
-      this.#errors.next(toError(error, 'memoryProvider threw'));
+      this.#publishError(toError(error, 'memoryProvider threw'));
       return Promise.resolve(this.#states.value);
     }
     if (!isThenable(raw)) return Promise.resolve(this.#accept(raw));
     const pending = Promise.resolve(raw).then(
       (sample) => this.#accept(sample),
       (error: unknown) => {
-        this.#errors.next(toError(error, 'memoryProvider rejected'));
+        this.#publishError(toError(error, 'memoryProvider rejected'));
         return this.#states.value;
       },
     );
@@ -190,10 +198,24 @@ export class PollingMemoryMonitor implements MemoryMonitor {
     this.#timer = this.#clock.setTimeout(() => this.#tick(), this.currentPollingIntervalMs());
   }
 
-  #accept(sample: MemorySample): MemoryState {
-    const problem = describeBadSample(sample);
-    if (problem !== undefined) {
-      this.#errors.next(new RangeError(`memoryProvider returned a bad sample: ${problem}`));
+  #publishError(error: Error): void {
+    safeRecord(this.#telemetry?.recordError, this.#telemetry, error);
+    this.#errors.next(error);
+  }
+
+  #accept(raw: unknown): MemoryState {
+    // Fields are copied once, so a getter cannot pass validation with one
+    // value and be published with another, nor throw past this point.
+    let sample: MemorySample | undefined;
+    let problem: string | undefined;
+    try {
+      sample = snapshotSample(raw);
+      problem = describeBadSample(sample ?? raw);
+    } catch (error) {
+      problem = `reading it threw: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    if (problem !== undefined || sample === undefined) {
+      this.#publishError(new RangeError(`memoryProvider returned a bad sample: ${problem ?? 'unreadable'}`));
       return this.#states.value;
     }
     const usage = usageOf(sample.usedBytes, sample.availableBytes);
@@ -208,9 +230,21 @@ export class PollingMemoryMonitor implements MemoryMonitor {
       at: this.#clock.now(),
     };
     this.#states.next(state);
-    if (level !== previous) this.#pressure.next(level);
+    if (level !== previous) {
+      safeRecord(this.#telemetry?.recordPressureChange, this.#telemetry, previous, level);
+      this.#pressure.next(level);
+    }
     return state;
   }
+}
+
+function snapshotSample(raw: unknown): MemorySample | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const { usedBytes, availableBytes, source, level } = raw as MemorySample;
+  const sample: MemorySample = { usedBytes, availableBytes };
+  if (source !== undefined) sample.source = source;
+  if (level !== undefined) sample.level = level;
+  return sample;
 }
 
 function describeBadSample(sample: unknown): string | undefined {
