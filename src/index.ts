@@ -21,6 +21,15 @@ export { PollingMemoryMonitor } from './pressure/polling-memory-monitor.js';
 export type { PollingMemoryMonitorOptions, MemoryProvider } from './pressure/polling-memory-monitor.js';
 
 // Resource cleanup
+export { CLEANUP_PRIORITIES, compareCleanupPriority, isCleanupPriority, maxCleanupPriority } from './cleanup/priority.js';
+export type { CleanupPriority } from './cleanup/priority.js';
+export type { CleanupResult } from './cleanup/cleanup-result.js';
+export type { ResourceCleaner } from './cleanup/resource-cleaner.js';
+export type { ClearableCache } from './cleanup/clearable-cache.js';
+export { CacheCleaner } from './cleanup/cache-cleaner.js';
+export type { CacheCleanerOptions } from './cleanup/cache-cleaner.js';
+export { ResourceCleanupCoordinator, DEFAULT_CLEANUP_POLICY } from './cleanup/resource-cleanup-coordinator.js';
+export type { ResourceCleanupCoordinatorOptions, CleanupPolicy } from './cleanup/resource-cleanup-coordinator.js';
 
 // Memory-bounded cache
 
