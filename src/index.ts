@@ -32,6 +32,8 @@ export { ResourceCleanupCoordinator, DEFAULT_CLEANUP_POLICY } from './cleanup/re
 export type { ResourceCleanupCoordinatorOptions, CleanupPolicy } from './cleanup/resource-cleanup-coordinator.js';
 
 // Memory-bounded cache
+export { defaultSizeEstimator, jsonSizeEstimator } from './cache/size-estimator.js';
+export type { SizeEstimator } from './cache/size-estimator.js';
 
 // Store
 
