@@ -1,0 +1,887 @@
+/**
+ * MemoryManager: a cache bounded by bytes, with pinned entries, that sheds
+ * under pressure.
+ *
+ * Structure
+ * - Entries live in numbered slots: one `Map` from key to slot, keys and
+ *   values in two plain arrays indexed by slot, sizes in a `Uint32Array`
+ *   (whole bytes; the rare size of 4 GiB or more lives in a side `Map`), and
+ *   a recency list of the evictable entries as `prev`/`next` links in two
+ *   `Int32Array`s. Slot 0 is the list's sentinel, so linking never branches
+ *   on an empty list. Freed slots are chained through `next` and reused
+ *   first; the typed arrays double when full and shrink back on `clear`.
+ *   No object is allocated per entry, which is what makes this layout both
+ *   the fastest and the smallest in JavaScript (mnemonist and lru-cache do
+ *   the same): the garbage collector sees a handful of large arrays.
+ * - Pinned entries are outside every eviction order (their links are -1), so
+ *   choosing a victim never skips anything; pins themselves are a `Set` of
+ *   keys, which is how a key can be pinned before it is stored.
+ * - The eviction order of the strategy is a plug-in (`./policies/`): `lru`
+ *   reads the recency list directly, `lfu` keeps frequency buckets, `size` a
+ *   heap of size buckets. Each is slot-based and keeps its own typed arrays.
+ *
+ * Cost per operation (n entries)
+ * - `get`, `peek`, `has`, `delete`, `pin`, `unpin`: one `Map` operation and
+ *   O(1) list work for `lru` and `lfu` (`unpin` under `lfu` is O(distinct
+ *   use counts)); `size` adds O(log b) for b distinct sizes when a size
+ *   bucket appears or disappears.
+ * - `set`: the same plus the size estimate (once, never on `get`) and O(1)
+ *   per entry it evicts.
+ * - eviction of k entries (pressure, `evict`): O(k).
+ *
+ * Accounting
+ * - `currentUsage` is the exact sum of the stored sizes: every path that
+ *   stores or drops an entry adjusts it by that entry's stored size, and
+ *   sizes are whole bytes (a fractional size is rounded up), so the sum
+ *   never drifts as floating-point sums would.
+ * - A size estimate that throws or is not a non-negative finite number is
+ *   replaced by a fallback (see `FALLBACK_ENTRY_BYTES`) and reported.
+ *
+ * Events
+ * - Evictions are queued while the cache changes and delivered (then the
+ *   pressure level, then telemetry) once the operation's own work is done,
+ *   still before it returns. A listener that calls back into the cache
+ *   therefore always sees a consistent cache, and can never break an
+ *   eviction loop half-way.
+ * - An entry leaves the cache by eviction in exactly one place,
+ *   `#evictSlot`: a tier that wants to keep evicted values (e.g. through
+ *   `WeakRef`s) hooks there.
+ */
+import type { ClearableCache } from '../cleanup/clearable-cache.js';
+import { Subject, ValueSubject, type Observable, type Subscription } from '../observable.js';
+import { isMemoryPressureLevel, PRESSURE_LEVELS, pressureRank, type MemoryPressureLevel } from '../pressure/levels.js';
+import { hasStates, type MemoryPressureHandler } from '../pressure/monitor.js';
+import { safeRecord, type MemoryTelemetry } from '../telemetry/memory-telemetry.js';
+import type { EvictionEvent, EvictionReason, MemoryMetrics } from './eviction-event.js';
+import { resolveMemoryConfig, type MemoryConfig } from './memory-config.js';
+import { growInt32, growUint32, type EvictionPolicy, type PolicyContext } from './policies/policy.js';
+import { policyFactoryFor, type EvictionStrategy } from './policies/registry.js';
+import { defaultSizeEstimator, type SizeEstimator } from './size-estimator.js';
+
+/** Options of `MemoryManager.set`. */
+export interface SetOptions {
+  /**
+   * Bytes to account for the value, instead of calling the size estimator.
+   * A non-negative finite number; fractions are rounded up to whole bytes.
+   */
+  size?: number | undefined;
+  /**
+   * `true` pins the key first, as `pin(key)` does. `false` or omitted leaves
+   * the key's pin as it is (only `unpin` and `clear` remove pins).
+   */
+  pin?: boolean | undefined;
+}
+
+/**
+ * The size given to an entry whose estimate failed, when the default
+ * estimator cannot size it either: large enough that a stream of
+ * unmeasurable values still hits the budget, small enough not to flush a
+ * cache of small entries.
+ */
+export const FALLBACK_ENTRY_BYTES = 1024;
+
+const INITIAL_CAPACITY = 64;
+/** Sizes at or above this are kept in `#bigSizes`; the typed array holds this marker. */
+const BIG_SIZE = 0xffffffff;
+/** The `next` link of a pinned entry: outside every order. */
+const PINNED = -1;
+
+const NORMAL = 0;
+const MODERATE = 1;
+const CRITICAL = 2;
+const EMERGENCY = 3;
+
+function describeKey(key: unknown): string {
+  if (typeof key === 'string') return JSON.stringify(key.length > 60 ? `${key.slice(0, 57)}...` : key);
+  if (typeof key === 'number' || typeof key === 'boolean' || typeof key === 'bigint' || key === undefined || key === null) return String(key);
+  if (typeof key === 'symbol') return key.toString();
+  return typeof key === 'function' ? 'a function' : 'an object';
+}
+
+function countArgument(field: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${field} must be a non-negative integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * A cache bounded by bytes (`maxCacheBytes`), with pinned entries that are
+ * never evicted, that sheds entries under budget watermarks and outside
+ * memory pressure. See `MemoryConfig` for the options.
+ */
+export class MemoryManager<K, V> implements ClearableCache {
+  // Configuration.
+  /** `Infinity` when there is no budget, so every budget test is one comparison. */
+  readonly #maxBytes: number;
+  readonly #bounded: boolean;
+  readonly #moderate: number;
+  readonly #critical: number;
+  readonly #batchSize: number;
+  readonly #strategy: EvictionStrategy;
+  readonly #estimator: SizeEstimator<V>;
+  readonly #customEstimator: boolean;
+  readonly #telemetry: MemoryTelemetry | undefined;
+
+  // Slots.
+  readonly #map = new Map<K, number>();
+  #keys: (K | undefined)[] = [undefined];
+  #values: (V | undefined)[] = [undefined];
+  #sizes = new Uint32Array(INITIAL_CAPACITY);
+  #bigSizes: Map<number, number> | undefined;
+  /** Recency links: `next[0]` is the oldest evictable entry, `prev[0]` the newest. */
+  #prev = new Int32Array(INITIAL_CAPACITY);
+  #next = new Int32Array(INITIAL_CAPACITY);
+  #capacity = INITIAL_CAPACITY;
+  /** Slots from here on were never used. */
+  #high = 1;
+  /** Freed slots, chained through `#next`. */
+  #freeHead = 0;
+  readonly #policy: EvictionPolicy;
+  readonly #tracksUse: boolean;
+  readonly #missHook: EvictionPolicy | undefined;
+  readonly #pins = new Set<K>();
+
+  // Accounting.
+  #current = 0;
+  #peak = 0;
+  #pinnedBytes = 0;
+  #pinnedCount = 0;
+  #evictionCount = 0;
+  #hits = 0;
+  #misses = 0;
+
+  // Pressure: ranks into PRESSURE_LEVELS.
+  #budgetRank = NORMAL;
+  #handlerRank = NORMAL;
+  #levelRank = NORMAL;
+
+  // Streams.
+  readonly #pressureSubject = new ValueSubject<MemoryPressureLevel>('normal');
+  readonly #pressureView: Observable<MemoryPressureLevel>;
+  readonly #evictionSubject = new Subject<EvictionEvent>();
+  readonly #evictionView: Observable<EvictionEvent>;
+  readonly #errorSubject = new Subject<Error>();
+  readonly #errorView: Observable<Error>;
+  /** Evictions waiting for delivery; `#queueHead` is the next to deliver. */
+  #queue: EvictionEvent[] = [];
+  #queueHead = 0;
+  #subscriptions: Subscription[] = [];
+
+  constructor(config?: MemoryConfig<V>) {
+    const resolved = resolveMemoryConfig(config);
+    this.#bounded = resolved.maxCacheBytes !== undefined;
+    this.#maxBytes = resolved.maxCacheBytes ?? Infinity;
+    this.#moderate = resolved.moderateThreshold;
+    this.#critical = resolved.criticalThreshold;
+    this.#batchSize = resolved.evictionBatchSize;
+    this.#strategy = resolved.strategy;
+    this.#customEstimator = resolved.sizeEstimator !== undefined;
+    this.#estimator = resolved.sizeEstimator ?? defaultSizeEstimator;
+    this.#telemetry = resolved.telemetry;
+    const context: PolicyContext = {
+      oldest: () => this.#next[0]!,
+      newer: (slot) => this.#next[slot]!,
+      sizeOf: (slot) => this.#sizeOf(slot),
+      keyOf: (slot) => this.#keys[slot],
+    };
+    this.#policy = policyFactoryFor(this.#strategy)(context, INITIAL_CAPACITY);
+    this.#tracksUse = this.#policy.tracksUse;
+    this.#missHook = typeof this.#policy.onMiss === 'function' ? this.#policy : undefined;
+    this.#pressureView = this.#pressureSubject.asObservable();
+    this.#evictionView = this.#evictionSubject.asObservable();
+    this.#errorView = this.#errorSubject.asObservable();
+    const handler = resolved.pressureHandler;
+    if (handler !== undefined) this.#listen(handler);
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /**
+   * The value for `key`, or `undefined`.
+   * - Counts a hit or a miss.
+   * - Marks the entry used (most recently used; one more use for `lfu`).
+   */
+  get(key: K): V | undefined {
+    const slot = this.#map.get(key);
+    if (slot === undefined) {
+      this.#misses++;
+      if (this.#missHook !== undefined) this.#missHook.onMiss!(key);
+      return undefined;
+    }
+    this.#hits++;
+    const next = this.#next;
+    const after = next[slot]!;
+    if (after !== 0) {
+      // Pinned entries are outside every order: nothing to mark.
+      if (after === PINNED) return this.#values[slot];
+      const prev = this.#prev;
+      const before = prev[slot]!;
+      next[before] = after;
+      prev[after] = before;
+      const newest = prev[0]!;
+      next[newest] = slot;
+      prev[slot] = newest;
+      next[slot] = 0;
+      prev[0] = slot;
+    }
+    if (this.#tracksUse) this.#policy.touch(slot);
+    return this.#values[slot];
+  }
+
+  /**
+   * The value for `key`, or `undefined`.
+   * - No side effects: not counted, not marked used.
+   */
+  peek(key: K): V | undefined {
+    const slot = this.#map.get(key);
+    return slot === undefined ? undefined : this.#values[slot];
+  }
+
+  /** Whether `key` is stored. Not counted, not marked used. */
+  has(key: K): boolean {
+    return this.#map.has(key);
+  }
+
+  /** Entries stored. */
+  get size(): number {
+    return this.#map.size;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * Stores `value` under `key`; returns whether the entry is present when
+   * the call returns.
+   * - The size is `options.size`, else the size estimator's (called once).
+   * - Over `maxCacheBytes`, unpinned entries are evicted first (`capacity`).
+   *   An unpinned value that cannot fit even with every unpinned entry gone
+   *   is not stored (nothing is evicted for it) and `false` is returned; if
+   *   it was replacing a value, the old value is removed too (as `delete`
+   *   would), so a stale value is never served. A pinned value is stored
+   *   even over budget.
+   * - Then the budget watermarks apply (`pressure`): at `criticalThreshold`
+   *   entries are evicted until usage is below `moderateThreshold`; at
+   *   `moderateThreshold` one batch is evicted. The entry just set goes last,
+   *   after every other evictable entry.
+   * - Marks the entry used. Replacing a value accounts the new size only.
+   */
+  set(key: K, value: V, options?: SetOptions): boolean {
+    let bytes: number;
+    if (options === undefined) {
+      bytes = this.#estimate(key, value);
+    } else {
+      if (typeof options !== 'object' || options === null) {
+        throw new TypeError(`options must be an object { size?, pin? }, got ${String(options)}`);
+      }
+      const size = options.size;
+      if (size === undefined) {
+        bytes = this.#estimate(key, value);
+      } else {
+        if (typeof size !== 'number' || !(size >= 0) || size === Infinity) {
+          throw new RangeError(`size must be a non-negative finite number of bytes, got ${String(size)}`);
+        }
+        bytes = size;
+      }
+      const pin = options.pin;
+      if (pin !== undefined && typeof pin !== 'boolean') {
+        throw new TypeError(`pin must be a boolean, got ${String(pin)}`);
+      }
+      if (pin === true) this.#pinKey(key);
+    }
+    bytes = Math.ceil(bytes);
+    const slot = this.#map.get(key);
+    const present = slot === undefined ? this.#insert(key, value, bytes) : this.#replace(slot, value, bytes);
+    // Listeners run in #settle and may have changed the entry since.
+    return this.#settle() ? this.#map.has(key) : present;
+  }
+
+  /**
+   * Removes the entry; returns whether there was one.
+   * - Keeps the key's pin (only `unpin` and `clear` forget pins).
+   * - Not an eviction: no event, not counted.
+   */
+  delete(key: K): boolean {
+    const slot = this.#map.get(key);
+    if (slot === undefined) return false;
+    this.#removeSlot(slot);
+    this.#settle();
+    return true;
+  }
+
+  /**
+   * Removes every entry and forgets every pin. Not an eviction: no events,
+   * not counted. Hits, misses, `maxUsage` and `evictionCount` are kept.
+   */
+  clear(): void {
+    this.#map.clear();
+    this.#pins.clear();
+    this.#keys = [undefined];
+    this.#values = [undefined];
+    this.#sizes = new Uint32Array(INITIAL_CAPACITY);
+    this.#bigSizes = undefined;
+    this.#prev = new Int32Array(INITIAL_CAPACITY);
+    this.#next = new Int32Array(INITIAL_CAPACITY);
+    this.#capacity = INITIAL_CAPACITY;
+    this.#high = 1;
+    this.#freeHead = 0;
+    this.#policy.clear(INITIAL_CAPACITY);
+    this.#current = 0;
+    this.#pinnedBytes = 0;
+    this.#pinnedCount = 0;
+    this.#settle();
+  }
+
+  // ---------------------------------------------------------------- pins
+
+  /**
+   * Protects `key` from every eviction (only `delete` and `clear` remove a
+   * pinned entry). Works before the key is stored: the entry is pinned once
+   * set. Pinned bytes count against the budget.
+   */
+  pin(key: K): void {
+    if (this.#pinKey(key)) this.#settle();
+  }
+
+  /**
+   * Removes the pin. A stored entry rejoins the eviction order as just used
+   * (an `lfu` entry with the use count it had). If the cache is over
+   * `maxCacheBytes` (pinned values may be stored over it), entries are
+   * evicted (`capacity`) until it fits, this one included.
+   */
+  unpin(key: K): void {
+    if (!this.#pins.delete(key)) return;
+    const slot = this.#map.get(key);
+    if (slot === undefined) return;
+    const bytes = this.#sizeOf(slot);
+    this.#pinnedBytes -= bytes;
+    this.#pinnedCount--;
+    this.#attach(slot);
+    if (this.#current > this.#maxBytes) this.#makeRoom(0);
+    this.#settle();
+  }
+
+  isPinned(key: K): boolean {
+    return this.#pins.has(key);
+  }
+
+  /** Every pinned key, stored or not, in the order they were pinned. */
+  get pinnedKeys(): K[] {
+    return [...this.#pins];
+  }
+
+  // ---------------------------------------------------------------- eviction
+
+  /**
+   * Evicts up to `count` unpinned entries in the strategy's order (reason
+   * `manual`); returns their keys in eviction order.
+   */
+  evict(count: number = this.#batchSize): K[] {
+    countArgument('count', count);
+    const keys: K[] = [];
+    const level = this.#levelName();
+    for (let i = 0; i < count; i++) {
+      const victim = this.#policy.victim();
+      if (victim === 0) break;
+      keys.push(this.#evictSlot(victim, 'manual', level));
+    }
+    this.#settle();
+    return keys;
+  }
+
+  /**
+   * Evicts up to `count` unpinned entries, least recently used (get or set)
+   * first whatever the strategy (reason `manual`); returns their keys.
+   */
+  evictLeastRecentlyUsed(count: number): K[] {
+    countArgument('count', count);
+    const keys: K[] = [];
+    const level = this.#levelName();
+    for (let i = 0; i < count; i++) {
+      const oldest = this.#next[0]!;
+      if (oldest === 0) break;
+      keys.push(this.#evictSlot(oldest, 'manual', level));
+    }
+    this.#settle();
+    return keys;
+  }
+
+  /** Evicts every unpinned entry (reason `manual`); returns how many. */
+  clearUnpinned(): number {
+    const level = this.#levelName();
+    let evicted = 0;
+    for (let oldest = this.#next[0]!; oldest !== 0; oldest = this.#next[0]!) {
+      this.#evictSlot(oldest, 'manual', level);
+      evicted++;
+    }
+    this.#settle();
+    return evicted;
+  }
+
+  /**
+   * Sheds for an outside pressure `level` (reason `pressure`); returns the
+   * evicted keys in eviction order.
+   * - `normal`: nothing.
+   * - `moderate`: one batch of `evictionBatchSize`.
+   * - `critical`: until at least half of the unpinned bytes are gone, and
+   *   at least one batch.
+   * - `emergency`: every unpinned entry.
+   */
+  handlePressure(level: MemoryPressureLevel): K[] {
+    const rank = pressureRank(level, 'level');
+    const keys: K[] = [];
+    this.#shed(rank, keys);
+    this.#settle();
+    return keys;
+  }
+
+  // ---------------------------------------------------------------- observation
+
+  /** A snapshot of the accounting. */
+  get metrics(): MemoryMetrics {
+    return {
+      currentUsage: this.#current,
+      maxUsage: this.#peak,
+      evictionCount: this.#evictionCount,
+      pressureLevel: PRESSURE_LEVELS[this.#levelRank]!,
+      entryCount: this.#map.size,
+      pinnedCount: this.#pinnedCount,
+      pinnedBytes: this.#pinnedBytes,
+      hits: this.#hits,
+      misses: this.#misses,
+    };
+  }
+
+  /** The strategy this cache evicts by. */
+  get strategy(): EvictionStrategy {
+    return this.#strategy;
+  }
+
+  /** The cache's pressure level now: the higher of the budget's and the handler's. */
+  #levelName(): MemoryPressureLevel {
+    return PRESSURE_LEVELS[this.#levelRank]!;
+  }
+
+  /** The current level on subscribe, then each change of `metrics.pressureLevel`. */
+  get pressure(): Observable<MemoryPressureLevel> {
+    return this.#pressureView;
+  }
+
+  /** Every eviction, delivered before the call that caused it returns. */
+  get evictions(): Observable<EvictionEvent> {
+    return this.#evictionView;
+  }
+
+  /** Problems the cache worked around: size estimates that failed, bad levels from the handler. */
+  get errors(): Observable<Error> {
+    return this.#errorView;
+  }
+
+  // ---------------------------------------------------------------- ClearableCache
+
+  /** `currentUsage`, for a `CacheCleaner`. */
+  estimateCacheSize(): number {
+    return this.#current;
+  }
+
+  /**
+   * `clearUnpinned()`, for a `CacheCleaner`: pinned entries survive a
+   * cleaner, as they survive any eviction.
+   */
+  clearAllCaches(): void {
+    this.clearUnpinned();
+  }
+
+  /**
+   * Stops listening to the pressure handler; its level no longer counts.
+   * The cache keeps working. Calling it again does nothing.
+   */
+  dispose(): void {
+    const subscriptions = this.#subscriptions;
+    this.#subscriptions = [];
+    for (const subscription of subscriptions) subscription.unsubscribe();
+    this.#handlerRank = NORMAL;
+    this.#settle();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #sizeOf(slot: number): number {
+    const size = this.#sizes[slot]!;
+    return size === BIG_SIZE ? this.#bigSizes!.get(slot)! : size;
+  }
+
+  #setSize(slot: number, bytes: number): void {
+    if (bytes < BIG_SIZE) {
+      if (this.#sizes[slot] === BIG_SIZE) this.#bigSizes!.delete(slot);
+      this.#sizes[slot] = bytes;
+    } else {
+      (this.#bigSizes ??= new Map()).set(slot, bytes);
+      this.#sizes[slot] = BIG_SIZE;
+    }
+  }
+
+  #estimate(key: K, value: V): number {
+    let bytes: unknown;
+    try {
+      bytes = this.#estimator(value);
+    } catch (error) {
+      return this.#fallbackSize(key, value, `threw: ${error instanceof Error ? error.message : String(error)}`, error);
+    }
+    if (typeof bytes === 'number' && bytes >= 0 && bytes !== Infinity) return bytes;
+    return this.#fallbackSize(key, value, `returned ${typeof bytes === 'number' ? String(bytes) : typeof bytes}, not a non-negative finite number`, undefined);
+  }
+
+  #fallbackSize(key: K, value: V, problem: string, cause: unknown): number {
+    let bytes = FALLBACK_ENTRY_BYTES;
+    let how = `the fallback of ${FALLBACK_ENTRY_BYTES} bytes`;
+    if (this.#customEstimator) {
+      try {
+        const estimate = defaultSizeEstimator(value);
+        if (typeof estimate === 'number' && estimate >= 0 && estimate !== Infinity) {
+          bytes = estimate;
+          how = `defaultSizeEstimator (${Math.ceil(estimate)} bytes)`;
+        }
+      } catch {
+        // Keep the fixed fallback.
+      }
+    }
+    const name = this.#customEstimator ? 'sizeEstimator' : 'defaultSizeEstimator';
+    const error = new Error(`${name} ${problem} for key ${describeKey(key)}; the entry is sized by ${how}`, cause === undefined ? undefined : { cause });
+    this.#report(error);
+    return bytes;
+  }
+
+  #report(error: Error): void {
+    this.#errorSubject.next(error);
+    const telemetry = this.#telemetry;
+    if (telemetry !== undefined) safeRecord(telemetry.recordError, telemetry, error);
+  }
+
+  #insert(key: K, value: V, bytes: number): boolean {
+    const pinned = this.#pins.size !== 0 && this.#pins.has(key);
+    if (this.#current + bytes > this.#maxBytes) {
+      // Cannot fit even with every unpinned entry gone: evict nothing.
+      if (!pinned && bytes + this.#pinnedBytes > this.#maxBytes) return false;
+      this.#makeRoom(bytes);
+    }
+    const slot = this.#allocate();
+    this.#map.set(key, slot);
+    this.#keys[slot] = key;
+    this.#values[slot] = value;
+    if (bytes < BIG_SIZE) this.#sizes[slot] = bytes;
+    else this.#setSize(slot, bytes);
+    const current = (this.#current += bytes);
+    if (current > this.#peak) this.#peak = current;
+    if (pinned) {
+      this.#next[slot] = PINNED;
+      this.#prev[slot] = PINNED;
+      this.#pinnedBytes += bytes;
+      this.#pinnedCount++;
+    } else {
+      const prev = this.#prev;
+      const newest = prev[0]!;
+      this.#next[newest] = slot;
+      prev[slot] = newest;
+      this.#next[slot] = 0;
+      prev[0] = slot;
+      this.#policy.add(slot);
+    }
+    return current / this.#maxBytes < this.#moderate || this.#watermark(slot);
+  }
+
+  #replace(slot: number, value: V, bytes: number): boolean {
+    const old = this.#sizeOf(slot);
+    const pinned = this.#next[slot] === PINNED;
+    const after = this.#current - old + bytes;
+    const over = after > this.#maxBytes;
+    if (over && !pinned && bytes + this.#pinnedBytes > this.#maxBytes) {
+      this.#removeSlot(slot);
+      return false;
+    }
+    this.#values[slot] = value;
+    if (pinned) {
+      this.#setSize(slot, bytes);
+      this.#current = after;
+      this.#pinnedBytes += bytes - old;
+      if (over) this.#makeRoom(0);
+    } else if (over) {
+      // Out of the order while room is made, so it cannot be its own victim.
+      this.#detach(slot);
+      this.#setSize(slot, bytes);
+      this.#current = after;
+      this.#makeRoom(0);
+      this.#attach(slot);
+      if (this.#tracksUse) this.#policy.touch(slot);
+    } else {
+      this.#setSize(slot, bytes);
+      this.#current = after;
+      this.#unlink(slot);
+      this.#linkNewest(slot);
+      if (this.#tracksUse) this.#policy.touch(slot);
+    }
+    if (this.#current > this.#peak) this.#peak = this.#current;
+    return this.#current / this.#maxBytes < this.#moderate || this.#watermark(slot);
+  }
+
+  /**
+   * The budget watermarks after a `set` of `slot` (usage is at least
+   * `moderateThreshold`): the entry just set is evicted last. Returns
+   * whether it is still stored.
+   */
+  #watermark(slot: number): boolean {
+    const max = this.#maxBytes;
+    const critical = this.#current / max >= this.#critical;
+    const level = PRESSURE_LEVELS[Math.max(this.#budgetRankFor(this.#current), this.#handlerRank)]!;
+    const evictable = this.#next[slot] !== PINNED;
+    if (evictable) this.#detach(slot);
+    let evicted = 0;
+    let victim: number;
+    if (critical) {
+      while (this.#current / max >= this.#moderate && (victim = this.#policy.victim()) !== 0) {
+        this.#evictSlot(victim, 'pressure', level);
+      }
+    } else {
+      for (; evicted < this.#batchSize && (victim = this.#policy.victim()) !== 0; evicted++) {
+        this.#evictSlot(victim, 'pressure', level);
+      }
+    }
+    if (!evictable) return true;
+    this.#attach(slot);
+    if (critical ? this.#current / max >= this.#moderate : evicted < this.#batchSize) {
+      this.#evictSlot(slot, 'pressure', level);
+      return false;
+    }
+    return true;
+  }
+
+  /** Evicts unpinned entries (`capacity`) until `incoming` more bytes fit, or nothing is left to evict. */
+  #makeRoom(incoming: number): void {
+    const max = this.#maxBytes;
+    if (this.#current + incoming <= max) return;
+    const level = PRESSURE_LEVELS[Math.max(this.#budgetRankFor(this.#current + incoming), this.#handlerRank)]!;
+    let victim: number;
+    while (this.#current + incoming > max && (victim = this.#policy.victim()) !== 0) {
+      this.#evictSlot(victim, 'capacity', level);
+    }
+  }
+
+  /** Outside pressure at `rank`; pushes evicted keys onto `keys` when given. */
+  #shed(rank: number, keys: K[] | undefined): void {
+    if (rank === NORMAL) return;
+    const level = PRESSURE_LEVELS[rank]!;
+    const batch = this.#batchSize;
+    let victim: number;
+    if (rank === MODERATE) {
+      for (let i = 0; i < batch && (victim = this.#policy.victim()) !== 0; i++) {
+        const key = this.#evictSlot(victim, 'pressure', level);
+        if (keys !== undefined) keys.push(key);
+      }
+    } else if (rank === CRITICAL) {
+      const target = (this.#current - this.#pinnedBytes) / 2;
+      let freed = 0;
+      for (let i = 0; (freed < target || i < batch) && (victim = this.#policy.victim()) !== 0; i++) {
+        freed += this.#sizeOf(victim);
+        const key = this.#evictSlot(victim, 'pressure', level);
+        if (keys !== undefined) keys.push(key);
+      }
+    } else {
+      while ((victim = this.#policy.victim()) !== 0) {
+        const key = this.#evictSlot(victim, 'pressure', level);
+        if (keys !== undefined) keys.push(key);
+      }
+    }
+  }
+
+  /**
+   * The one place an entry leaves the cache by eviction. `slot` must be in
+   * the eviction order (unpinned).
+   */
+  #evictSlot(slot: number, reason: EvictionReason, level: MemoryPressureLevel): K {
+    const key = this.#keys[slot] as K;
+    const bytes = this.#sizeOf(slot);
+    this.#detach(slot);
+    this.#map.delete(key);
+    this.#release(slot);
+    this.#current -= bytes;
+    this.#evictionCount++;
+    if (this.#evictionSubject.observerCount !== 0 || this.#telemetry !== undefined) {
+      this.#queue.push({ key, bytes, reason, level });
+    }
+    return key;
+  }
+
+  /** Drops a stored entry without an event: `delete`, or a refused replacement. */
+  #removeSlot(slot: number): void {
+    const bytes = this.#sizeOf(slot);
+    if (this.#next[slot] === PINNED) {
+      this.#pinnedBytes -= bytes;
+      this.#pinnedCount--;
+    } else {
+      this.#detach(slot);
+    }
+    this.#map.delete(this.#keys[slot] as K);
+    this.#release(slot);
+    this.#current -= bytes;
+  }
+
+  /** Pins `key`; returns whether anything changed. */
+  #pinKey(key: K): boolean {
+    if (this.#pins.has(key)) return false;
+    this.#pins.add(key);
+    const slot = this.#map.get(key);
+    if (slot !== undefined) {
+      this.#detach(slot);
+      this.#next[slot] = PINNED;
+      this.#prev[slot] = PINNED;
+      this.#pinnedBytes += this.#sizeOf(slot);
+      this.#pinnedCount++;
+    }
+    return true;
+  }
+
+  #allocate(): number {
+    const free = this.#freeHead;
+    if (free !== 0) {
+      this.#freeHead = this.#next[free]!;
+      return free;
+    }
+    const slot = this.#high;
+    if (slot === this.#capacity) this.#grow();
+    this.#high = slot + 1;
+    return slot;
+  }
+
+  #release(slot: number): void {
+    this.#keys[slot] = undefined;
+    this.#values[slot] = undefined;
+    if (this.#sizes[slot] === BIG_SIZE) this.#bigSizes!.delete(slot);
+    this.#next[slot] = this.#freeHead;
+    this.#freeHead = slot;
+  }
+
+  #grow(): void {
+    const capacity = this.#capacity * 2;
+    this.#sizes = growUint32(this.#sizes, capacity);
+    this.#prev = growInt32(this.#prev, capacity);
+    this.#next = growInt32(this.#next, capacity);
+    this.#policy.grow(capacity);
+    this.#capacity = capacity;
+  }
+
+  #unlink(slot: number): void {
+    const before = this.#prev[slot]!;
+    const after = this.#next[slot]!;
+    this.#next[before] = after;
+    this.#prev[after] = before;
+  }
+
+  #linkNewest(slot: number): void {
+    const prev = this.#prev;
+    const newest = prev[0]!;
+    this.#next[newest] = slot;
+    prev[slot] = newest;
+    this.#next[slot] = 0;
+    prev[0] = slot;
+  }
+
+  /** Takes an unpinned entry out of the recency list and the policy's order. */
+  #detach(slot: number): void {
+    this.#unlink(slot);
+    this.#policy.remove(slot);
+  }
+
+  /** Puts an entry (back) into both orders, as just used. */
+  #attach(slot: number): void {
+    this.#linkNewest(slot);
+    this.#policy.readd(slot);
+  }
+
+  #budgetRankFor(bytes: number): number {
+    if (!this.#bounded) return NORMAL;
+    const max = this.#maxBytes;
+    if (this.#pinnedBytes > max) return EMERGENCY;
+    const usage = bytes / max;
+    return usage >= this.#critical ? CRITICAL : usage >= this.#moderate ? MODERATE : NORMAL;
+  }
+
+  /**
+   * Ends every public operation that changed something: delivers the queued
+   * evictions, publishes a level change, reports the size. Returns whether
+   * outside code ran (which may have changed the cache).
+   */
+  #settle(): boolean {
+    let calledOut = false;
+    if (this.#queue.length !== 0) {
+      this.#flush();
+      calledOut = true;
+    }
+    this.#budgetRank = this.#budgetRankFor(this.#current);
+    const rank = this.#budgetRank > this.#handlerRank ? this.#budgetRank : this.#handlerRank;
+    if (rank !== this.#levelRank) {
+      this.#publishLevel(rank);
+      calledOut = true;
+    }
+    const telemetry = this.#telemetry;
+    if (telemetry !== undefined) {
+      safeRecord(telemetry.recordCacheSize, telemetry, this.#current, this.#map.size);
+      calledOut = true;
+    }
+    return calledOut;
+  }
+
+  #flush(): void {
+    const queue = this.#queue;
+    const telemetry = this.#telemetry;
+    // A listener that changes the cache settles it again: that nested call
+    // keeps draining this same queue, in order.
+    while (this.#queueHead < queue.length) {
+      const event = queue[this.#queueHead++]!;
+      this.#evictionSubject.next(event);
+      if (telemetry !== undefined) safeRecord(telemetry.recordEviction, telemetry, event);
+    }
+    queue.length = 0;
+    this.#queueHead = 0;
+  }
+
+  #publishLevel(rank: number): void {
+    const from = PRESSURE_LEVELS[this.#levelRank]!;
+    const to = PRESSURE_LEVELS[rank]!;
+    this.#levelRank = rank;
+    const telemetry = this.#telemetry;
+    if (telemetry !== undefined) safeRecord(telemetry.recordPressureChange, telemetry, from, to);
+    this.#pressureSubject.next(to);
+  }
+
+  #listen(handler: MemoryPressureHandler): void {
+    // A monitor publishes every sample: shed on each one above `normal`, and
+    // follow its level changes only for `metrics.pressureLevel`. A plain
+    // handler only reports changes: shed on each.
+    const sampled = hasStates(handler);
+    this.#subscriptions.push(
+      handler.pressure.subscribe((level) => {
+        if (!isMemoryPressureLevel(level)) {
+          this.#report(new RangeError(`pressureHandler reported an unknown level ${JSON.stringify(level)}; ignored`));
+          return;
+        }
+        this.#handlerRank = pressureRank(level);
+        if (!sampled) this.#shed(this.#handlerRank, undefined);
+        this.#settle();
+      }),
+    );
+    if (sampled) {
+      this.#subscriptions.push(
+        handler.states.subscribe((state) => {
+          const level = (state as { level?: unknown } | null)?.level;
+          if (!isMemoryPressureLevel(level)) {
+            this.#report(new RangeError(`pressureHandler published a state with an unknown level ${JSON.stringify(level)}; ignored`));
+            return;
+          }
+          if (level === 'normal') return;
+          this.#shed(pressureRank(level), undefined);
+          this.#settle();
+        }),
+      );
+    }
+  }
+}

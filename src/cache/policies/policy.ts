@@ -1,0 +1,92 @@
+/**
+ * The eviction-order plug-in of `MemoryManager`.
+ *
+ * The cache stores entries in numbered slots (typed arrays indexed by slot,
+ * one `Map` from key to slot). Slot 0 is never an entry: every policy may use
+ * index 0 of its own per-slot arrays as a list sentinel, and `victim()`
+ * returns 0 for "nothing to evict".
+ *
+ * The cache always keeps its own recency list of the evictable entries
+ * (`evictLeastRecentlyUsed` needs it whatever the strategy); a policy adds
+ * the order its strategy evicts in. Only unpinned entries are ever in a
+ * policy's order: pinning an entry calls `remove`, unpinning calls `readd`,
+ * so `victim()` never has to skip anything.
+ *
+ * Call protocol (the cache guarantees it, a policy may rely on it):
+ * - `add(slot)`: a new entry was stored in `slot` (its first use). Its size
+ *   and key are readable through the context.
+ * - `touch(slot)`: the entry in `slot` was used: `get`, or `set` replacing
+ *   its value. Called only for slots in the order, and only when
+ *   `tracksUse` is true (an order that only needs `add`/`remove`, like
+ *   `lru`, which reads the cache's recency list, sets it false to keep
+ *   `get` free of the call). The slot's size may have changed since the
+ *   last call (a replacing `set`).
+ * - `remove(slot)`: the entry left the order: deleted, evicted or pinned.
+ *   Keep whatever per-slot state `readd` needs; `add` resets it when the slot
+ *   is reused for another key.
+ * - `readd(slot)`: a removed entry came back (unpinned, or re-inserted after a
+ *   replacing `set` made room around it), as just used, with the state it
+ *   had (an `lfu` entry keeps its count).
+ * - `victim()`: the slot to evict next, or 0 when the order is empty. Must
+ *   not change the order: the cache calls `remove` when it really evicts.
+ * - `onMiss(key)` (optional): a `get` missed; admission policies count these.
+ * - `grow(capacity)`: the cache's per-slot arrays now hold `capacity` slots
+ *   (index 0 included); slots below `capacity` may be passed from now on.
+ * - `clear(capacity)`: every entry is gone; drop the order and the per-slot
+ *   state. The cache's per-slot arrays now hold `capacity` slots (it shrinks
+ *   them on `clear`, so the policy should reallocate too).
+ *
+ * To add a strategy: write one file exporting a `PolicyFactory` and add one
+ * line to `POLICY_FACTORIES` in `./registry.ts`. Validation, the
+ * `EvictionStrategy` type and the per-strategy test suites all read that
+ * registry.
+ */
+
+/** What the cache lets a policy read. */
+export interface PolicyContext {
+  /** The evictable entry used least recently (get or set), or 0. */
+  oldest(): number;
+  /** The next more recently used evictable entry after `slot`, or 0 after the newest. */
+  newer(slot: number): number;
+  /** The bytes accounted for the entry in `slot`. */
+  sizeOf(slot: number): number;
+  /** The key stored in `slot`. */
+  keyOf(slot: number): unknown;
+}
+
+export interface EvictionPolicy {
+  /** Whether `touch` must be called on each use; false keeps `get` call-free. */
+  readonly tracksUse: boolean;
+  add(slot: number): void;
+  touch(slot: number): void;
+  remove(slot: number): void;
+  readd(slot: number): void;
+  victim(): number;
+  onMiss?(key: unknown): void;
+  grow(capacity: number): void;
+  clear(capacity: number): void;
+}
+
+/** Builds a policy for a cache whose per-slot arrays hold `capacity` slots. */
+export type PolicyFactory = (context: PolicyContext, capacity: number) => EvictionPolicy;
+
+/** An `Int32Array` of `capacity` elements holding the first elements of `from`. */
+export function growInt32(from: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
+  const to = new Int32Array(capacity);
+  to.set(from.length <= capacity ? from : from.subarray(0, capacity));
+  return to;
+}
+
+/** An `Uint32Array` of `capacity` elements holding the first elements of `from`. */
+export function growUint32(from: Uint32Array, capacity: number): Uint32Array<ArrayBuffer> {
+  const to = new Uint32Array(capacity);
+  to.set(from.length <= capacity ? from : from.subarray(0, capacity));
+  return to;
+}
+
+/** A `Float64Array` of `capacity` elements holding the first elements of `from`. */
+export function growFloat64(from: Float64Array, capacity: number): Float64Array<ArrayBuffer> {
+  const to = new Float64Array(capacity);
+  to.set(from.length <= capacity ? from : from.subarray(0, capacity));
+  return to;
+}

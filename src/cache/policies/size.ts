@@ -1,0 +1,189 @@
+/**
+ * `size`: largest first, ties least recently used first.
+ *
+ * Structure: one bucket per distinct entry size, each a list of its entries
+ * in order of last use, and a binary max-heap of the buckets by size (a
+ * `Map` finds the bucket of a size). The victim is the head of the bucket at
+ * the top of the heap.
+ *
+ * Cost: `touch` and `victim` are O(1) (a use only moves the entry to the end
+ * of its own bucket); `add`, `remove` and `readd` are O(1) when the entry's
+ * bucket already exists or stays non-empty, O(log b) for b distinct sizes
+ * when a bucket is created or dropped. Sorting entries by size alone (a heap
+ * of entries) would cost O(log n) on every `get` to keep the recency ties.
+ *
+ * A replacing `set` that changes an entry's size reaches `touch`, which then
+ * moves the entry to the bucket of its new size.
+ */
+import { growFloat64, growInt32, type EvictionPolicy, type PolicyContext, type PolicyFactory } from './policy.js';
+
+class SizePolicy implements EvictionPolicy {
+  readonly tracksUse = true;
+  readonly #context: PolicyContext;
+  // Per slot.
+  #prev!: Int32Array;
+  #next!: Int32Array;
+  #bucketOf!: Int32Array;
+  // Per bucket (index 0 unused).
+  #bucketSize!: Float64Array;
+  #bucketHead!: Int32Array;
+  #bucketTail!: Int32Array;
+  #heapIndex!: Int32Array;
+  /** Buckets as a max-heap by size. */
+  #heap!: Int32Array;
+  #heapLength = 0;
+  #bucketBySize = new Map<number, number>();
+  /** Freed buckets, chained through `#bucketTail`. */
+  #freeBucket = 0;
+  #bucketHigh = 1;
+
+  constructor(context: PolicyContext, capacity: number) {
+    this.#context = context;
+    this.clear(capacity);
+  }
+
+  clear(capacity: number): void {
+    this.#prev = new Int32Array(capacity);
+    this.#next = new Int32Array(capacity);
+    this.#bucketOf = new Int32Array(capacity);
+    this.#bucketSize = new Float64Array(capacity);
+    this.#bucketHead = new Int32Array(capacity);
+    this.#bucketTail = new Int32Array(capacity);
+    this.#heapIndex = new Int32Array(capacity);
+    this.#heap = new Int32Array(capacity);
+    this.#heapLength = 0;
+    this.#bucketBySize.clear();
+    this.#freeBucket = 0;
+    this.#bucketHigh = 1;
+  }
+
+  grow(capacity: number): void {
+    this.#prev = growInt32(this.#prev, capacity);
+    this.#next = growInt32(this.#next, capacity);
+    this.#bucketOf = growInt32(this.#bucketOf, capacity);
+    this.#bucketSize = growFloat64(this.#bucketSize, capacity);
+    this.#bucketHead = growInt32(this.#bucketHead, capacity);
+    this.#bucketTail = growInt32(this.#bucketTail, capacity);
+    this.#heapIndex = growInt32(this.#heapIndex, capacity);
+    this.#heap = growInt32(this.#heap, capacity);
+  }
+
+  add(slot: number): void {
+    const size = this.#context.sizeOf(slot);
+    let bucket = this.#bucketBySize.get(size);
+    if (bucket === undefined) bucket = this.#newBucket(size);
+    const tail = this.#bucketTail[bucket]!;
+    this.#prev[slot] = tail;
+    this.#next[slot] = 0;
+    if (tail === 0) this.#bucketHead[bucket] = slot;
+    else this.#next[tail] = slot;
+    this.#bucketTail[bucket] = slot;
+    this.#bucketOf[slot] = bucket;
+  }
+
+  readd(slot: number): void {
+    this.add(slot);
+  }
+
+  touch(slot: number): void {
+    const bucket = this.#bucketOf[slot]!;
+    if (this.#bucketSize[bucket] !== this.#context.sizeOf(slot)) {
+      this.remove(slot);
+      this.add(slot);
+    } else if (this.#bucketTail[bucket] !== slot) {
+      this.#unlink(slot, bucket);
+      this.add(slot);
+    }
+  }
+
+  remove(slot: number): void {
+    const bucket = this.#bucketOf[slot]!;
+    this.#unlink(slot, bucket);
+    if (this.#bucketHead[bucket] === 0) {
+      this.#bucketBySize.delete(this.#bucketSize[bucket]!);
+      this.#heapRemove(bucket);
+      this.#bucketTail[bucket] = this.#freeBucket;
+      this.#freeBucket = bucket;
+    }
+  }
+
+  victim(): number {
+    return this.#heapLength === 0 ? 0 : this.#bucketHead[this.#heap[0]!]!;
+  }
+
+  #unlink(slot: number, bucket: number): void {
+    const before = this.#prev[slot]!;
+    const after = this.#next[slot]!;
+    if (before === 0) this.#bucketHead[bucket] = after;
+    else this.#next[before] = after;
+    if (after === 0) this.#bucketTail[bucket] = before;
+    else this.#prev[after] = before;
+  }
+
+  #newBucket(size: number): number {
+    let bucket = this.#freeBucket;
+    if (bucket !== 0) this.#freeBucket = this.#bucketTail[bucket]!;
+    else bucket = this.#bucketHigh++;
+    this.#bucketSize[bucket] = size;
+    this.#bucketHead[bucket] = 0;
+    this.#bucketTail[bucket] = 0;
+    this.#bucketBySize.set(size, bucket);
+    const index = this.#heapLength++;
+    this.#heap[index] = bucket;
+    this.#heapIndex[bucket] = index;
+    this.#siftUp(index);
+    return bucket;
+  }
+
+  #heapRemove(bucket: number): void {
+    const index = this.#heapIndex[bucket]!;
+    const last = --this.#heapLength;
+    if (index === last) return;
+    const moved = this.#heap[last]!;
+    this.#heap[index] = moved;
+    this.#heapIndex[moved] = index;
+    this.#siftUp(index);
+    this.#siftDown(this.#heapIndex[moved]!);
+  }
+
+  #siftUp(index: number): void {
+    const heap = this.#heap;
+    const sizes = this.#bucketSize;
+    const bucket = heap[index]!;
+    const size = sizes[bucket]!;
+    while (index > 0) {
+      const parentIndex = (index - 1) >> 1;
+      const parent = heap[parentIndex]!;
+      if (sizes[parent]! >= size) break;
+      heap[index] = parent;
+      this.#heapIndex[parent] = index;
+      index = parentIndex;
+    }
+    heap[index] = bucket;
+    this.#heapIndex[bucket] = index;
+  }
+
+  #siftDown(index: number): void {
+    const heap = this.#heap;
+    const sizes = this.#bucketSize;
+    const length = this.#heapLength;
+    const bucket = heap[index]!;
+    const size = sizes[bucket]!;
+    for (;;) {
+      const left = 2 * index + 1;
+      if (left >= length) break;
+      const right = left + 1;
+      let child = left;
+      if (right < length && sizes[heap[right]!]! > sizes[heap[left]!]!) child = right;
+      const childBucket = heap[child]!;
+      if (sizes[childBucket]! <= size) break;
+      heap[index] = childBucket;
+      this.#heapIndex[childBucket] = index;
+      index = child;
+    }
+    heap[index] = bucket;
+    this.#heapIndex[bucket] = index;
+  }
+}
+
+export const createSizePolicy: PolicyFactory = (context, capacity) => new SizePolicy(context, capacity);
