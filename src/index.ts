@@ -34,6 +34,12 @@ export type { ResourceCleanupCoordinatorOptions, CleanupPolicy } from './cleanup
 // Memory-bounded cache
 export { defaultSizeEstimator, jsonSizeEstimator } from './cache/size-estimator.js';
 export type { SizeEstimator } from './cache/size-estimator.js';
+export { MemoryManager, FALLBACK_ENTRY_BYTES } from './cache/memory-manager.js';
+export type { SetOptions } from './cache/memory-manager.js';
+export type { MemoryConfig } from './cache/memory-config.js';
+export type { EvictionEvent, EvictionReason, MemoryMetrics } from './cache/eviction-event.js';
+export { EVICTION_STRATEGIES, isEvictionStrategy } from './cache/policies/registry.js';
+export type { EvictionStrategy } from './cache/policies/registry.js';
 
 // Store
 
