@@ -16,7 +16,7 @@ const DEFAULT_HYSTERESIS = 0.05;
 
 function requireFinite(field: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new RangeError(`${field} must be a finite number, got ${String(value)}`);
+    throw new RangeError(`${field} must be a finite number, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
   }
   return value;
 }
