@@ -1,0 +1,194 @@
+// Outside pressure and the cache's pressure level, over every strategy.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ManualClock } from '../../src/clock.js';
+import { ValueSubject } from '../../src/observable.js';
+import type { MemoryPressureLevel } from '../../src/pressure/levels.js';
+import type { MemoryPressureHandler } from '../../src/pressure/monitor.js';
+import { PollingMemoryMonitor } from '../../src/pressure/polling-memory-monitor.js';
+import { cacheOf, fill, range, recordEvictions, STRATEGIES } from './helpers.js';
+
+/** A plain handler (no `states`): only level changes. */
+function plainHandler(initial: MemoryPressureLevel = 'normal'): MemoryPressureHandler & { set(level: MemoryPressureLevel): void } {
+  const subject = new ValueSubject<MemoryPressureLevel>(initial);
+  return {
+    pressure: subject,
+    currentPressure: () => subject.value,
+    set: (level) => subject.next(level),
+  };
+}
+
+for (const strategy of STRATEGIES) {
+  describe(`MemoryManager pressure (${strategy})`, () => {
+    describe('handlePressure', () => {
+      it('normal evicts nothing', () => {
+        const cache = cacheOf(strategy);
+        fill(cache, range('k', 20), 10);
+        assert.deepEqual(cache.handlePressure('normal'), []);
+        assert.equal(cache.size, 20);
+      });
+
+      it('moderate evicts one batch (reason pressure, level moderate)', () => {
+        const cache = cacheOf(strategy, { evictionBatchSize: 4 });
+        const events = recordEvictions(cache);
+        fill(cache, range('k', 20), 10);
+        assert.deepEqual(cache.handlePressure('moderate'), ['k0', 'k1', 'k2', 'k3']);
+        assert.deepEqual(
+          events.map((e) => [e.reason, e.level]),
+          Array(4).fill(['pressure', 'moderate']),
+        );
+        assert.equal(cache.metrics.evictionCount, 4);
+      });
+
+      it('critical evicts until at least half of the unpinned bytes are gone', () => {
+        const cache = cacheOf(strategy, { evictionBatchSize: 2 });
+        fill(cache, range('k', 20), 10);
+        cache.pin('k19');
+        const evicted = cache.handlePressure('critical');
+        assert.equal(evicted.length, 10); // 190 unpinned bytes: 95 to free, 10 entries of 10
+        assert.equal(cache.metrics.currentUsage, 100);
+        assert.equal(cache.has('k19'), true);
+      });
+
+      it('critical evicts at least one batch even when that is more than half', () => {
+        const cache = cacheOf(strategy, { evictionBatchSize: 8 });
+        fill(cache, range('k', 10), 10);
+        assert.equal(cache.handlePressure('critical').length, 8);
+      });
+
+      it('emergency evicts every unpinned entry and keeps the pinned ones', () => {
+        const cache = cacheOf(strategy);
+        const events = recordEvictions(cache);
+        fill(cache, range('k', 50), 10);
+        cache.pin('k7');
+        cache.pin('k40');
+        const evicted = cache.handlePressure('emergency');
+        assert.equal(evicted.length, 48);
+        assert.deepEqual(new Set(cache.pinnedKeys), new Set(['k7', 'k40']));
+        assert.equal(cache.size, 2);
+        assert.equal(cache.metrics.currentUsage, 20);
+        assert.ok(events.every((e) => e.reason === 'pressure' && e.level === 'emergency'));
+      });
+
+      it('rejects something that is not a level, naming level', () => {
+        const cache = cacheOf(strategy);
+        assert.throws(() => cache.handlePressure('high' as MemoryPressureLevel), { name: 'RangeError', message: /level/ });
+      });
+    });
+
+    describe('pressureHandler', () => {
+      it('a plain handler triggers shedding on each pressure change', () => {
+        const handler = plainHandler();
+        const cache = cacheOf(strategy, { pressureHandler: handler, evictionBatchSize: 3 });
+        fill(cache, range('k', 30), 10);
+        handler.set('moderate');
+        assert.equal(cache.size, 27);
+        assert.equal(cache.metrics.pressureLevel, 'moderate');
+        handler.set('critical');
+        assert.ok(cache.metrics.currentUsage <= 270 / 2, `usage ${cache.metrics.currentUsage}`);
+        handler.set('emergency');
+        assert.equal(cache.size, 0);
+        handler.set('normal');
+        assert.equal(cache.metrics.pressureLevel, 'normal');
+      });
+
+      it('a monitor keeps the cache shedding on each sample above normal, not only on changes', () => {
+        const clock = new ManualClock();
+        let used = 80; // 80% of 100: moderate under the default thresholds
+        const monitor = new PollingMemoryMonitor({
+          memoryProvider: () => ({ usedBytes: used, availableBytes: 100 - used }),
+          pollingIntervalMs: 1000,
+          clock,
+        });
+        const cache = cacheOf(strategy, { pressureHandler: monitor, evictionBatchSize: 2 });
+        const events = recordEvictions(cache);
+        fill(cache, range('k', 10), 10);
+        monitor.startMonitoring();
+        assert.equal(cache.size, 8);
+        clock.advance(1000);
+        assert.equal(cache.size, 6);
+        clock.advance(1000);
+        assert.equal(cache.size, 4);
+        assert.equal(cache.metrics.pressureLevel, 'moderate');
+        assert.ok(events.every((e) => e.reason === 'pressure' && e.level === 'moderate'));
+        used = 10;
+        clock.advance(1000);
+        assert.equal(cache.size, 4);
+        assert.equal(cache.metrics.pressureLevel, 'normal');
+        monitor.stopMonitoring();
+      });
+
+      it('dispose stops listening to the handler and drops its level', () => {
+        const handler = plainHandler();
+        const cache = cacheOf(strategy, { pressureHandler: handler });
+        fill(cache, range('k', 30), 10);
+        handler.set('critical');
+        const size = cache.size;
+        assert.equal(cache.metrics.pressureLevel, 'critical');
+        cache.dispose();
+        assert.equal(cache.metrics.pressureLevel, 'normal');
+        handler.set('emergency');
+        assert.equal(cache.size, size);
+        cache.dispose();
+      });
+
+      it('a handler already above normal applies at construction', () => {
+        const handler = plainHandler('critical');
+        const cache = cacheOf(strategy, { pressureHandler: handler });
+        assert.equal(cache.metrics.pressureLevel, 'critical');
+      });
+
+      it('a handler that reports a bad level is reported on errors and ignored', () => {
+        const subject = new ValueSubject<MemoryPressureLevel>('normal');
+        const cache = cacheOf(strategy, { pressureHandler: { pressure: subject, currentPressure: () => subject.value } });
+        const errors: Error[] = [];
+        cache.errors.subscribe((e) => errors.push(e));
+        subject.next('severe' as MemoryPressureLevel);
+        assert.equal(errors.length, 1);
+        assert.match(errors[0]!.message, /severe/);
+        assert.equal(cache.metrics.pressureLevel, 'normal');
+      });
+    });
+
+    describe('pressure level', () => {
+      it('is the budget level: normal, moderate at moderateThreshold, emergency when pinned bytes alone exceed the budget', () => {
+        const cache = cacheOf(strategy, { maxCacheBytes: 1000 });
+        const levels: MemoryPressureLevel[] = [];
+        cache.pressure.subscribe((level) => levels.push(level));
+        cache.set('p', 1, { size: 750, pin: true });
+        assert.equal(cache.metrics.pressureLevel, 'moderate');
+        cache.set('q', 1, { size: 150, pin: true });
+        assert.equal(cache.metrics.pressureLevel, 'critical');
+        cache.set('r', 1, { size: 200, pin: true });
+        assert.equal(cache.metrics.pressureLevel, 'emergency');
+        cache.delete('r');
+        cache.delete('q');
+        cache.delete('p');
+        assert.deepEqual(levels, ['normal', 'moderate', 'critical', 'emergency', 'critical', 'moderate', 'normal']);
+      });
+
+      it('is the higher of the budget level and the handler level', () => {
+        const handler = plainHandler();
+        const cache = cacheOf(strategy, { maxCacheBytes: 1000, pressureHandler: handler });
+        cache.set('p', 1, { size: 950, pin: true }); // critical by budget
+        handler.set('moderate');
+        assert.equal(cache.metrics.pressureLevel, 'critical');
+        handler.set('emergency');
+        assert.equal(cache.metrics.pressureLevel, 'emergency');
+        handler.set('normal');
+        assert.equal(cache.metrics.pressureLevel, 'critical');
+      });
+
+      it('pressure gives the current level on subscribe and then only changes', () => {
+        const handler = plainHandler('moderate');
+        const cache = cacheOf(strategy, { pressureHandler: handler });
+        const levels: MemoryPressureLevel[] = [];
+        cache.pressure.subscribe((level) => levels.push(level));
+        handler.set('moderate');
+        handler.set('critical');
+        handler.set('critical');
+        assert.deepEqual(levels, ['moderate', 'critical']);
+      });
+    });
+  });
+}
