@@ -68,7 +68,7 @@ for (const strategy of STRATEGIES) {
         fill(cache, ['a', 'b'], 100);
         assert.equal(cache.set('huge', 'H', { size: 501 }), false);
         assert.equal(cache.has('huge'), false);
-        assert.deepEqual(events, []);
+        assert.equal(events.length, 0);
         assert.equal(cache.size, 3);
         assert.equal(cache.metrics.currentUsage, 700);
         // A value that fits next to the pinned bytes is stored, making room.
@@ -167,7 +167,7 @@ for (const strategy of STRATEGIES) {
         const cache = cacheOf(strategy, { maxCacheBytes: 1000, evictionBatchSize: 3 });
         const events = recordEvictions(cache);
         fill(cache, range('k', 6), 100); // 600: below 0.7
-        assert.deepEqual(events, []);
+        assert.equal(events.length, 0);
         assert.equal(cache.set('k6', 'x', { size: 100 }), true); // 700: moderate
         assert.deepEqual(events.map((e) => [e.key, e.reason, e.level]), [
           ['k0', 'pressure', 'moderate'],
@@ -377,7 +377,7 @@ for (const strategy of STRATEGIES) {
         cache.set('a', 1, { size: 3 });
         assert.equal(cache.delete('a'), true);
         assert.equal(cache.delete('a'), false);
-        assert.deepEqual(events, []);
+        assert.equal(events.length, 0);
         assert.equal(cache.metrics.currentUsage, 0);
       });
 
