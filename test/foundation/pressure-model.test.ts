@@ -119,6 +119,15 @@ describe('MemoryThresholds', () => {
     assert.equal(t.levelFor(0.5, 'emergency'), 'normal', 'a large drop lands where usage is');
   });
 
+  test('usage exactly at threshold minus hysteresis keeps the level; just below leaves it', () => {
+    // Binary fractions, so the subtraction is exact.
+    const t = new MemoryThresholds({ moderate: 0.5, critical: 0.75, emergency: 0.875, hysteresis: 0.125 });
+    assert.equal(t.levelFor(0.375, 'moderate'), 'moderate');
+    assert.equal(t.levelFor(0.375 - 2 ** -20, 'moderate'), 'normal');
+    assert.equal(t.levelFor(0.625, 'critical'), 'critical');
+    assert.equal(t.levelFor(0.625 - 2 ** -20, 'critical'), 'moderate');
+  });
+
   test('a usage hovering around a threshold does not flap', () => {
     const t = MemoryThresholds.default;
     let level: MemoryPressureLevel = 'normal';
