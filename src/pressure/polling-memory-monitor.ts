@@ -14,6 +14,9 @@
  *   `Error` on `errors`; the last good state stays current and polling goes on.
  * - Levels use the thresholds' hysteresis against the previous level, unless
  *   the sample states its own level (a provider combining several signals).
+ * - Cost per sample: one provider call, one state object, O(subscribers)
+ *   synchronous deliveries. Telemetry (optional) hears every published error
+ *   and every level change, never every sample.
  */
 import { getDefaultClock, requireClock, type Clock, type TimerHandle } from '../clock.js';
 import { Subject, ValueSubject, type Observable } from '../observable.js';
