@@ -31,6 +31,7 @@ import type { MemoryPressureLevel } from '../pressure/levels.js';
 import { usageOf, type MemorySample } from '../pressure/memory-state.js';
 import { PollingMemoryMonitor, type PollingMemoryMonitorOptions } from '../pressure/polling-memory-monitor.js';
 import { MemoryThresholds, type MemoryThresholdsInit } from '../pressure/thresholds.js';
+import { safeRecord, type MemoryTelemetry } from '../telemetry/memory-telemetry.js';
 import { budgetProvider } from './budget-provider.js';
 import {
   BROWSER_MEMORY_SOURCES,
@@ -88,6 +89,8 @@ export interface BrowserMemoryMonitorOptions {
   clock?: Clock;
   /** Where to find `performance` and `crossOriginIsolated`. Default `globalThis`. */
   environment?: BrowserMemoryEnvironment;
+  /** `recordError` for every error on `errors` (signal failures included); `recordPressureChange` on each level change. */
+  telemetry?: MemoryTelemetry;
 }
 
 const OPTION_NAMES = [
@@ -101,12 +104,14 @@ const OPTION_NAMES = [
   'pollingIntervalMsByLevel',
   'clock',
   'environment',
+  'telemetry',
 ] as const;
 
 interface Plan {
   readonly sources: readonly BrowserMemorySourceName[];
   readonly polling: PollingMemoryMonitorOptions;
-  readonly errors: Subject<Error>;
+  /** Failures of single signals that did not stop a sample. */
+  readonly sourceErrors: Subject<Error>;
 }
 
 /**
@@ -123,8 +128,15 @@ export class BrowserMemoryMonitor extends PollingMemoryMonitor {
     const plan = planMonitor(options);
     super(plan.polling);
     this.sources = plan.sources;
-    this.#errors = plan.errors;
-    super.errors.subscribe((error) => this.#errors.next(error));
+    const errors = new Subject<Error>();
+    this.#errors = errors;
+    // The base class reports its own errors to telemetry; signal failures are ours to report.
+    const telemetry = plan.polling.telemetry;
+    super.errors.subscribe((error) => errors.next(error));
+    plan.sourceErrors.subscribe((error) => {
+      safeRecord(telemetry?.recordError, telemetry, error);
+      errors.next(error);
+    });
   }
 
   /** Failed or refused samples, and failures of individual signals. */
@@ -194,7 +206,7 @@ function planMonitor(options: BrowserMemoryMonitorOptions | undefined): Plan {
     sources = requested;
   }
 
-  const errors = new Subject<Error>();
+  const sourceErrors = new Subject<Error>();
   let memoryProvider: PollingMemoryMonitorOptions['memoryProvider'];
   if (sources.length === 1 && sources[0] === 'measureUserAgentSpecificMemory') {
     memoryProvider = uaSpecificMemoryProvider({
@@ -212,7 +224,7 @@ function planMonitor(options: BrowserMemoryMonitorOptions | undefined): Plan {
       measureIntervalMs,
       budgetBytes,
       measure,
-      onSourceError: (error) => errors.next(error),
+      onSourceError: (error) => sourceErrors.next(error),
     });
   }
 
@@ -222,7 +234,8 @@ function planMonitor(options: BrowserMemoryMonitorOptions | undefined): Plan {
   }
   if (opts.pollingIntervalMs !== undefined) polling.pollingIntervalMs = opts.pollingIntervalMs;
   if (opts.pollingIntervalMsByLevel !== undefined) polling.pollingIntervalMsByLevel = opts.pollingIntervalMsByLevel;
-  return { sources, polling, errors };
+  if (opts.telemetry !== undefined) polling.telemetry = opts.telemetry;
+  return { sources, polling, sourceErrors };
 }
 
 type SyncProvider = () => MemorySample;

@@ -188,6 +188,26 @@ describe('createBrowserMemoryMonitor: combining signals', () => {
     monitor.stopMonitoring();
   });
 
+  test('telemetry hears signal failures and level changes', async () => {
+    const b = fakeBrowser({ isolated: true, heap: new FakeHeap(100, 1000) });
+    const recorded: string[] = [];
+    const telemetry = {
+      recordCacheSize: () => {},
+      recordEviction: () => {},
+      recordPressureChange: (from: string, to: string) => recorded.push(`${from}->${to}`),
+      recordError: (error: Error) => recorded.push(error.message),
+    };
+    const clock = new ManualClock();
+    const monitor = createBrowserMemoryMonitor({ environment: b.environment, heapLimitFraction: 1, pollingIntervalMs: 10, clock, telemetry });
+    monitor.startMonitoring();
+    b.uasm!.rejectNext(new Error('gone'));
+    await flush();
+    b.heap!.usedJSHeapSize = 800;
+    clock.advance(10);
+    assert.deepEqual(recorded, ['measureUserAgentSpecificMemory failed: Error: gone', 'normal->moderate']);
+    monitor.stopMonitoring();
+  });
+
   test('when every signal fails, one error per poll is reported, naming each', () => {
     const b = fakeBrowser({ heap: new FakeHeap(Number.NaN, 1000) });
     const monitor = createBrowserMemoryMonitor({ environment: b.environment, budgetBytes: 10, measure: () => { throw new Error('cache gone'); }, clock: new ManualClock() });
