@@ -42,6 +42,13 @@ export { EVICTION_STRATEGIES, isEvictionStrategy } from './cache/policies/regist
 export type { EvictionStrategy } from './cache/policies/registry.js';
 
 // Store
+export { NexusStore } from './store/nexus-store.js';
+export type { StoreConfig, NexusStoreOptions } from './store/nexus-store.js';
+export { MemoryBackend } from './store/memory-backend.js';
+export type { MemoryBackendOptions } from './store/memory-backend.js';
+export type { Backend } from './store/backend.js';
+export { NexusStoreError } from './store/store-error.js';
+export type { StoreOperation } from './store/store-error.js';
 
 // Telemetry
 export type { MemoryTelemetry } from './telemetry/memory-telemetry.js';
