@@ -16,6 +16,8 @@
  *   after `cleanerTimeoutMs` (timed on the injected clock) the signal is
  *   aborted, the cleaner is reported as timed out and the run moves on
  *   without waiting for it: a hung cleaner cannot stall memory relief.
+ *   (A cleaner that blocks synchronously cannot be interrupted by anything
+ *   in JavaScript; its time is still measured and reported.)
  * - A cleaner that throws, rejects, times out or returns something that is
  *   not a valid `CleanupResult` yields `success: false` with the reason in
  *   `error`; nothing a cleaner does makes the coordinator throw.
