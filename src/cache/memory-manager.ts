@@ -578,6 +578,9 @@ export class MemoryManager<K, V> implements ClearableCache {
       this.#prev[slot] = PINNED;
       this.#pinnedBytes += bytes;
       this.#pinnedCount++;
+      // The policy starts the entry's state (a use count) for a later unpin.
+      this.#policy.add(slot);
+      this.#policy.remove(slot);
     } else {
       const prev = this.#prev;
       const newest = prev[0]!;

@@ -14,7 +14,9 @@
  *
  * Call protocol (the cache guarantees it, a policy may rely on it):
  * - `add(slot)`: a new entry was stored in `slot` (its first use). Its size
- *   and key are readable through the context.
+ *   and key are readable through the context. A new entry that is pinned
+ *   from the start gets `add` and then `remove` at once, so its state exists
+ *   for a later `readd`.
  * - `touch(slot)`: the entry in `slot` was used: `get`, or `set` replacing
  *   its value. Called only for slots in the order, and only when
  *   `tracksUse` is true (an order that only needs `add`/`remove`, like
