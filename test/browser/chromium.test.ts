@@ -262,6 +262,47 @@ describe('nexus-store in headless Chromium', { skip: chromium.skip }, () => {
     assert.equal(r.sessions, 1);
   });
 
+  test('a MemoryManager in the page sheds unpinned entries when the browser monitor reaches critical, keeping pins', async () => {
+    const page = await openPage(browser!, plain!);
+    const r = await page.evaluate(async () => {
+      const { core, browser: entry } = (globalThis as unknown as TestWindow).nexus;
+      delete (Performance.prototype as unknown as { memory?: unknown }).memory;
+      const clock = new core.ManualClock();
+      const monitor = entry.createBrowserMemoryMonitor({ budgetBytes: 10_000, measure: () => cache.metrics.currentUsage, pollingIntervalMs: 100, clock });
+      const cache = new core.MemoryManager<string, string>({ pressureHandler: monitor });
+      const reasons = new Set<string>();
+      cache.evictions.subscribe((event) => reasons.add(event.reason));
+      cache.set('session', 'pinned', { size: 90, pin: true });
+      for (let i = 0; i < 99; i++) cache.set(`thumb-${i}`, `thumbnail ${i}`, { size: 90 });
+      const before = cache.metrics.currentUsage;
+      const levels: string[] = [];
+      monitor.pressure.subscribe((level) => levels.push(level));
+      monitor.startMonitoring();
+      const afterFirstSample = cache.metrics.currentUsage;
+      await clock.advanceAsync(100);
+      monitor.stopMonitoring();
+      cache.dispose();
+      return {
+        before,
+        afterFirstSample,
+        after: cache.metrics.currentUsage,
+        evictionCount: cache.metrics.evictionCount,
+        reasons: [...reasons],
+        pinnedKept: cache.has('session') && cache.isPinned('session'),
+        levels,
+        source: monitor.currentMemoryState().source,
+      };
+    });
+    assert.equal(r.before, 9000);
+    assert.deepEqual(r.levels, ['normal', 'critical', 'normal']);
+    assert.ok(r.afterFirstSample <= 90 + 8910 / 2, `critical shed at least half of the unpinned bytes: ${r.afterFirstSample} left`);
+    assert.ok(r.evictionCount >= 50);
+    assert.deepEqual(r.reasons, ['pressure']);
+    assert.equal(r.pinnedKept, true);
+    assert.equal(r.after, r.afterFirstSample, 'back at normal, nothing more is shed');
+    assert.equal(r.source, 'budget');
+  });
+
   test('performance.memory is quantized and frozen where the renderer is not locked to a site, and detection says so', async () => {
     const coarse = await launchChromium(['--disable-site-isolation-trials']);
     try {
