@@ -16,7 +16,9 @@
  * With `source: 'auto'` (the default) every available signal is read on each
  * poll and the one with the highest usage becomes the state, its name in
  * `state.source`: the fresh heap figure catches fast growth, the lagging
- * complete figure catches what the heap figure does not see. A signal that
+ * complete figure catches what the heap figure does not see. A quantized
+ * `performance.memory` (frozen for 20 minutes) is left out when another
+ * signal exists. A signal that
  * fails is reported on `errors` while the others still produce the sample.
  * Only a lone `measureUserAgentSpecificMemory` makes the provider
  * asynchronous: its first sample waits for the first measurement.
@@ -36,6 +38,7 @@ import { budgetProvider } from './budget-provider.js';
 import {
   BROWSER_MEMORY_SOURCES,
   isBrowserMemorySourceName,
+  isQuantizedByteCount,
   readPerformanceMemory,
   userAgentSpecificMemoryUnavailableReason,
   validateEnvironment,
@@ -191,6 +194,13 @@ function planMonitor(options: BrowserMemoryMonitorOptions | undefined): Plan {
   let sources: readonly BrowserMemorySourceName[];
   if (requested === 'auto') {
     sources = BROWSER_MEMORY_SOURCES.filter((name) => unavailable[name] === undefined);
+    // A quantized heap figure is frozen for 20 minutes: next to a live signal
+    // it would hold the level where it was (and keep caches shedding, or
+    // miss a rise) long after the fact, so it only serves when it is all there is.
+    const heap = readPerformanceMemory(environment);
+    if (sources.length > 1 && heap !== undefined && isQuantizedByteCount(heap.jsHeapSizeLimit)) {
+      sources = sources.filter((name) => name !== 'performance.memory');
+    }
     if (sources.length === 0) {
       throw new TypeError(
         'createBrowserMemoryMonitor: this browser exposes no memory signal (performance.memory: ' +

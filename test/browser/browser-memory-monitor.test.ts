@@ -83,6 +83,19 @@ describe('createBrowserMemoryMonitor: choosing signals', () => {
     assert.throws(() => createBrowserMemoryMonitor({ environment: fakeBrowser({ isolated: true, heap: undefined }).environment, source: 'measureUserAgentSpecificMemory' }), /needs budgetBytes/);
   });
 
+  test('a quantized performance.memory is left out when another signal exists, and kept when it is all there is', () => {
+    const quantized = () => fakeBrowser({ heap: new FakeHeap(10_000_000, 3_760_000_000) }).environment;
+    assert.deepEqual(createBrowserMemoryMonitor({ environment: quantized(), budgetBytes: 100, measure: () => 1 }).sources, ['budget']);
+    assert.deepEqual(createBrowserMemoryMonitor({ environment: quantized() }).sources, ['performance.memory']);
+    assert.deepEqual(
+      createBrowserMemoryMonitor({ environment: quantized(), source: ['performance.memory', 'budget'], budgetBytes: 100, measure: () => 1 }).sources,
+      ['performance.memory', 'budget'],
+      'named explicitly, it is used',
+    );
+    const isolatedQuantized = fakeBrowser({ isolated: true, heap: new FakeHeap(10_000_000, 3_760_000_000) }).environment;
+    assert.deepEqual(createBrowserMemoryMonitor({ environment: isolatedQuantized }).sources, ['measureUserAgentSpecificMemory']);
+  });
+
   test('a forced source restricts the monitor to it, listed in order of preference', () => {
     const { environment } = fakeBrowser({ isolated: true });
     assert.deepEqual(createBrowserMemoryMonitor({ environment, source: 'budget', budgetBytes: 1, measure: () => 0 }).sources, ['budget']);

@@ -314,11 +314,14 @@ describe('nexus-store in headless Chromium', { skip: chromium.skip }, () => {
         const held: number[] = [];
         for (let i = 0; i < 4 * mib; i++) held.push(i + 0.5);
         const after = (await monitor.poll()).usedBytes;
-        return { support: detectBrowserMemorySupport().performanceMemory, before, after, quantized: isQuantizedByteCount(before), held: held.length };
+        const withBudget = createBrowserMemoryMonitor({ budgetBytes: 2 ** 30, measure: () => 0 }).sources;
+        return { support: detectBrowserMemorySupport().performanceMemory, sources: monitor.sources, withBudget, before, after, quantized: isQuantizedByteCount(before), held: held.length };
       }, MIB);
       assert.equal(r.support.available && r.support.quantized, true, JSON.stringify(r.support));
       assert.equal(r.quantized, true, `a bucket figure: ${r.before}`);
       assert.equal(r.after, r.before, 'the figure does not follow a 32 MiB allocation');
+      assert.deepEqual(r.sources, ['performance.memory'], 'alone, the frozen figure is still used');
+      assert.deepEqual(r.withBudget, ['budget'], 'next to a configured budget it is left out');
     } finally {
       await coarse.close();
     }
