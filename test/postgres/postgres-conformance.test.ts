@@ -1,0 +1,30 @@
+import { after } from 'node:test';
+import pg from 'pg';
+import { PostgresBackend } from '../../src/postgres/index.js';
+import { describeBackendConformance, idOfConformanceItem } from '../store/backend-conformance.js';
+import type { ConformanceItem } from '../store/backend-conformance.js';
+import { PG_CONFIG, dropTable, probePostgres, uniqueTable } from './pg-helpers.js';
+
+const probe = await probePostgres();
+const pool = probe.skip ? undefined : new pg.Pool(PG_CONFIG);
+after(() => pool?.end());
+
+describeBackendConformance('PostgresBackend', {
+  skip: probe.skip,
+  async create() {
+    if (pool === undefined) throw new Error('unreachable: no pool while PostgreSQL is available');
+    const table = uniqueTable('conf');
+    const options = { pool, table, idOf: idOfConformanceItem, reconnectInitialDelayMs: 20 };
+    const backend = new PostgresBackend<ConformanceItem, string>(options);
+    const peer = new PostgresBackend<ConformanceItem, string>(options);
+    await Promise.all([backend.ready(), peer.ready()]);
+    return {
+      backend,
+      peer,
+      async dispose() {
+        await Promise.all([backend.close(), peer.close()]);
+        await dropTable(pool, table);
+      },
+    };
+  },
+});
