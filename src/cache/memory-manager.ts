@@ -184,6 +184,7 @@ export class MemoryManager<K, V> implements ClearableCache {
       newer: (slot) => this.#next[slot]!,
       sizeOf: (slot) => this.#sizeOf(slot),
       keyOf: (slot) => this.#keys[slot],
+      maxBytes: resolved.maxCacheBytes,
     };
     this.#policy = policyFactoryFor(this.#strategy)(context, INITIAL_CAPACITY);
     this.#tracksUse = this.#policy.tracksUse;

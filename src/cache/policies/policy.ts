@@ -54,6 +54,12 @@ export interface PolicyContext {
   sizeOf(slot: number): number;
   /** The key stored in `slot`. */
   keyOf(slot: number): unknown;
+  /**
+   * The cache's byte budget (`maxCacheBytes`), or `undefined` when it has
+   * none. A policy that splits the cache into regions (`tinylfu`) sizes
+   * them from it.
+   */
+  readonly maxBytes: number | undefined;
 }
 
 export interface EvictionPolicy {

@@ -8,11 +8,13 @@ import { createLfuPolicy } from './lfu.js';
 import { createLruPolicy } from './lru.js';
 import type { PolicyFactory } from './policy.js';
 import { createSizePolicy } from './size.js';
+import { createTinyLfuPolicy } from '../tinylfu/w-tinylfu-policy.js';
 
 const POLICY_FACTORIES = {
   lru: createLruPolicy,
   lfu: createLfuPolicy,
   size: createSizePolicy,
+  tinylfu: createTinyLfuPolicy,
 } satisfies Record<string, PolicyFactory>;
 
 /**
@@ -20,6 +22,9 @@ const POLICY_FACTORIES = {
  * - `lru`: least recently used (get or set) first.
  * - `lfu`: fewest uses first, ties least recently used first.
  * - `size`: largest first, ties least recently used first.
+ * - `tinylfu`: W-TinyLFU: a new entry has to be more popular (by a frequency
+ *   sketch of recent requests) than the entry it would displace; scans and
+ *   one-time keys cannot flush the working set.
  */
 export type EvictionStrategy = keyof typeof POLICY_FACTORIES;
 

@@ -1,0 +1,157 @@
+/**
+ * A count-min sketch of 4-bit counters that estimates how often each key was
+ * seen recently: the popularity memory of W-TinyLFU.
+ *
+ * Structure: one `Uint32Array` of 2 * 2^k words, eight 4-bit counters per
+ * word, where 2^k is the power of two at or above the expected number of
+ * entries (so about 16 counters, 8 bytes, per cached entry). A key's 32-bit
+ * hash picks four counters (four independent word indexes, a nibble in
+ * each); its frequency is the smallest of the four, which over-estimates
+ * only when all four collide with more popular keys.
+ *
+ * Increment uses the conservative update: only the counters equal to the
+ * current minimum are raised, which keeps collisions from inflating the
+ * estimates of other keys more than needed. Counters saturate at 15: the
+ * sketch only has to tell "popular" from "not", not count exactly.
+ *
+ * Aging: after 10 increments per expected entry, every counter is halved
+ * (one shift and mask per word), so yesterday's favourites fade and a shift
+ * in popularity is picked up within one sample period.
+ *
+ * Cost: increment and frequency touch four words, O(1); the halving is O(size)
+ * once per 10 * capacity increments, O(1) amortized.
+ */
+
+const MIN_ENTRIES = 16;
+/** 2^22 expected entries: a 32 MiB table. Beyond that more counters add little. */
+const MAX_ENTRIES = 1 << 22;
+const SAMPLE_FACTOR = 10;
+const MAX_COUNT = 15;
+
+function ceilPow2(n: number): number {
+  let p = MIN_ENTRIES;
+  while (p < n && p < MAX_ENTRIES) p *= 2;
+  return p;
+}
+
+export class FrequencySketch {
+  #table: Uint32Array = new Uint32Array(0);
+  #mask = 0;
+  #capacity = 0;
+  #sampleSize = 0;
+  #additions = 0;
+  #aged = false;
+
+  constructor(expectedEntries = MIN_ENTRIES) {
+    this.ensureCapacity(expectedEntries);
+  }
+
+  /** The number of entries the table is sized for (a power of two). */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /**
+   * Whether the counters were halved since the table was (re)allocated or
+   * reset. Until then a count of 1 means "seen exactly once"; afterwards it
+   * may stand for a longer, decayed history.
+   */
+  get aged(): boolean {
+    return this.#aged;
+  }
+
+  /** Increments since the last halving. */
+  get additions(): number {
+    return this.#additions;
+  }
+
+  /**
+   * Grows the table so it suits `expectedEntries` (never shrinks). Growing
+   * forgets every count: counts cannot be re-spread without the keys, and
+   * growth happens only while the cache is still filling up.
+   */
+  ensureCapacity(expectedEntries: number): void {
+    const expected = Math.min(MAX_ENTRIES, Math.max(MIN_ENTRIES, Math.ceil(expectedEntries)));
+    this.#sampleSize = Math.max(this.#sampleSize, SAMPLE_FACTOR * expected);
+    const capacity = ceilPow2(expected);
+    if (capacity <= this.#capacity) return;
+    this.#capacity = capacity;
+    this.#table = new Uint32Array(capacity * 2);
+    this.#mask = capacity * 2 - 1;
+    this.#additions = 0;
+    this.#aged = false;
+  }
+
+  /** The estimated recent frequency of the key with this hash, 0 to 15. */
+  frequency(hash: number): number {
+    const t = this.#table;
+    const m = this.#mask;
+    let h = Math.imul(hash, 0x9e3779b1);
+    h ^= h >>> 15;
+    let min = (t[h & m]! >>> ((h >>> 29) << 2)) & 15;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    let c = (t[h & m]! >>> ((h >>> 29) << 2)) & 15;
+    if (c < min) min = c;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    c = (t[h & m]! >>> ((h >>> 29) << 2)) & 15;
+    if (c < min) min = c;
+    h = Math.imul(h, 0x27d4eb2f);
+    h ^= h >>> 15;
+    c = (t[h & m]! >>> ((h >>> 29) << 2)) & 15;
+    return c < min ? c : min;
+  }
+
+  /** Records one occurrence of the key with this hash. */
+  increment(hash: number): void {
+    const t = this.#table;
+    const m = this.#mask;
+    let h = Math.imul(hash, 0x9e3779b1);
+    h ^= h >>> 15;
+    const i0 = h & m;
+    const s0 = (h >>> 29) << 2;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    const i1 = h & m;
+    const s1 = (h >>> 29) << 2;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    const i2 = h & m;
+    const s2 = (h >>> 29) << 2;
+    h = Math.imul(h, 0x27d4eb2f);
+    h ^= h >>> 15;
+    const i3 = h & m;
+    const s3 = (h >>> 29) << 2;
+    const c0 = (t[i0]! >>> s0) & 15;
+    const c1 = (t[i1]! >>> s1) & 15;
+    const c2 = (t[i2]! >>> s2) & 15;
+    const c3 = (t[i3]! >>> s3) & 15;
+    let min = c0 < c1 ? c0 : c1;
+    if (c2 < min) min = c2;
+    if (c3 < min) min = c3;
+    if (min === MAX_COUNT) return;
+    // Conservative update; re-reading each word handles two of the four
+    // counters landing in the same word.
+    if (c0 === min) t[i0] = t[i0]! + (1 << s0);
+    if (c1 === min && ((t[i1]! >>> s1) & 15) === min) t[i1] = t[i1]! + (1 << s1);
+    if (c2 === min && ((t[i2]! >>> s2) & 15) === min) t[i2] = t[i2]! + (1 << s2);
+    if (c3 === min && ((t[i3]! >>> s3) & 15) === min) t[i3] = t[i3]! + (1 << s3);
+    if (++this.#additions >= this.#sampleSize) this.halve();
+  }
+
+  /** Halves every counter: the aging step (also on demand, when the workload is seen to change). */
+  halve(): void {
+    const t = this.#table;
+    for (let i = 0; i < t.length; i++) t[i] = (t[i]! >>> 1) & 0x77777777;
+    this.#additions >>>= 1;
+    this.#aged = true;
+  }
+
+  /** Forgets every count (for `clear`). */
+  reset(): void {
+    this.#table.fill(0);
+    this.#additions = 0;
+    this.#aged = false;
+  }
+}
