@@ -1,0 +1,204 @@
+/**
+ * The container signal: resident memory against the limit that gets the
+ * process killed.
+ *
+ * In a memory cgroup with a limit, used = the cgroup's working set, usage
+ * minus inactive file pages (what the kernel can drop without a fight), the
+ * figure Kubernetes and cAdvisor compare with the limit; budget = the
+ * effective limit (see cgroup.ts), capped at the machine's memory. Without
+ * a limit (bare metal, or a container run without one), used = this
+ * process's resident set and budget = the machine's memory.
+ *
+ * Cost per sample: one pread of memory.current / memory.usage_in_bytes
+ * (about 2-3 us), or of /proc/self/statm without a limit. memory.stat is
+ * much dearer (10-20 us: the kernel flushes per-CPU counters to print it)
+ * and its inactive_file moves slowly, so it is re-read at most every
+ * `statRefreshMs`. The cgroup, the limit and the machine's total are
+ * re-detected every `redetectIntervalMs` (limits can be resized in place),
+ * checked against the clock on each sample; no timer.
+ */
+import { getDefaultClock, type Clock } from '../clock.js';
+import type { MemorySample } from '../pressure/memory-state.js';
+import { detectCgroups, readCgroupLimit, type MemoryCgroup } from './cgroup.js';
+import { KeptOpenFile, readTextFile, type SyncFileSystem } from './kept-open-file.js';
+import { asciiKey, parseKeyedValue, parseMeminfoBytes, parseSingleValue, parseUnsignedAt } from './parse.js';
+import { underRoot } from './paths.js';
+import { nodeFileSystem, nodeRuntime, type NodeRuntime } from './runtime.js';
+import { formatMiB, reading, sampleOf, validateMs, type NodeSignal, type NodeSignalReading } from './signal.js';
+
+export interface FileSignalOptions {
+  /** Prefix of every absolute path read (/proc, /sys): a fixture tree in tests. Default '' (the real root). */
+  root?: string;
+  fs?: SyncFileSystem;
+  runtime?: NodeRuntime;
+  clock?: Clock;
+  /** How often to re-detect cgroups, limits and file locations. Default 30000. */
+  redetectIntervalMs?: number;
+}
+
+export interface ContainerSignalOptions extends FileSignalOptions {
+  /** Re-read memory.stat (inactive file pages) at most this often; 0 reads it every sample. Default 0. */
+  statRefreshMs?: number;
+}
+
+const MEM_TOTAL = asciiKey('MemTotal');
+export const DEFAULT_REDETECT_INTERVAL_MS = 30_000;
+
+export interface ResolvedFileOptions {
+  root: string;
+  fs: SyncFileSystem;
+  runtime: NodeRuntime;
+  clock: Clock;
+  redetectIntervalMs: number;
+}
+
+export function resolveFileOptions(options: FileSignalOptions): ResolvedFileOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object, got ${String(options)}`);
+  if (options.root !== undefined && typeof options.root !== 'string') throw new TypeError(`root must be a string path, got ${String(options.root)}`);
+  return {
+    root: options.root ?? '',
+    fs: options.fs ?? nodeFileSystem,
+    runtime: options.runtime ?? nodeRuntime,
+    clock: options.clock ?? getDefaultClock(),
+    redetectIntervalMs:
+      options.redetectIntervalMs === undefined ? DEFAULT_REDETECT_INTERVAL_MS : validateMs('redetectIntervalMs', options.redetectIntervalMs, false),
+  };
+}
+
+/** The machine's memory: MemTotal from /proc/meminfo, else os.totalmem(). */
+export function machineTotalBytes(fs: SyncFileSystem, root: string, runtime: NodeRuntime): number {
+  const text = readTextFile(fs, underRoot(root, '/proc/meminfo'));
+  if (text !== undefined) {
+    const bytes = new TextEncoder().encode(text);
+    const total = parseMeminfoBytes(bytes, bytes.length, MEM_TOTAL);
+    if (total > 0) return total;
+  }
+  return runtime.totalMemoryBytes();
+}
+
+interface Detected {
+  readonly cgroup: MemoryCgroup | undefined;
+  readonly limitBytes: number | null;
+  readonly budgetBytes: number;
+  readonly usage: KeptOpenFile | undefined;
+  readonly stat: KeptOpenFile | undefined;
+  readonly inactiveKey: Uint8Array;
+  readonly statm: KeptOpenFile;
+  readonly pageBytes: number;
+  readonly detail: string;
+}
+
+/** The page size, from the ratio of the resident set in bytes to /proc/self/statm's resident pages. */
+function calibratePageBytes(statm: KeptOpenFile, runtime: NodeRuntime): number {
+  const n = statm.read();
+  if (n < 0) return 0;
+  const firstSpace = statm.buffer.indexOf(0x20);
+  const pages = firstSpace < 0 ? NaN : parseUnsignedAt(statm.buffer, n, firstSpace);
+  const rss = runtime.residentSetBytes();
+  if (!(pages > 0) || !(rss > 0)) return 0;
+  const page = 2 ** Math.round(Math.log2(rss / pages));
+  return page >= 4096 && page <= 1 << 21 ? page : 0;
+}
+
+export class ContainerSignal implements NodeSignal {
+  readonly name = 'container' as const;
+  readonly #options: ResolvedFileOptions;
+  readonly #statRefreshMs: number;
+  #detected: Detected | undefined;
+  #detectedAt = 0;
+  #inactiveBytes = 0;
+  #statReadAt = -Infinity;
+
+  constructor(options: ContainerSignalOptions = {}) {
+    this.#options = resolveFileOptions(options);
+    this.#statRefreshMs = options.statRefreshMs === undefined ? 0 : validateMs('statRefreshMs', options.statRefreshMs, true);
+  }
+
+  /** The cgroup and limit in use (detected on first use and every redetectIntervalMs). */
+  get cgroup(): { readonly cgroup: MemoryCgroup | undefined; readonly limitBytes: number | null } {
+    const d = this.#ensureDetected();
+    return { cgroup: d.cgroup, limitBytes: d.limitBytes };
+  }
+
+  read(): NodeSignalReading {
+    const d = this.#ensureDetected();
+    if (d.limitBytes !== null && d.usage !== undefined) {
+      const n = d.usage.read();
+      const usage = n < 0 ? NaN : parseSingleValue(d.usage.buffer, n);
+      if (usage >= 0) {
+        const workingSet = Math.max(0, usage - this.#inactive(d, usage));
+        return reading('container', 'cgroup', workingSet, d.budgetBytes, d.detail);
+      }
+    }
+    return reading('container', 'resident', this.#resident(d), d.budgetBytes, d.detail);
+  }
+
+  sample(): MemorySample {
+    return sampleOf(this.read());
+  }
+
+  close(): void {
+    if (this.#detected === undefined) return;
+    this.#detected.usage?.close();
+    this.#detected.stat?.close();
+    this.#detected.statm.close();
+    this.#detected = undefined;
+  }
+
+  #inactive(d: Detected, usage: number): number {
+    if (d.stat === undefined) return 0;
+    const now = this.#options.clock.now();
+    if (now - this.#statReadAt >= this.#statRefreshMs || now < this.#statReadAt) {
+      this.#statReadAt = now;
+      const n = d.stat.read();
+      const inactive = n < 0 ? NaN : parseKeyedValue(d.stat.buffer, n, d.inactiveKey);
+      this.#inactiveBytes = inactive >= 0 ? inactive : 0;
+    }
+    return Math.min(this.#inactiveBytes, usage);
+  }
+
+  #resident(d: Detected): number {
+    if (d.pageBytes > 0) {
+      const n = d.statm.read();
+      if (n > 0) {
+        const firstSpace = d.statm.buffer.indexOf(0x20);
+        const pages = firstSpace < 0 || firstSpace >= n ? NaN : parseUnsignedAt(d.statm.buffer, n, firstSpace);
+        if (pages >= 0) return pages * d.pageBytes;
+      }
+    }
+    return this.#options.runtime.residentSetBytes();
+  }
+
+  #ensureDetected(): Detected {
+    const now = this.#options.clock.now();
+    if (this.#detected !== undefined && now - this.#detectedAt < this.#options.redetectIntervalMs && now >= this.#detectedAt) {
+      return this.#detected;
+    }
+    this.close();
+    this.#detectedAt = now;
+    this.#statReadAt = -Infinity;
+    const { fs, root, runtime } = this.#options;
+    const machine = machineTotalBytes(fs, root, runtime);
+    const cgroup = detectCgroups(fs, root).memory;
+    const limit = cgroup === undefined ? { limitBytes: null, limitFile: undefined } : readCgroupLimit(fs, cgroup);
+    const statm = new KeptOpenFile(fs, underRoot(root, '/proc/self/statm'));
+    const pageBytes = calibratePageBytes(statm, runtime);
+    const limited = limit.limitBytes !== null;
+    const budgetBytes = limited ? Math.min(limit.limitBytes as number, machine) : machine;
+    const detail = limited
+      ? `cgroup v${cgroup?.version} working set vs ${formatMiB(budgetBytes)} (${limit.limitFile})`
+      : `process resident set vs machine ${formatMiB(machine)} (${cgroup === undefined ? 'no memory cgroup' : `cgroup v${cgroup.version} has no limit`})`;
+    this.#detected = {
+      cgroup,
+      limitBytes: limited ? budgetBytes : null,
+      budgetBytes,
+      usage: cgroup === undefined ? undefined : new KeptOpenFile(fs, cgroup.usageFile),
+      stat: cgroup === undefined ? undefined : new KeptOpenFile(fs, cgroup.statFile),
+      inactiveKey: asciiKey(cgroup?.inactiveFileKey ?? 'inactive_file'),
+      statm,
+      pageBytes,
+      detail,
+    };
+    return this.#detected;
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * The four Node signals read together, each judged against its own
+ * thresholds, the most pressing one standing for the process.
+ *
+ * Why per-signal thresholds: the signals do not mean the same thing at the
+ * same fraction. A heap at 0.9 of V8's give-up line is about to crash; a
+ * machine at 0.9 of its memory is merely busy; 30% of time stalled on memory
+ * is already severe. The defaults below come from what established
+ * systems act on.
+ *
+ * Why a cadence: the heap and the cgroup's usage move fast and cost 1-3 us,
+ * so they are read on every poll. /proc/meminfo and memory.stat cost 10-20 us
+ * (the kernel computes them on each read) and PSI averages only change every
+ * 2 s, so those are re-read at most every `slowRefreshMs` (2 s by default;
+ * the kubelet's eviction manager samples every 10 s). A poll at the default
+ * cadence thus costs a few microseconds.
+ *
+ * Levels keep hysteresis per signal, so one signal hovering at a threshold
+ * does not flap the combined level.
+ */
+import { getDefaultClock } from '../clock.js';
+import { pressureRank, type MemoryPressureLevel } from '../pressure/levels.js';
+import type { MemorySample } from '../pressure/memory-state.js';
+import { MemoryThresholds } from '../pressure/thresholds.js';
+import { ContainerSignal, type FileSignalOptions } from './container-signal.js';
+import { HeapSignal, type HeapSignalOptions } from './heap-signal.js';
+import { PressureStallSignal } from './pressure-stall-signal.js';
+import type { NodeSignal, NodeSignalName, NodeSignalReading } from './signal.js';
+import { validateMs } from './signal.js';
+import { SystemSignal } from './system-signal.js';
+
+/** Default thresholds per signal; every value is a fraction of that signal's own budget. */
+export const DEFAULT_NODE_THRESHOLDS: Readonly<Record<NodeSignalName, MemoryThresholds>> = Object.freeze({
+  // The budget is already V8's give-up line (0.8 of the old-generation maximum, where
+  // Heap::CheckIneffectiveMarkCompact may abort), so 1.0 is "may crash at the next full GC".
+  // 0.70 / 0.85 / 0.95 of it are 0.56 / 0.68 / 0.76 of the maximum: the cache starts shedding
+  // while V8 still grows the heap freely, and emergency comes before the abort line, leaving
+  // room for the garbage the measure includes and for the allocations made between two polls.
+  heap: new MemoryThresholds({ moderate: 0.7, critical: 0.85, emergency: 0.95, hysteresis: 0.05 }),
+  // Working set against the cgroup limit: the kernel OOM-kills at 1.0, with no warning. earlyoom's
+  // defaults act when less than 10% is available (SIGTERM) and 5% (SIGKILL), so critical at 0.90
+  // and emergency at 0.95; moderate at 0.80 gives the cache time to shed in batches first.
+  container: new MemoryThresholds({ moderate: 0.8, critical: 0.9, emergency: 0.95, hysteresis: 0.05 }),
+  // The machine: the same earlyoom lines (MemAvailable under 10% / 5%); the kubelet's hard eviction
+  // (memory.available < 100Mi) sits further still, at the edge.
+  system: new MemoryThresholds({ moderate: 0.8, critical: 0.9, emergency: 0.95, hysteresis: 0.05 }),
+  // Share of the last 10 s with a task stalled on memory. Android's lmkd starts killing at 7% partial
+  // stall (psi_partial_stall_ms = 70 per 1 s); moderate at 10% stays just above that so ordinary
+  // reclaim does not fire it. systemd-oomd kills a cgroup at 60% pressure (DefaultMemoryPressureLimit);
+  // `some` is never below `full`, so emergency at 0.60 fires before oomd would act.
+  psi: new MemoryThresholds({ moderate: 0.1, critical: 0.3, emergency: 0.6, hysteresis: 0.05 }),
+});
+
+export const NODE_SIGNAL_NAMES: readonly NodeSignalName[] = Object.freeze(['heap', 'container', 'system', 'psi'] as const);
+
+export const DEFAULT_SLOW_REFRESH_MS = 2000;
+
+export interface NodeMemorySignalsOptions extends FileSignalOptions {
+  /** Which signals to combine. Default all four. */
+  signals?: readonly NodeSignalName[];
+  /** Per-signal thresholds; unlisted signals use DEFAULT_NODE_THRESHOLDS. */
+  thresholds?: Partial<Record<NodeSignalName, MemoryThresholds>>;
+  /** Options of the heap signal (maxOldGenerationBytes, giveUpFraction). */
+  heap?: Omit<HeapSignalOptions, 'runtime'>;
+  /** Re-read /proc/meminfo, memory.stat and PSI at most this often. Default 2000; 0 reads everything every time. */
+  slowRefreshMs?: number;
+}
+
+/** One signal's reading with its level. */
+export interface NodeSignalLevelReading extends NodeSignalReading {
+  /** The signal's level under its own thresholds, with hysteresis; 'normal' when unavailable. */
+  readonly level: MemoryPressureLevel;
+  readonly thresholds: MemoryThresholds;
+}
+
+export interface NodeMemorySignalsReading {
+  /** Clock time of the reading. */
+  readonly at: number;
+  /** Every configured signal, in NODE_SIGNAL_NAMES order, available or not. */
+  readonly signals: readonly NodeSignalLevelReading[];
+  /** The most pressing available signal (highest level; ties: highest fraction). */
+  readonly mostPressing: NodeSignalLevelReading;
+}
+
+function validateSignals(value: unknown): NodeSignalName[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new RangeError(`signals must be a non-empty array of ${NODE_SIGNAL_NAMES.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  for (const name of value) {
+    if (!NODE_SIGNAL_NAMES.includes(name as NodeSignalName)) {
+      throw new RangeError(`signals may only contain ${NODE_SIGNAL_NAMES.join(', ')}, got ${JSON.stringify(name)}`);
+    }
+  }
+  return NODE_SIGNAL_NAMES.filter((n) => (value as unknown[]).includes(n));
+}
+
+export class NodeMemorySignals {
+  readonly #signals: NodeSignal[] = [];
+  readonly #thresholds: Record<NodeSignalName, MemoryThresholds>;
+  readonly #levels = new Map<NodeSignalName, MemoryPressureLevel>();
+  readonly #clock;
+  #last: NodeMemorySignalsReading | undefined;
+
+  constructor(options: NodeMemorySignalsOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object, got ${String(options)}`);
+    const names = options.signals === undefined ? [...NODE_SIGNAL_NAMES] : validateSignals(options.signals);
+    const slowRefreshMs = options.slowRefreshMs === undefined ? DEFAULT_SLOW_REFRESH_MS : validateMs('slowRefreshMs', options.slowRefreshMs, true);
+    this.#thresholds = { ...DEFAULT_NODE_THRESHOLDS };
+    for (const [name, t] of Object.entries(options.thresholds ?? {})) {
+      if (!NODE_SIGNAL_NAMES.includes(name as NodeSignalName)) {
+        throw new RangeError(`thresholds keys must be one of ${NODE_SIGNAL_NAMES.join(', ')}, got ${JSON.stringify(name)}`);
+      }
+      if (!(t instanceof MemoryThresholds)) throw new TypeError(`thresholds.${name} must be a MemoryThresholds instance`);
+      this.#thresholds[name as NodeSignalName] = t;
+    }
+    this.#clock = options.clock ?? getDefaultClock();
+    const file: FileSignalOptions = { ...options, clock: this.#clock };
+    delete (file as NodeMemorySignalsOptions).signals;
+    for (const name of names) {
+      switch (name) {
+        case 'heap':
+          this.#signals.push(new HeapSignal({ ...options.heap, ...(options.runtime === undefined ? {} : { runtime: options.runtime }) }));
+          break;
+        case 'container':
+          this.#signals.push(new ContainerSignal({ ...file, statRefreshMs: slowRefreshMs }));
+          break;
+        case 'system':
+          this.#signals.push(new SystemSignal({ ...file, minRefreshMs: slowRefreshMs }));
+          break;
+        case 'psi':
+          this.#signals.push(new PressureStallSignal({ ...file, minRefreshMs: slowRefreshMs }));
+          break;
+      }
+    }
+  }
+
+  /** The thresholds each signal is judged by. */
+  get thresholds(): Readonly<Record<NodeSignalName, MemoryThresholds>> {
+    return this.#thresholds;
+  }
+
+  /** The last reading taken (by `read()` or `sample()`), if any. */
+  get lastReading(): NodeMemorySignalsReading | undefined {
+    return this.#last;
+  }
+
+  /** Reads every signal now and updates each one's level. */
+  read(): NodeMemorySignalsReading {
+    const readings: NodeSignalLevelReading[] = [];
+    let most: NodeSignalLevelReading | undefined;
+    for (const signal of this.#signals) {
+      const r = signal.read();
+      const thresholds = this.#thresholds[signal.name];
+      let level: MemoryPressureLevel = 'normal';
+      if (r.available) {
+        level = thresholds.levelFor(r.fraction, this.#levels.get(signal.name));
+        this.#levels.set(signal.name, level);
+      } else {
+        this.#levels.delete(signal.name);
+      }
+      const withLevel: NodeSignalLevelReading = { ...r, level, thresholds };
+      readings.push(withLevel);
+      if (!r.available) continue;
+      if (most === undefined) {
+        most = withLevel;
+        continue;
+      }
+      const byLevel = pressureRank(level) - pressureRank(most.level);
+      if (byLevel > 0 || (byLevel === 0 && r.fraction > most.fraction)) most = withLevel;
+    }
+    // The heap signal is always available, so `most` is set unless only unavailable signals were asked for.
+    const mostPressing = most ?? (readings[0] as NodeSignalLevelReading);
+    this.#last = { at: this.#clock.now(), signals: readings, mostPressing };
+    return this.#last;
+  }
+
+  /** The most pressing signal as a sample, with its level: a `memoryProvider`. */
+  sample(): MemorySample {
+    const m = this.read().mostPressing;
+    return { usedBytes: m.usedBytes, availableBytes: Math.max(0, m.budgetBytes - m.usedBytes), source: m.source, level: m.level };
+  }
+
+  /** Closes every kept-open file. Reading again reopens them. */
+  close(): void {
+    for (const s of this.#signals) s.close();
+  }
+}
+
+/** Every Node signal once, with its value, budget, fraction and level: what `nexus-store monitor` shows. */
+export function readNodeMemorySignals(options: NodeMemorySignalsOptions = {}): NodeMemorySignalsReading {
+  const signals = new NodeMemorySignals({ ...options, slowRefreshMs: 0 });
+  try {
+    return signals.read();
+  } finally {
+    signals.close();
+  }
+}
