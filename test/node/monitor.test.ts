@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { ManualClock } from '../../src/clock.js';
+import type { MemoryState } from '../../src/pressure/memory-state.js';
+import { MemoryThresholds } from '../../src/pressure/thresholds.js';
+import { DEFAULT_NODE_THRESHOLDS, NodeMemorySignals, createNodeMemoryMonitor, readNodeMemorySignals } from '../../src/node/index.js';
+import { fakeRuntime, fixture, fixtureCopy, MIB } from './helpers.js';
+
+const HEAP_BUDGET = 0.8 * 96 * MIB;
+
+function heapAt(fraction: number) {
+  const runtime = fakeRuntime();
+  runtime.oldGenerationUsedBytes = fraction * HEAP_BUDGET;
+  return runtime;
+}
+
+describe('NodeMemorySignals', () => {
+  it('judges each signal by its own thresholds and reports the most pressing one', () => {
+    const signals = new NodeMemorySignals({ root: fixture('cgroup-v2'), runtime: heapAt(0.1), clock: new ManualClock(0) });
+    const reading = signals.read();
+    const byName = Object.fromEntries(reading.signals.map((s) => [s.signal, s]));
+    assert.equal(byName['container']?.level, 'normal', 'working set at 0.625 of the limit');
+    assert.equal(byName['system']?.level, 'normal', 'machine at 0.75');
+    assert.equal(byName['psi']?.level, 'moderate', '12.5% stall is past the PSI moderate line of 10%');
+    assert.equal(byName['heap']?.level, 'normal');
+    assert.equal(reading.mostPressing.signal, 'psi');
+    assert.deepEqual(signals.sample(), { usedBytes: 125_000, availableBytes: 875_000, source: 'psi', level: 'moderate' });
+  });
+
+  it('breaks a tie of levels by the higher fraction', () => {
+    const signals = new NodeMemorySignals({ root: fixture('cgroup-v2'), runtime: heapAt(0.75), clock: new ManualClock(0) });
+    const most = signals.read().mostPressing;
+    assert.equal(most.signal, 'heap', 'heap moderate at 0.75 beats PSI moderate at 0.125');
+    assert.equal(most.level, 'moderate');
+  });
+
+  it('with every signal normal, the one closest to its budget stands for the process', () => {
+    const signals = new NodeMemorySignals({
+      root: fixture('cgroup-v2'),
+      runtime: heapAt(0.1),
+      clock: new ManualClock(0),
+      thresholds: { psi: new MemoryThresholds({ moderate: 0.2, critical: 0.5 }) },
+    });
+    const sample = signals.sample();
+    assert.equal(sample.source, 'system');
+    assert.equal(sample.level, 'normal');
+  });
+
+  it('keeps hysteresis per signal', () => {
+    const runtime = heapAt(0.72);
+    const signals = new NodeMemorySignals({ root: fixture('no-cgroup'), runtime, clock: new ManualClock(0), signals: ['heap'] });
+    assert.equal(signals.sample().level, 'moderate');
+    runtime.oldGenerationUsedBytes = 0.67 * HEAP_BUDGET;
+    assert.equal(signals.sample().level, 'moderate', 'within the 0.05 hysteresis below 0.70');
+    runtime.oldGenerationUsedBytes = 0.64 * HEAP_BUDGET;
+    assert.equal(signals.sample().level, 'normal');
+    runtime.oldGenerationUsedBytes = 0.96 * HEAP_BUDGET;
+    assert.equal(signals.sample().level, 'emergency', 'rising is immediate');
+  });
+
+  it('leaves unavailable signals out of the choice but lists them', () => {
+    const reading = new NodeMemorySignals({ root: fixture('no-cgroup'), runtime: heapAt(0.1), clock: new ManualClock(0) }).read();
+    const psi = reading.signals.find((s) => s.signal === 'psi');
+    assert.equal(psi?.available, false);
+    assert.equal(psi?.level, 'normal');
+    assert.notEqual(reading.mostPressing.signal, 'psi');
+    assert.deepEqual(reading.signals.map((s) => s.signal), ['heap', 'container', 'system', 'psi']);
+  });
+
+  it('re-reads the slow files (meminfo, memory.stat, PSI) only every slowRefreshMs, the heap every time', () => {
+    const tree = fixtureCopy('cgroup-v2');
+    const clock = new ManualClock(0);
+    const runtime = heapAt(0.1);
+    try {
+      const signals = new NodeMemorySignals({ root: tree.root, runtime, clock, slowRefreshMs: 2000 });
+      signals.read();
+      tree.write('proc/meminfo', 'MemTotal: 8388608 kB\nMemAvailable: 0 kB\n');
+      tree.write('sys/fs/cgroup/kubepods/pod1/ctr/memory.pressure', 'some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n');
+      runtime.oldGenerationUsedBytes = 0.9 * HEAP_BUDGET;
+      clock.advance(1000);
+      let byName = Object.fromEntries(signals.read().signals.map((s) => [s.signal, s]));
+      assert.equal(byName['heap']?.level, 'critical', 'the heap is fresh');
+      assert.equal(byName['system']?.fraction, 0.75, 'meminfo not re-read yet');
+      assert.equal(byName['psi']?.fraction, 0.125, 'PSI not re-read yet');
+      clock.advance(1000);
+      byName = Object.fromEntries(signals.read().signals.map((s) => [s.signal, s]));
+      assert.equal(byName['system']?.fraction, 1);
+      assert.equal(byName['system']?.level, 'emergency');
+      assert.equal(byName['psi']?.fraction, 0);
+      signals.close();
+    } finally {
+      tree.dispose();
+    }
+  });
+
+  it('has a justified default for every signal and rejects bad options naming the field', () => {
+    assert.deepEqual(Object.keys(DEFAULT_NODE_THRESHOLDS).sort(), ['container', 'heap', 'psi', 'system']);
+    assert.throws(() => new NodeMemorySignals({ signals: ['heap', 'disk' as 'heap'] }), /signals.*"disk"/);
+    assert.throws(() => new NodeMemorySignals({ signals: [] }), /signals/);
+    assert.throws(() => new NodeMemorySignals({ thresholds: { heap: { moderate: 0.5 } as MemoryThresholds } }), /thresholds\.heap/);
+    assert.throws(() => new NodeMemorySignals({ thresholds: { gpu: MemoryThresholds.default } as never }), /thresholds keys.*"gpu"/);
+    assert.throws(() => new NodeMemorySignals({ slowRefreshMs: Number.NaN }), /slowRefreshMs.*NaN/);
+  });
+});
+
+describe('createNodeMemoryMonitor', () => {
+  it('publishes the most pressing signal with its own level, and polls faster as the level rises', async () => {
+    const clock = new ManualClock(0);
+    const runtime = heapAt(0.1);
+    const monitor = createNodeMemoryMonitor({ root: fixture('no-cgroup'), runtime, clock, pollOnGc: false });
+    const states: MemoryState[] = [];
+    monitor.states.subscribe((s) => states.push(s));
+    monitor.startMonitoring();
+    assert.equal(monitor.currentPollingIntervalMs(), 500);
+    assert.equal(monitor.currentMemoryState().source, 'system');
+    runtime.oldGenerationUsedBytes = 0.9 * HEAP_BUDGET;
+    await clock.advanceAsync(500);
+    const state = monitor.currentMemoryState();
+    assert.equal(state.source, 'heap');
+    assert.equal(state.level, 'critical', 'the heap thresholds, not MemoryThresholds.default over some other usage');
+    assert.equal(monitor.currentPollingIntervalMs(), 100);
+    const before = states.length;
+    await clock.advanceAsync(100);
+    assert.equal(states.length, before + 1, 'next poll 100 ms later');
+    runtime.oldGenerationUsedBytes = 0.97 * HEAP_BUDGET;
+    await clock.advanceAsync(100);
+    assert.equal(monitor.currentPressure(), 'emergency');
+    assert.equal(monitor.currentPollingIntervalMs(), 50);
+    assert.equal(monitor.lastReading?.signals.length, 4, 'the per-signal breakdown of the last poll');
+    monitor.close();
+    assert.equal(monitor.isMonitoring, false);
+  });
+
+  it('honours explicit intervals and rejects bad ones', () => {
+    const monitor = createNodeMemoryMonitor({ root: fixture('no-cgroup'), runtime: heapAt(0.1), clock: new ManualClock(0), pollingIntervalMs: 2000, pollingIntervalMsByLevel: { moderate: 700 } });
+    assert.equal(monitor.currentPollingIntervalMs(), 2000);
+    assert.throws(() => createNodeMemoryMonitor({ pollingIntervalMsByLevel: { critical: 0 } }), /pollingIntervalMsByLevel\.critical/);
+    assert.throws(() => createNodeMemoryMonitor({ minGcPollIntervalMs: -1 }), /minGcPollIntervalMs.*-1/);
+    assert.throws(() => createNodeMemoryMonitor({ pollOnGc: 'yes' as unknown as boolean }), /pollOnGc/);
+  });
+
+  it('polls after a full garbage collection while monitoring, and not after stopMonitoring', async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    assert.ok(gc, 'the test runner passes --expose-gc');
+    const clock = new ManualClock(0);
+    const monitor = createNodeMemoryMonitor({ root: fixture('no-cgroup'), runtime: heapAt(0.1), clock, pollingIntervalMs: 60_000 });
+    let samples = 0;
+    monitor.states.subscribe(() => samples++);
+    monitor.startMonitoring();
+    const afterStart = samples;
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(samples > afterStart, 'a GC-triggered poll');
+    monitor.stopMonitoring();
+    const afterStop = samples;
+    clock.advance(1000);
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(samples, afterStop);
+  });
+
+  it('reads this machine: every signal listed, the heap always available, meminfo on Linux', () => {
+    const reading = readNodeMemorySignals();
+    const byName = Object.fromEntries(reading.signals.map((s) => [s.signal, s]));
+    assert.equal(byName['heap']?.available, true);
+    assert.ok((byName['heap']?.usedBytes ?? 0) > 0);
+    assert.ok((byName['system']?.budgetBytes ?? 0) > 0);
+    if (existsSync('/proc/meminfo')) assert.match(byName['system']?.detail ?? '', /MemAvailable/);
+    if (existsSync('/proc/pressure/memory')) assert.equal(byName['psi']?.available, true);
+  });
+});
