@@ -83,7 +83,7 @@ describe('nexus-store in headless Chromium', { skip: chromium.skip }, () => {
       const monitor = createBrowserMemoryMonitor({
         budgetBytes: baseline + 64 * mib,
         pollingIntervalMs: 20,
-        thresholds: { moderate: 0.5, critical: 0.8, emergency: 0.95 },
+        thresholds: { moderate: 0.45, critical: 0.8, emergency: 0.95 },
       });
       const sources = new Set<string>();
       let peakUsedBytes = 0;
@@ -94,12 +94,16 @@ describe('nexus-store in headless Chromium', { skip: chromium.skip }, () => {
       const levels: string[] = [];
       monitor.pressure.subscribe((level) => levels.push(level));
       monitor.startMonitoring();
-      // 8 MiB per step: 2^20 doubles in a packed double array, on the JS heap.
+      // 8 MiB per step: 2^20 doubles in a packed double array, on the JS
+      // heap. Collecting after each step drops the copies left by the
+      // array's growth, so the heap holds what the page holds: usage climbs
+      // by an eighth of the budget per step and every level is seen.
       const held: number[][] = [];
       for (let step = 0; step < 9; step++) {
         const chunk: number[] = [];
         for (let i = 0; i < mib; i++) chunk.push(i + 0.5);
         held.push(chunk);
+        w.gc!();
         await new Promise((resolve) => setTimeout(resolve, 60));
       }
       const peakLevel = monitor.currentPressure();
@@ -122,13 +126,11 @@ describe('nexus-store in headless Chromium', { skip: chromium.skip }, () => {
     assert.deepEqual(r.monitorSources, ['performance.memory']);
     assert.deepEqual(r.sources, ['performance.memory']);
     assert.equal(r.support.performanceMemory.available && r.support.performanceMemory.quantized, false);
-    assert.ok(r.peakUsedBytes - r.baseline >= 60 * MIB, `the heap grew by ${(r.peakUsedBytes - r.baseline) / MIB} MiB`);
-    assert.equal(r.levels[0], 'normal');
-    assert.equal(r.peakLevel, 'emergency', `levels seen: ${r.levels.join(' → ')}`);
-    const ranks = r.levels.slice(0, r.levels.indexOf('emergency') + 1).map((level) => ['normal', 'moderate', 'critical', 'emergency'].indexOf(level));
-    assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b), `levels rose monotonically: ${r.levels.join(' → ')}`);
-    assert.ok(r.levels.includes('moderate') || r.levels.includes('critical'), `an intermediate level was seen: ${r.levels.join(' → ')}`);
-    assert.ok(r.peakUsedBytes - r.afterGc.usedBytes >= 60 * MIB, 'the collection gave the memory back');
+    const grewMiB = (r.peakUsedBytes - r.baseline) / MIB;
+    assert.ok(grewMiB >= 70 && grewMiB < 90, `the heap grew by the 72 MiB the page holds: ${grewMiB} MiB`);
+    assert.equal(r.peakLevel, 'emergency');
+    assert.deepEqual(r.levels, ['normal', 'moderate', 'critical', 'emergency', 'normal'], 'every level on the way up, then normal after the collection');
+    assert.ok(r.peakUsedBytes - r.afterGc.usedBytes >= 70 * MIB, 'the collection gave the memory back');
     assert.equal(r.afterGc.level, 'normal');
   });
 
