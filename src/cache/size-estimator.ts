@@ -113,40 +113,43 @@ const ON_HEAP_TYPED_ARRAY_MAX = 64;
 const MAX_DEPTH = 64;
 /** Values visited per call before the rest is extrapolated. */
 const WORK_BUDGET = 200_000;
+/** Objects remembered in a plain list before a Set takes over. */
+const LINEAR_VISITED_MAX = 32;
 
-// The walk's state lives in module variables (cheaper than passing a context
-// through every call); defaultSizeEstimator saves and restores it, so a
-// getter that calls the estimator again cannot corrupt an outer walk.
+// The walk's state lives in module variables: cheaper than a context object
+// passed through every call. A getter that calls the estimator again gets a
+// fresh state and the outer one is restored afterwards (see below).
+let busy = false;
 let work = 0;
-let root: object | null = null;
+// Objects already counted. Typical values hold a few dozen objects, for which
+// a linear scan of a reused array beats hashing; past LINEAR_VISITED_MAX the
+// walk switches to a Set. Both are emptied after each call so the estimator
+// never keeps a cached value alive.
+let visited: (object | undefined)[] = new Array<object | undefined>(LINEAR_VISITED_MAX).fill(undefined);
+let visitedCount = 0;
 let seen: Set<object> | null = null;
 let deferred: object[] | null = null;
 let objectsCounted = 0;
-let objectBytes = 0;
 
+// Matches only characters above U+00FF. On a one-byte string irregexp knows
+// at once that it cannot match, so this is a constant-time representation
+// check for one-byte strings and stops at the first wide character otherwise.
 const TWO_BYTE = /[\u0100-\uffff]/;
 const TWO_BYTE_SCAN_MAX = 16_384;
 const TWO_BYTE_WINDOW = 1_024;
 const TWO_BYTE_WINDOWS = 8;
 
-function align8(bytes: number): number {
-  return Math.ceil(bytes / 8) * 8;
-}
-
-function isSmi(x: number): boolean {
-  // 32-bit signed integers are stored inline (Smis); -0 is not one.
-  return (x | 0) === x && (x !== 0 || 1 / x > 0);
+function isHeapNumber(x: number): boolean {
+  // 32-bit signed integers are stored inline (Smis); -0 and the rest are boxed.
+  return (x | 0) !== x || (x === 0 && 1 / x < 0);
 }
 
 function isTwoByte(s: string): boolean {
   const n = s.length;
-  if (n <= 32) {
-    for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0xff) return true;
-    return false;
-  }
   if (n <= TWO_BYTE_SCAN_MAX) return TWO_BYTE.test(s);
-  // A huge string is sampled in windows: text outside Latin-1 rarely hides
-  // in one spot, and scanning megabytes would make `set` slow.
+  // A huge two-byte string whose first wide character comes late would be
+  // scanned to that point; windows bound the work. Slices keep the
+  // representation, so one-byte windows still answer in constant time.
   const step = Math.floor((n - TWO_BYTE_WINDOW) / (TWO_BYTE_WINDOWS - 1));
   for (let w = 0; w < TWO_BYTE_WINDOWS; w++) {
     const start = w * step;
@@ -157,12 +160,14 @@ function isTwoByte(s: string): boolean {
 
 function stringSize(s: string): number {
   const n = s.length;
-  return align8(STRING_HEADER + (isTwoByte(s) ? 2 * n : n));
+  // Rounded up to 8; strings are shorter than 2^29, so int32 arithmetic is exact.
+  return (STRING_HEADER + 7 + (isTwoByte(s) ? 2 * n : n)) & ~7;
 }
 
 function bigintSize(b: bigint): number {
+  if (b === 0n) return BIGINT_HEADER;
   const hexDigits = (b < 0n ? -b : b).toString(16).length;
-  return b === 0n ? BIGINT_HEADER : BIGINT_HEADER + BIGINT_DIGIT * Math.ceil(hexDigits / 16);
+  return BIGINT_HEADER + BIGINT_DIGIT * Math.ceil(hexDigits / 16);
 }
 
 function hashCapacity(size: number): number {
@@ -173,16 +178,18 @@ function hashCapacity(size: number): number {
 
 /** Marks `o` as counted; false when it already was. */
 function firstVisit(o: object): boolean {
-  if (seen === null) {
-    if (root === null) {
-      root = o;
-      return true;
-    }
-    if (o === root) return false;
-    seen = new Set<object>();
-    seen.add(root);
+  if (seen !== null) {
+    if (seen.has(o)) return false;
+    seen.add(o);
+    return true;
   }
-  if (seen.has(o)) return false;
+  for (let i = 0; i < visitedCount; i++) if (visited[i] === o) return false;
+  if (visitedCount < LINEAR_VISITED_MAX) {
+    visited[visitedCount++] = o;
+    return true;
+  }
+  seen = new Set<object>();
+  for (let i = 0; i < visitedCount; i++) seen.add(visited[i] as object);
   seen.add(o);
   return true;
 }
@@ -191,7 +198,7 @@ function firstVisit(o: object): boolean {
 function valueSize(v: unknown, depth: number): number {
   switch (typeof v) {
     case 'number':
-      return isSmi(v) ? 0 : HEAP_NUMBER;
+      return isHeapNumber(v) ? HEAP_NUMBER : 0;
     case 'string':
       return stringSize(v);
     case 'object':
@@ -216,46 +223,117 @@ function objectSize(o: object, depth: number): number {
   return objectBody(o, depth);
 }
 
+/**
+ * Bytes of an object not counted yet. Plain objects, the common case, are
+ * walked right here: for-in reads V8's enum cache and allocates nothing.
+ * The only inherited enumerable keys it could meet would come from a
+ * polluted Object.prototype.
+ */
 function objectBody(o: object, depth: number): number {
   objectsCounted++;
-  let bytes: number;
+  let keysRead = -1;
+  let children = 0;
+  let dictionary = false;
   try {
-    bytes = Array.isArray(o) ? arraySize(o, depth) : nonArraySize(o, depth);
+    if (Array.isArray(o)) return arraySize(o, depth);
+    const proto: unknown = Object.getPrototypeOf(o);
+    if (proto !== Object.prototype) {
+      if (proto !== null) return otherSize(o, depth);
+      dictionary = true;
+    }
+    const record = o as Record<string, unknown>;
+    keysRead = 0;
+    for (const key in record) {
+      if (++work > WORK_BUDGET) return recordRest(record, dictionary, children, keysRead);
+      keysRead++;
+      const x = record[key];
+      if (typeof x === 'string') children += stringSize(x);
+      else if (typeof x === 'object') children += x === null ? 0 : objectSize(x, depth + 1);
+      else if (typeof x === 'number') children += isHeapNumber(x) ? HEAP_NUMBER : 0;
+      else children += valueSize(x, depth + 1);
+    }
+    return (!dictionary && keysRead < DICTIONARY_MIN_KEYS ? shapeSize(keysRead) : dictionarySize(record)) + children;
   } catch {
-    // A proxy trap threw before anything could be read.
-    bytes = EMPTY_OBJECT;
+    if (keysRead < 0) return EMPTY_OBJECT; // a proxy trap threw before anything could be read
+    // The getter of key number `keysRead` threw (children catch their own
+    // errors): its slot counts, the keys after it are read one by one.
+    return keyedSize(o as Record<string, unknown>, Object.keys(o), keysRead, children, depth, dictionary);
   }
-  objectBytes += bytes;
-  return bytes;
+}
+
+/** `measured` is the cost of the first `done` of `total` children: the rest cost the same on average. */
+function extrapolate(measured: number, done: number, total: number): number {
+  return done > 0 && done < total ? (measured / done) * total : measured;
 }
 
 function arraySize(a: readonly unknown[], depth: number): number {
   const n = a.length;
-  let children = 0;
-  let heapNumbers = 0;
-  let allNumbers = true;
+  const shell = ARRAY_HEADER + (n === 0 ? 0 : FIXED_ARRAY_HEADER + SLOT * n);
+  // Only numbers: a FixedDoubleArray or a Smi array, 8 bytes per element,
+  // whatever the numbers are. Past the budget the rest is taken to be alike.
+  const limit = Math.min(n, Math.max(0, WORK_BUDGET - work));
   let i = 0;
-  for (; i < n; i++) {
+  while (i < limit && typeof a[i] === 'number') i++;
+  if (i === limit) {
+    work += limit;
+    return shell;
+  }
+  // Mixed: a FixedArray of tagged slots, where doubles are boxed.
+  let children = 0;
+  for (i = 0; i < n; i++) {
     if (++work > WORK_BUDGET) break;
     const x = a[i];
-    if (typeof x === 'number') {
-      if ((x | 0) !== x || (x === 0 && 1 / x < 0)) heapNumbers++;
-    } else {
-      allNumbers = false;
-      if (x !== undefined && x !== null && typeof x !== 'boolean') children += valueSize(x, depth + 1);
-    }
+    if (typeof x === 'string') children += stringSize(x);
+    else if (typeof x === 'object') children += x === null ? 0 : objectSize(x, depth + 1);
+    else if (typeof x === 'number') children += isHeapNumber(x) ? HEAP_NUMBER : 0;
+    else children += valueSize(x, depth + 1);
   }
-  // Only numbers: a FixedDoubleArray or a Smi array, 8 bytes per element.
-  // Mixed: a FixedArray of tagged slots whose doubles are boxed.
-  if (!allNumbers) children += heapNumbers * HEAP_NUMBER;
-  if (i < n && i > 0) children += (children / i) * (n - i);
-  return ARRAY_HEADER + (n === 0 ? 0 : FIXED_ARRAY_HEADER + SLOT * n) + children;
+  return shell + extrapolate(children, i, n);
 }
 
-function nonArraySize(o: object, depth: number): number {
-  const proto: unknown = Object.getPrototypeOf(o);
-  if (proto === Object.prototype) return plainObjectSize(o, depth, false);
-  if (proto === null) return plainObjectSize(o, depth, true);
+function shapeSize(n: number): number {
+  return n === 0 ? EMPTY_OBJECT : OBJECT_HEADER + SLOT * n;
+}
+
+/** Out of budget inside a plain object: the keys not read cost the average of those read. */
+function recordRest(record: Record<string, unknown>, dictionary: boolean, children: number, done: number): number {
+  const n = Object.keys(record).length;
+  const all = extrapolate(children, done, n);
+  return (!dictionary && n < DICTIONARY_MIN_KEYS ? shapeSize(n) : dictionarySize(record)) + all;
+}
+
+/** An object's properties from `keys[from]` on, each read on its own so that a throwing getter costs only its slot. */
+function keyedSize(record: Record<string, unknown>, keys: readonly string[], from: number, measured: number, depth: number, dictionary: boolean): number {
+  const n = keys.length;
+  let children = measured;
+  let i = from;
+  for (; i < n; i++) {
+    if (++work > WORK_BUDGET) break;
+    let x: unknown;
+    try {
+      x = record[keys[i] as string];
+    } catch {
+      continue;
+    }
+    children += valueSize(x, depth + 1);
+  }
+  children = extrapolate(children, i, n);
+  return (!dictionary && n < DICTIONARY_MIN_KEYS ? shapeSize(n) : dictionarySize(record)) + children;
+}
+
+/** A dictionary-mode object owns its hash table and its key strings (integer-like keys are numbers). */
+function dictionarySize(record: Record<string, unknown>): number {
+  let n = 0;
+  let keyBytes = 0;
+  for (const key in record) {
+    n++;
+    const c = key.charCodeAt(0);
+    if (!(c >= 48 && c <= 57)) keyBytes += stringSize(key);
+  }
+  return DICTIONARY_BASE + DICTIONARY_ENTRY * hashCapacity(Math.ceil(n * 1.5)) + keyBytes;
+}
+
+function otherSize(o: object, depth: number): number {
   if (ArrayBuffer.isView(o)) return viewSize(o);
   if (o instanceof Map) return mapSize(o, depth);
   if (o instanceof Set) return setSize(o, depth);
@@ -263,43 +341,12 @@ function nonArraySize(o: object, depth: number): number {
   if (o instanceof ArrayBuffer) return bufferSize(o);
   if (typeof SharedArrayBuffer === 'function' && o instanceof SharedArrayBuffer) return bufferSize(o);
   if (o instanceof RegExp) return REGEXP + stringSize(o.source);
-  if (o instanceof Error) return ERROR + stringSize(o.message) + plainObjectSize(o, depth, false) - EMPTY_OBJECT;
   if (o instanceof Promise) return PROMISE;
   if (o instanceof WeakMap || o instanceof WeakSet) return WEAK_COLLECTION;
   if (typeof WeakRef === 'function' && o instanceof WeakRef) return WEAK_REF;
-  return plainObjectSize(o, depth, false);
-}
-
-function plainObjectSize(o: object, depth: number, dictionary: boolean): number {
-  const keys = Object.keys(o);
-  const n = keys.length;
-  const record = o as Record<string, unknown>;
-  let children = 0;
-  let i = 0;
-  for (; i < n; i++) {
-    if (++work > WORK_BUDGET) break;
-    let x: unknown;
-    try {
-      x = record[keys[i] as string];
-    } catch {
-      continue; // a throwing getter: the slot is counted, its value cannot be
-    }
-    if (typeof x === 'number') {
-      if ((x | 0) !== x || (x === 0 && 1 / x < 0)) children += HEAP_NUMBER;
-    } else if (x !== undefined && x !== null && typeof x !== 'boolean') {
-      children += valueSize(x, depth + 1);
-    }
-  }
-  if (i < n && i > 0) children += (children / i) * (n - i);
-  if (!dictionary && n < DICTIONARY_MIN_KEYS) return (n === 0 ? EMPTY_OBJECT : OBJECT_HEADER + SLOT * n) + children;
-  // A dictionary owns its key strings; integer-like keys are stored as numbers.
-  let keyBytes = 0;
-  for (let k = 0; k < n; k++) {
-    const key = keys[k] as string;
-    const c = key.charCodeAt(0);
-    if (!(c >= 48 && c <= 57)) keyBytes += stringSize(key);
-  }
-  return DICTIONARY_BASE + DICTIONARY_ENTRY * hashCapacity(Math.ceil(n * 1.5)) + keyBytes + children;
+  // Class instances and the rest: their own enumerable properties.
+  const own = keyedSize(o as Record<string, unknown>, Object.keys(o), 0, 0, depth, false);
+  return o instanceof Error ? ERROR - EMPTY_OBJECT + stringSize(o.message) + own : own;
 }
 
 function mapSize(m: Map<unknown, unknown>, depth: number): number {
@@ -311,8 +358,7 @@ function mapSize(m: Map<unknown, unknown>, depth: number): number {
     children += valueSize(k, depth + 1) + valueSize(v, depth + 1);
     i++;
   }
-  if (i < n && i > 0) children += (children / i) * (n - i);
-  return HASH_COLLECTION_BASE + MAP_BYTES_PER_CAPACITY * hashCapacity(n) + children;
+  return HASH_COLLECTION_BASE + MAP_BYTES_PER_CAPACITY * hashCapacity(n) + extrapolate(children, i, n);
 }
 
 function setSize(s: Set<unknown>, depth: number): number {
@@ -324,8 +370,7 @@ function setSize(s: Set<unknown>, depth: number): number {
     children += valueSize(k, depth + 1);
     i++;
   }
-  if (i < n && i > 0) children += (children / i) * (n - i);
-  return HASH_COLLECTION_BASE + SET_BYTES_PER_CAPACITY * hashCapacity(n) + children;
+  return HASH_COLLECTION_BASE + SET_BYTES_PER_CAPACITY * hashCapacity(n) + extrapolate(children, i, n);
 }
 
 function bufferSize(b: ArrayBufferLike): number {
@@ -337,14 +382,52 @@ function viewSize(view: ArrayBufferView): number {
   if (view instanceof DataView) {
     return DATA_VIEW + (firstVisit(view.buffer) ? bufferSize(view.buffer) : 0);
   }
-  // Small typed arrays keep their bytes on the heap with a lazily created
-  // buffer; reading `.buffer` would move them off-heap, so it is not read.
+  // Small typed arrays keep their bytes on the heap and create their buffer
+  // lazily; reading `.buffer` would move them off-heap, so it is not read.
   if (length <= ON_HEAP_TYPED_ARRAY_MAX) {
-    return TYPED_ARRAY + ARRAY_BUFFER + (length === 0 ? 0 : align8(FIXED_ARRAY_HEADER + length));
+    return TYPED_ARRAY + ARRAY_BUFFER + (length === 0 ? 0 : (FIXED_ARRAY_HEADER + 7 + length) & ~7);
   }
   const buffer = view.buffer;
   if (buffer.byteLength !== length) return TYPED_ARRAY + length;
   return TYPED_ARRAY + (firstVisit(buffer) ? bufferSize(buffer) : 0);
+}
+
+function walk(value: unknown): number {
+  work = 0;
+  visitedCount = 0;
+  seen = null;
+  deferred = null;
+  objectsCounted = 0;
+  let bytes = valueSize(value, 0);
+  const waiting = deferred as object[] | null;
+  while (waiting !== null && waiting.length > 0) {
+    if (work > WORK_BUDGET) {
+      // Out of budget: each object still waiting is taken to be as large
+      // as the average object measured so far.
+      bytes += (waiting.length * bytes) / Math.max(1, objectsCounted);
+      break;
+    }
+    bytes += objectBody(waiting.pop() as object, 0);
+  }
+  return Math.round(bytes);
+}
+
+function release(): void {
+  for (let i = 0; i < visitedCount; i++) visited[i] = undefined;
+  visitedCount = 0;
+  seen = null;
+  deferred = null;
+}
+
+/** A call made from inside a walk (by a getter): run on fresh state, then restore the outer walk's. */
+function nestedWalk(value: unknown): number {
+  const outer = { work, visited, visitedCount, seen, deferred, objectsCounted };
+  visited = new Array<object | undefined>(LINEAR_VISITED_MAX).fill(undefined);
+  try {
+    return walk(value);
+  } finally {
+    ({ work, visited, visitedCount, seen, deferred, objectsCounted } = outer);
+  }
 }
 
 /**
@@ -353,28 +436,13 @@ function viewSize(view: ArrayBufferView): number {
  * never throws. See the top of this file for what it counts.
  */
 export const defaultSizeEstimator: SizeEstimator<unknown> = function defaultSizeEstimator(value: unknown): number {
-  const saved = [work, root, seen, deferred, objectsCounted, objectBytes] as const;
-  work = 0;
-  root = null;
-  seen = null;
-  deferred = null;
-  objectsCounted = 0;
-  objectBytes = 0;
+  if (busy) return nestedWalk(value);
+  busy = true;
   try {
-    let bytes = valueSize(value, 0);
-    const waiting = deferred as object[] | null;
-    while (waiting !== null && waiting.length > 0) {
-      if (work > WORK_BUDGET) {
-        // Out of budget: each object still waiting is taken to be as large
-        // as the average object measured so far.
-        bytes += waiting.length * (objectsCounted === 0 ? EMPTY_OBJECT : objectBytes / objectsCounted);
-        break;
-      }
-      bytes += objectBody(waiting.pop() as object, 0);
-    }
-    return Math.round(bytes);
+    return walk(value);
   } finally {
-    [work, root, seen, deferred, objectsCounted, objectBytes] = saved;
+    release();
+    busy = false;
   }
 };
 
