@@ -221,7 +221,9 @@ describe('PostgresBackend on PostgreSQL', { skip }, () => {
 
   test('a killed listening connection reconnects; the store drops unpinned items and re-reads pinned ones', async (t) => {
     const table = uniqueTable();
-    const backend = await fresh<Item>(t, { table });
+    // The reconnection waits for the test's clock, so the gap in which notifications are lost is certain.
+    const clock = new ManualClock();
+    const backend = await fresh<Item>(t, { table, clock, reconnectInitialDelayMs: 50, healthCheckIntervalMs: 0 });
     const store = new NexusStore<Item, string>({ backend, idOf: (item) => item.id });
     t.after(() => store.dispose());
     await store.save({ id: 'pinned', v: 1 });
@@ -237,8 +239,12 @@ describe('PostgresBackend on PostgreSQL', { skip }, () => {
     // Written while nobody listens: no store can hear of these.
     await pool.query(`UPDATE "${table}" SET data = jsonb_set(data, '{v}', '2')`);
 
+    assert.deepEqual(store.peek('plain'), { id: 'plain', v: 1 }, 'nothing tells the store yet');
+
     const resynced = firstMatching(backend.resyncs, () => true, 5000);
-    await nextState(backend, 'listening');
+    const listening = nextState(backend, 'listening');
+    clock.advance(50);
+    await listening;
     await resynced;
     assert.notEqual(backend.listenerProcessId, oldPid);
     assert.match(errors[0]?.message ?? '', /listening on .* failed/);
