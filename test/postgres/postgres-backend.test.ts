@@ -205,6 +205,33 @@ describe('PostgresBackend on PostgreSQL', { skip }, () => {
     await store.dispose();
   });
 
+  test('a notification that is not ours is reported on errors and changes nothing', async (t) => {
+    const backend = await fresh<Item>(t);
+    const errors: Error[] = [];
+    const changes: string[] = [];
+    backend.errors.subscribe((error) => errors.push(error));
+    backend.changes.subscribe((id) => changes.push(id));
+    await pool.query('SELECT pg_notify($1, $2)', [backend.channel, 'not json']);
+    await pool.query('SELECT pg_notify($1, $2)', [backend.channel, '{"v":99}']);
+    await eventually(() => errors.length === 2, 2000, 'both reported');
+    assert.match(errors[0]?.message ?? '', /ignored a malformed notification .*: not json/);
+    assert.match(errors[1]?.message ?? '', /ignored a notification of unknown shape/);
+    assert.deepEqual(changes, []);
+  });
+
+  test('with listen: false a backend holds no listening connection, yet its writes still reach listeners', async (t) => {
+    const table = uniqueTable();
+    const writer = await fresh<Item>(t, { table, listen: false });
+    const reader = await fresh<Item>(t, { table });
+    let state: ListenerState | undefined;
+    writer.listenerState.subscribe((s) => (state = s));
+    assert.equal(state, 'disabled');
+    assert.equal(writer.listenerProcessId, undefined);
+    const seen = firstMatching(reader.changes, (id) => id === 'quiet', 2000);
+    await writer.save({ id: 'quiet', v: 1 });
+    assert.equal(await seen, 'quiet');
+  });
+
   test('close ends the listening connection but not the pool', async (t) => {
     const backend = await fresh<Item>(t);
     const pid = backend.listenerProcessId;
