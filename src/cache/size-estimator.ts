@@ -112,7 +112,7 @@ const ON_HEAP_TYPED_ARRAY_MAX = 64;
 /** Recursion depth before objects are deferred to the worklist. */
 const MAX_DEPTH = 64;
 /** Values visited per call before the rest is extrapolated. */
-const WORK_BUDGET = 200_000;
+const WORK_BUDGET = 100_000;
 /** Objects remembered in a plain list before a Set takes over. */
 const LINEAR_VISITED_MAX = 32;
 
@@ -132,36 +132,20 @@ let deferred: object[] | null = null;
 let objectsCounted = 0;
 
 // Matches only characters above U+00FF. On a one-byte string irregexp knows
-// at once that it cannot match, so this is a constant-time representation
-// check for one-byte strings and stops at the first wide character otherwise.
+// at once that it cannot match, so this answers in constant time for the
+// usual strings; on a two-byte one it stops at the first wide character.
+// (Like any regexp, it flattens a rope first, as JSON.stringify would.)
 const TWO_BYTE = /[\u0100-\uffff]/;
-const TWO_BYTE_SCAN_MAX = 16_384;
-const TWO_BYTE_WINDOW = 1_024;
-const TWO_BYTE_WINDOWS = 8;
 
 function isHeapNumber(x: number): boolean {
   // 32-bit signed integers are stored inline (Smis); -0 and the rest are boxed.
   return (x | 0) !== x || (x === 0 && 1 / x < 0);
 }
 
-function isTwoByte(s: string): boolean {
-  const n = s.length;
-  if (n <= TWO_BYTE_SCAN_MAX) return TWO_BYTE.test(s);
-  // A huge two-byte string whose first wide character comes late would be
-  // scanned to that point; windows bound the work. Slices keep the
-  // representation, so one-byte windows still answer in constant time.
-  const step = Math.floor((n - TWO_BYTE_WINDOW) / (TWO_BYTE_WINDOWS - 1));
-  for (let w = 0; w < TWO_BYTE_WINDOWS; w++) {
-    const start = w * step;
-    if (TWO_BYTE.test(s.slice(start, start + TWO_BYTE_WINDOW))) return true;
-  }
-  return false;
-}
-
 function stringSize(s: string): number {
   const n = s.length;
   // Rounded up to 8; strings are shorter than 2^29, so int32 arithmetic is exact.
-  return (STRING_HEADER + 7 + (isTwoByte(s) ? 2 * n : n)) & ~7;
+  return (STRING_HEADER + 7 + (TWO_BYTE.test(s) ? 2 * n : n)) & ~7;
 }
 
 function bigintSize(b: bigint): number {
@@ -321,14 +305,26 @@ function keyedSize(record: Record<string, unknown>, keys: readonly string[], fro
   return (!dictionary && n < DICTIONARY_MIN_KEYS ? shapeSize(n) : dictionarySize(record)) + children;
 }
 
-/** A dictionary-mode object owns its hash table and its key strings (integer-like keys are numbers). */
+/** Whether `key` is an array index, which V8 keeps as a number, not a string. */
+function isIndexKey(key: string): boolean {
+  const n = key.length;
+  if (n === 0 || n > 10) return false;
+  const first = key.charCodeAt(0);
+  if (first < 48 || first > 57 || (first === 48 && n > 1)) return false;
+  for (let i = 1; i < n; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return Number(key) < 4294967295;
+}
+
+/** A dictionary-mode object owns its hash table and its key strings. */
 function dictionarySize(record: Record<string, unknown>): number {
   let n = 0;
   let keyBytes = 0;
   for (const key in record) {
     n++;
-    const c = key.charCodeAt(0);
-    if (!(c >= 48 && c <= 57)) keyBytes += stringSize(key);
+    if (!isIndexKey(key)) keyBytes += stringSize(key);
   }
   return DICTIONARY_BASE + DICTIONARY_ENTRY * hashCapacity(Math.ceil(n * 1.5)) + keyBytes;
 }
