@@ -129,7 +129,6 @@ let visited: (object | undefined)[] = new Array<object | undefined>(LINEAR_VISIT
 let visitedCount = 0;
 let seen: Set<object> | null = null;
 let deferred: object[] | null = null;
-let objectsCounted = 0;
 
 // Matches only characters above U+00FF. On a one-byte string irregexp knows
 // at once that it cannot match, so this answers in constant time for the
@@ -178,6 +177,10 @@ function firstVisit(o: object): boolean {
   return true;
 }
 
+function objectsVisited(): number {
+  return seen === null ? visitedCount : seen.size;
+}
+
 /** Bytes a value adds where it is stored: 0 for what fits in the slot. */
 function valueSize(v: unknown, depth: number): number {
   switch (typeof v) {
@@ -214,16 +217,17 @@ function objectSize(o: object, depth: number): number {
  * polluted Object.prototype.
  */
 function objectBody(o: object, depth: number): number {
-  objectsCounted++;
   let keysRead = -1;
   let children = 0;
   let dictionary = false;
   try {
     if (Array.isArray(o)) return arraySize(o, depth);
-    const proto: unknown = Object.getPrototypeOf(o);
-    if (proto !== Object.prototype) {
-      if (proto !== null) return otherSize(o, depth);
-      dictionary = true;
+    if ((o as { constructor?: unknown }).constructor !== Object) {
+      const proto: unknown = Object.getPrototypeOf(o);
+      if (proto !== Object.prototype) {
+        if (proto !== null) return otherSize(o, depth);
+        dictionary = true;
+      }
     }
     const record = o as Record<string, unknown>;
     keysRead = 0;
@@ -393,14 +397,13 @@ function walk(value: unknown): number {
   visitedCount = 0;
   seen = null;
   deferred = null;
-  objectsCounted = 0;
   let bytes = valueSize(value, 0);
   const waiting = deferred as object[] | null;
   while (waiting !== null && waiting.length > 0) {
     if (work > WORK_BUDGET) {
       // Out of budget: each object still waiting is taken to be as large
       // as the average object measured so far.
-      bytes += (waiting.length * bytes) / Math.max(1, objectsCounted);
+      bytes += (waiting.length * bytes) / objectsVisited();
       break;
     }
     bytes += objectBody(waiting.pop() as object, 0);
@@ -417,12 +420,12 @@ function release(): void {
 
 /** A call made from inside a walk (by a getter): run on fresh state, then restore the outer walk's. */
 function nestedWalk(value: unknown): number {
-  const outer = { work, visited, visitedCount, seen, deferred, objectsCounted };
+  const outer = { work, visited, visitedCount, seen, deferred };
   visited = new Array<object | undefined>(LINEAR_VISITED_MAX).fill(undefined);
   try {
     return walk(value);
   } finally {
-    ({ work, visited, visitedCount, seen, deferred, objectsCounted } = outer);
+    ({ work, visited, visitedCount, seen, deferred } = outer);
   }
 }
 
