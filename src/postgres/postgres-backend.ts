@@ -73,6 +73,11 @@ export interface PostgresBackendOptions<T, ID extends PostgresId> {
   listen?: boolean;
   /** Connection settings of the listening client. Default: the pool's own options. */
   listenerConfig?: ClientConfig;
+  /**
+   * Connect and query timeout of the listening client, in ms. Default 10000.
+   * An attempt that hung would never fail, so no next attempt would be scheduled.
+   */
+  listenerTimeoutMs?: number;
   /** First reconnection delay of the listener, in ms. Default 100. */
   reconnectInitialDelayMs?: number;
   /** Ceiling of the doubling reconnection delay, in ms. Default 5000. */
@@ -137,6 +142,7 @@ export class PostgresBackend<T, ID extends PostgresId = string> implements Backe
   readonly #reconnectInitialDelayMs: number;
   readonly #reconnectMaxDelayMs: number;
   readonly #healthCheckIntervalMs: number;
+  readonly #listenerTimeoutMs: number;
   readonly #clock: Clock;
   readonly #sql: { readonly create: string; readonly get: string; readonly getMany: string; readonly save: string; readonly delete: string };
 
@@ -195,6 +201,7 @@ export class PostgresBackend<T, ID extends PostgresId = string> implements Backe
       );
     }
     this.#healthCheckIntervalMs = assertPositiveMs(options.healthCheckIntervalMs ?? 30_000, 'healthCheckIntervalMs', true);
+    this.#listenerTimeoutMs = assertPositiveMs(options.listenerTimeoutMs ?? 10_000, 'listenerTimeoutMs');
     const clock = options.clock ?? getDefaultClock();
     if (typeof clock !== 'object' || clock === null || typeof clock.setTimeout !== 'function') {
       throw new TypeError('clock must be a Clock (now, setTimeout, clearTimeout)');
@@ -341,7 +348,13 @@ export class PostgresBackend<T, ID extends PostgresId = string> implements Backe
   async #connectListener(): Promise<void> {
     this.#timer = undefined;
     if (this.#closed) return;
-    const client = new pg.Client({ ...this.#listenerConfig, keepAlive: true });
+    // Bounded connect and query times: an attempt that hung would never fail, so the next one would never be scheduled.
+    const client = new pg.Client({
+      ...this.#listenerConfig,
+      connectionTimeoutMillis: this.#listenerTimeoutMs,
+      query_timeout: this.#listenerTimeoutMs,
+      keepAlive: true,
+    });
     let lost = false;
     const onLost = (error: Error) => {
       if (lost) return;

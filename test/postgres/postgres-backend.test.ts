@@ -72,6 +72,7 @@ describe('PostgresBackend configuration', () => {
     assert.throws(() => new PostgresBackend({ ...quiet, table: 'items', reconnectInitialDelayMs: 0 }), { name: 'RangeError', message: /reconnectInitialDelayMs must be a finite number > 0/ });
     assert.throws(() => new PostgresBackend({ ...quiet, table: 'items', reconnectInitialDelayMs: 500, reconnectMaxDelayMs: 100 }), { name: 'RangeError', message: /reconnectMaxDelayMs \(100\) must be >= reconnectInitialDelayMs \(500\)/ });
     assert.throws(() => new PostgresBackend({ ...quiet, table: 'items', healthCheckIntervalMs: -1 }), { name: 'RangeError', message: /healthCheckIntervalMs/ });
+    assert.throws(() => new PostgresBackend({ ...quiet, table: 'items', listenerTimeoutMs: Number.POSITIVE_INFINITY }), { name: 'RangeError', message: /listenerTimeoutMs must be a finite number > 0 \(milliseconds\), got Infinity/ });
     assert.throws(() => new PostgresBackend({ ...quiet, table: 'items', listen: 'yes' as never }), { name: 'TypeError', message: /listen must be a boolean/ });
   });
 
@@ -334,6 +335,25 @@ describe('PostgresBackend on PostgreSQL', { skip }, () => {
     assert.equal(typeof backend.listenerProcessId, 'number');
   });
 
+  test('a connection attempt that hangs times out and is retried instead of stalling the listener forever', { timeout: 10_000 }, async (t) => {
+    const table = uniqueTable();
+    const proxy = await TcpGate.start(PG_CONFIG.port as number);
+    proxy.blackHole = true;
+    t.after(() => proxy.close());
+    const backend = await fresh<Item>(t, {
+      table,
+      listenerConfig: { ...PG_CONFIG, port: proxy.port, connectionTimeoutMillis: 0 }, // 0: pg itself would wait forever
+      listenerTimeoutMs: 150,
+      reconnectInitialDelayMs: 20,
+      reconnectMaxDelayMs: 20,
+    });
+    await eventually(() => proxy.attempts >= 3, 5000, 'attempts after timeouts');
+    const resynced = firstMatching(backend.resyncs, () => true, 5000);
+    proxy.open = true;
+    await resynced;
+    assert.equal(typeof backend.listenerProcessId, 'number');
+  });
+
   test('a connection cut at the network level (no server-side notice) is noticed and recovered', async (t) => {
     const table = uniqueTable();
     const proxy = await TcpGate.start(PG_CONFIG.port as number);
@@ -406,6 +426,8 @@ describe('PostgresBackend on PostgreSQL', { skip }, () => {
 /** A TCP forwarder to PostgreSQL that can refuse connections (`open = false`) and cut live ones. */
 class TcpGate {
   open = false;
+  /** When set (and not open), connections are accepted and then ignored: a black hole, not a refusal. */
+  blackHole = false;
   attempts = 0;
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
@@ -420,7 +442,8 @@ class TcpGate {
       const self = gate;
       self.attempts++;
       if (!self.open) {
-        socket.destroy();
+        if (self.blackHole) self.#sockets.add(socket);
+        else socket.destroy();
         return;
       }
       const upstream = connect(targetPort, '127.0.0.1');
