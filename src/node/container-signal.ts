@@ -108,6 +108,8 @@ export class ContainerSignal implements NodeSignal {
   #detectedAt = 0;
   #inactiveBytes = 0;
   #statReadAt = -Infinity;
+  /** The page size never changes: calibrated once (it costs a process.memoryUsage.rss()). */
+  #pageBytes: number | undefined;
 
   constructor(options: ContainerSignalOptions = {}) {
     this.#options = resolveFileOptions(options);
@@ -182,7 +184,7 @@ export class ContainerSignal implements NodeSignal {
     const cgroup = detectCgroups(fs, root).memory;
     const limit = cgroup === undefined ? { limitBytes: null, limitFile: undefined } : readCgroupLimit(fs, cgroup);
     const statm = new KeptOpenFile(fs, underRoot(root, '/proc/self/statm'));
-    const pageBytes = calibratePageBytes(statm, runtime);
+    const pageBytes = (this.#pageBytes ??= calibratePageBytes(statm, runtime));
     const limited = limit.limitBytes !== null;
     const budgetBytes = limited ? Math.min(limit.limitBytes as number, machine) : machine;
     const detail = limited
