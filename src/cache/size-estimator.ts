@@ -84,7 +84,7 @@ const BIGINT_HEADER = 16;
 const BIGINT_DIGIT = 8;
 const DATE = 96;
 /** JSRegExp and its data array; the source string is added to it. */
-const REGEXP = 96;
+const REGEXP = 104;
 /** Error with its captured stack trace, without the message string. */
 const ERROR = 448;
 const SYMBOL = 24;
@@ -143,6 +143,8 @@ function isHeapNumber(x: number): boolean {
 
 function stringSize(s: string): number {
   const n = s.length;
+  // V8 keeps one shared copy of '' and of every one-character Latin-1 string.
+  if (n <= 1 && (n === 0 || s.charCodeAt(0) <= 0xff)) return 0;
   // Rounded up to 8; strings are shorter than 2^29, so int32 arithmetic is exact.
   return (STRING_HEADER + 7 + (TWO_BYTE.test(s) ? 2 * n : n)) & ~7;
 }
@@ -330,7 +332,7 @@ function dictionarySize(record: Record<string, unknown>): number {
     n++;
     if (!isIndexKey(key)) keyBytes += stringSize(key);
   }
-  return DICTIONARY_BASE + DICTIONARY_ENTRY * hashCapacity(Math.ceil(n * 1.5)) + keyBytes;
+  return DICTIONARY_BASE + DICTIONARY_ENTRY * hashCapacity(n + (n >> 1)) + keyBytes;
 }
 
 function otherSize(o: object, depth: number): number {

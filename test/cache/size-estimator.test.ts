@@ -27,10 +27,18 @@ describe('defaultSizeEstimator: primitives', () => {
   });
 
   test('one-byte strings cost a 16-byte header plus a byte per character, 8-aligned', () => {
-    assert.equal(estimate(''), 16);
-    assert.equal(estimate('a'), 24);
+    assert.equal(estimate('ab'), 24);
+    assert.equal(estimate(flat('abcdefghi')), 32);
     assert.equal(estimate(flat('x'.repeat(100))), oneByte(100));
     assert.equal(estimate(flat('é'.repeat(100))), oneByte(100), 'Latin-1 characters are still one byte');
+  });
+
+  test('the empty string and one-character Latin-1 strings are shared by V8 and cost nothing', () => {
+    assert.equal(estimate(''), 0);
+    assert.equal(estimate('a'), 0);
+    assert.equal(estimate('\u00ff'), 0);
+    assert.equal(estimate('\u0100'), 24, 'a wide single character is a string of its own');
+    assert.equal(estimate({ a: 'x', b: '' }), object(2));
   });
 
   test('a string with any character above U+00FF costs two bytes per character', () => {
@@ -101,10 +109,15 @@ describe('defaultSizeEstimator: objects and arrays', () => {
   test('objects with 128 keys or more are counted as dictionaries that own their key strings', () => {
     const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`key${i}`, i]));
     assert.equal(estimate(keys(127)), object(127));
-    const dictionary = estimate(keys(128));
-    assert.ok(dictionary > 88 + 24 * 128 + 128 * 24, `dictionary of 128 keys estimated at ${dictionary}`);
-    const nullProto = Object.assign(Object.create(null) as object, { a: 1 });
-    assert.ok(estimate(nullProto) > estimate({ a: 1 }), 'a null-prototype object is a dictionary from the start');
+    // A hash table of capacity 256 (a power of two holding 1.5 x the keys), 24 bytes an entry, plus the key strings.
+    assert.equal(estimate(keys(128)), 88 + 24 * 256 + 128 * oneByte(6));
+    // Array-index keys are stored as numbers; '007' is not an index, so it is a string.
+    const indexKeys = { ...keys(127), 0: 1, 4294967294: 1 };
+    assert.equal(estimate(indexKeys), 88 + 24 * 256 + 127 * oneByte(6));
+    assert.equal(estimate({ ...keys(127), '007': 1 }), 88 + 24 * 256 + 128 * oneByte(6));
+    // Null-prototype objects are dictionaries from the first key; one-letter keys are shared strings.
+    const nullProto = Object.assign(Object.create(null) as object, { a: 1, b: 2, c: 3 });
+    assert.equal(estimate(nullProto), 88 + 24 * 4);
   });
 
   test('class instances count their own fields, not their prototype', () => {
