@@ -48,12 +48,6 @@ export class KeptOpenFile {
     return this.#length;
   }
 
-  /** True when the file could be opened (it may still fail to read). */
-  get isOpen(): boolean {
-    this.#ensureOpen();
-    return this.#fd !== undefined;
-  }
-
   /**
    * Reads the whole file into `buffer`. Returns the number of bytes, or -1
    * when the file is absent or unreadable. A read that fails on a kept

@@ -114,8 +114,11 @@ export class NodeMemorySignals {
       this.#thresholds[name as NodeSignalName] = t;
     }
     this.#clock = options.clock ?? getDefaultClock();
-    const file: FileSignalOptions = { ...options, clock: this.#clock };
-    delete (file as NodeMemorySignalsOptions).signals;
+    const file: FileSignalOptions = { clock: this.#clock };
+    if (options.root !== undefined) file.root = options.root;
+    if (options.fs !== undefined) file.fs = options.fs;
+    if (options.runtime !== undefined) file.runtime = options.runtime;
+    if (options.redetectIntervalMs !== undefined) file.redetectIntervalMs = options.redetectIntervalMs;
     for (const name of names) {
       switch (name) {
         case 'heap':

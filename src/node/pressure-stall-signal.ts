@@ -25,9 +25,8 @@ import { resolveFileOptions, type ResolvedFileOptions } from './container-signal
 import { KeptOpenFile } from './kept-open-file.js';
 import { asciiKey, parsePressureAvg10 } from './parse.js';
 import { joinPath, underRoot } from './paths.js';
-import { reading, sampleOf, unavailableReading, type NodeSignal, type NodeSignalReading } from './signal.js';
+import { reading, sampleOf, unavailableReading, validateMs, type NodeSignal, type NodeSignalReading } from './signal.js';
 import type { RefreshingSignalOptions } from './system-signal.js';
-import { validateMs } from './signal.js';
 
 export const PSI_PARTS = 1_000_000;
 const SOME = asciiKey('some');
