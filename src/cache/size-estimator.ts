@@ -1,48 +1,57 @@
 /**
- * Size estimators: how many bytes a cached value keeps alive.
+ * Size estimators: how many bytes a cached value keeps alive. The cache calls
+ * its estimator once per `set`, never on `get`.
  *
- * `defaultSizeEstimator` walks the value once and adds up what V8 would
- * allocate for it, using the table of sizes below. Design:
+ * `defaultSizeEstimator` walks the value once and adds up what V8 allocates
+ * for it, from the table of sizes below. Design:
  *
  * - Structure: a recursive walk up to MAX_DEPTH levels; objects deeper than
  *   that go on a worklist that the top level drains, so a 100 000-deep chain
- *   never overflows the stack. Arrays of numbers run a tight loop that only
- *   classifies small integers (free) against doubles (a 16-byte heap number
- *   when the array also holds non-numbers).
- * - Cost: O(number of values visited), at most WORK_BUDGET of them. When the
- *   budget runs out, the containers still being walked extrapolate the rest
- *   of their children from the average of those measured, so a huge value is
- *   estimated as huge in bounded time instead of stalling `set`.
- * - Identity: an object reached twice (a shared reference or a cycle) is
- *   counted once. The visited set is only allocated once a nested object
- *   appears, so flat values pay nothing for it.
- * - Never throws: a getter or a proxy trap that throws is caught and the
+ *   never overflows the stack. Plain objects are read with for-in, which
+ *   walks V8's enum cache without allocating. Arrays of numbers run a tight
+ *   loop: whatever the numbers, such an array costs 8 bytes an element.
+ * - Cost: O(values visited), at most WORK_BUDGET of them: 0.1-2 µs for
+ *   typical records, at most a few tens of milliseconds for giant values
+ *   (bench/RESULTS.md). When the budget runs out, each container still being
+ *   walked extrapolates its remaining children from the average of those
+ *   it measured, so a huge array is estimated as huge in bounded time. A
+ *   linked chain longer than the budget is counted only up to it.
+ * - Identity: an object reached twice (a shared reference, a cycle) is
+ *   counted once. The first LINEAR_VISITED_MAX objects are kept in a reused
+ *   array and found by a linear scan, cheaper than hashing at that size; a
+ *   Set takes over past it. Both are emptied after every call, so the
+ *   estimator never keeps a value alive.
+ * - Never throws: a getter or a proxy trap that throws is caught and that
  *   property counts as one slot. Own enumerable properties are read, so own
- *   getters do run; inherited properties and prototypes are not counted
- *   (class instances cost their own fields, their class is shared).
+ *   getters run (and so does an own `constructor` getter); inherited
+ *   properties and prototypes are not counted: a class instance costs its
+ *   own fields, its class is shared.
  *
- * What it cannot see, and how it decides:
- * - Strings are counted as flat sequential strings (16 bytes + one byte per
- *   character, two when any character is above U+00FF), each occurrence
- *   again: V8 shares identical short literals, and keeps cons and sliced
- *   strings that JavaScript cannot tell apart.
+ * What it cannot see, and what it assumes:
+ * - Strings are counted as flat strings: 16 bytes, then one byte per
+ *   character, or two when any character is above U+00FF; '' and one-
+ *   character Latin-1 strings are shared by V8 and free. Each occurrence is
+ *   counted, though V8 shares identical literals and JSON.parse shares
+ *   identical short strings. Ropes built by `+` or template literals (32
+ *   bytes per concatenation plus the parts) and slices of larger strings
+ *   are counted as the flat strings they stand for.
  * - Property names of ordinary objects are free: they live in the hidden
  *   class, shared by every object of the same shape. Objects with at least
- *   DICTIONARY_MIN_KEYS keys (and null-prototype objects) are hash tables
- *   in V8, which also own their key strings. JSON.parse switches at that
- *   count; objects grown one property at a time switch at about 20 keys,
- *   so those are under-estimated between 20 and 127 keys.
- * - Arrays are counted at their length; arrays grown by push hold up to
- *   about 50% spare capacity that is not visible.
- * - Typed arrays count their bytes (an ArrayBuffer's backing store lives
- *   outside the V8 heap but is retained all the same). A view over part of
- *   a larger buffer counts only the bytes it spans.
+ *   DICTIONARY_MIN_KEYS keys, and null-prototype objects, are hash tables
+ *   that also own their key strings (array-index keys are numbers). JSON.parse
+ *   switches to a dictionary at that count, but objects grown one property
+ *   at a time switch at about 20 keys: those are under-estimated, up to
+ *   about 4x, between 20 and 127 keys.
+ * - Arrays are counted at their length; arrays grown by push may hold up to
+ *   half again as much spare capacity, which is invisible.
+ * - Typed arrays count their bytes: an ArrayBuffer's contents live outside
+ *   the V8 heap but are retained all the same. A view over part of a larger
+ *   buffer counts only the bytes it spans.
  * - Map, Set, Date, RegExp, Error, BigInt, symbols and functions have their
- *   own entries below; WeakMap, WeakSet, WeakRef and Promise count their
- *   own object only (what they reference is not retained through them, or
- *   cannot be read).
+ *   own entries; closures are opaque (what they capture is not counted).
+ *   WeakMap, WeakSet, WeakRef and Promise count their own object only.
  * - Objects from another realm (an iframe, node:vm) fail `instanceof` and
- *   are walked as plain objects.
+ *   are counted by their own enumerable properties.
  *
  * `jsonSizeEstimator` is the UTF-8 length of `JSON.stringify(value)`, counted
  * without encoding. It throws where JSON.stringify throws (cycles, BigInt);
@@ -54,11 +63,14 @@ export type SizeEstimator<V> = (value: V) => number;
 
 /*
  * V8 sizes in bytes, measured on Node 20 (V8 11.3), x64 without pointer
- * compression (8-byte tagged slots): allocate 20 000 copies of a shape, run
- * gc() twice and divide the growth of heapUsed (external memory for
- * ArrayBuffer contents) by the count; median of three runs. The calibration
- * table of bench/estimator.bench.ts repeats those measurements next to the
- * estimates.
+ * compression (8-byte tagged slots): keep thousands of copies of a value
+ * alive, run gc() twice and divide the growth of heapUsed (plus external
+ * memory, for ArrayBuffer contents) by the count; median of three runs.
+ * bench/estimator.bench.ts repeats these measurements next to the estimates
+ * (its calibration table), and test/cache/size-estimator-accuracy.test.ts
+ * fails when they drift by more than 20%. Pointer-compressed V8 builds
+ * (Chrome, Electron) use 4-byte slots: there the estimates run high, which
+ * errs on the safe side for a memory budget. Other engines differ in detail.
  */
 const SLOT = 8;
 /** JSObject: map, properties, elements. Each in-object field adds a SLOT. */
@@ -247,7 +259,11 @@ function objectBody(o: object, depth: number): number {
     if (keysRead < 0) return EMPTY_OBJECT; // a proxy trap threw before anything could be read
     // The getter of key number `keysRead` threw (children catch their own
     // errors): its slot counts, the keys after it are read one by one.
-    return keyedSize(o as Record<string, unknown>, Object.keys(o), keysRead, children, depth, dictionary);
+    try {
+      return keyedSize(o as Record<string, unknown>, Object.keys(o), keysRead, children, depth, dictionary);
+    } catch {
+      return shapeSize(keysRead) + children; // a proxy that cannot even list its keys
+    }
   }
 }
 
@@ -386,9 +402,12 @@ function viewSize(view: ArrayBufferView): number {
   }
   // Small typed arrays keep their bytes on the heap and create their buffer
   // lazily; reading `.buffer` would move them off-heap, so it is not read.
-  if (length <= ON_HEAP_TYPED_ARRAY_MAX) {
+  // (A small view at an offset is a slice of a larger buffer, such as
+  // Node's Buffer pool: it counts the bytes it spans, below.)
+  if (length <= ON_HEAP_TYPED_ARRAY_MAX && view.byteOffset === 0) {
     return TYPED_ARRAY + ARRAY_BUFFER + (length === 0 ? 0 : (FIXED_ARRAY_HEADER + 7 + length) & ~7);
   }
+  if (length <= ON_HEAP_TYPED_ARRAY_MAX) return TYPED_ARRAY + length;
   const buffer = view.buffer;
   if (buffer.byteLength !== length) return TYPED_ARRAY + length;
   return TYPED_ARRAY + (firstVisit(buffer) ? bufferSize(buffer) : 0);
