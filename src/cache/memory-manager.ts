@@ -226,7 +226,7 @@ export class MemoryManager<K, V> implements ClearableCache {
       next[slot] = 0;
       prev[0] = slot;
     }
-    if (this.#tracksUse) this.#policy.touch(slot);
+    if (this.#tracksUse) this.#policy.touch(slot, key);
     return this.#values[slot];
   }
 

@@ -66,7 +66,8 @@ export interface EvictionPolicy {
   /** Whether `touch` must be called on each use; false keeps `get` call-free. */
   readonly tracksUse: boolean;
   add(slot: number): void;
-  touch(slot: number): void;
+  /** `key` is the entry's key when the caller has it at hand (a `get`), sparing the policy a lookup. */
+  touch(slot: number, key?: unknown): void;
   remove(slot: number): void;
   readd(slot: number): void;
   victim(): number;

@@ -5,9 +5,11 @@
  * Structure: one `Uint32Array` of 2 * 2^k words, eight 4-bit counters per
  * word, where 2^k is the power of two at or above the expected number of
  * entries (so about 16 counters, 8 bytes, per cached entry). A key's 32-bit
- * hash picks four counters (four independent word indexes, a nibble in
- * each); its frequency is the smallest of the four, which over-estimates
- * only when all four collide with more popular keys.
+ * hash picks one 64-byte block of 16 words, then four counters inside it (a
+ * word and a nibble each, from independent hash bits); its frequency is the
+ * smallest of the four, which over-estimates only when all four collide
+ * with more popular keys. Keeping the four counters in one block (Caffeine's
+ * layout) costs one memory-cache miss per operation instead of four.
  *
  * Increment uses the conservative update: only the counters equal to the
  * current minimum are raised, which keeps collisions from inflating the
@@ -36,7 +38,8 @@ function ceilPow2(n: number): number {
 
 export class FrequencySketch {
   #table: Uint32Array = new Uint32Array(0);
-  #mask = 0;
+  /** Selects a 16-word (64-byte) block: its index times 16. */
+  #blockMask = 0;
   #capacity = 0;
   #sampleSize = 0;
   #additions = 0;
@@ -77,7 +80,7 @@ export class FrequencySketch {
     if (capacity <= this.#capacity) return;
     this.#capacity = capacity;
     this.#table = new Uint32Array(capacity * 2);
-    this.#mask = capacity * 2 - 1;
+    this.#blockMask = (capacity * 2 - 1) & ~15;
     this.#additions = 0;
     this.#aged = false;
   }
@@ -85,44 +88,32 @@ export class FrequencySketch {
   /** The estimated recent frequency of the key with this hash, 0 to 15. */
   frequency(hash: number): number {
     const t = this.#table;
-    const m = this.#mask;
-    let h = Math.imul(hash, 0x9e3779b1);
-    h ^= h >>> 15;
-    let min = (t[h & m]! >>> ((h >>> 29) << 2)) & 15;
-    h = Math.imul(h, 0x85ebca6b);
+    const block = (Math.imul(hash, 0x9e3779b1) >>> 0) & this.#blockMask;
+    let h = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
     h ^= h >>> 13;
-    let c = (t[h & m]! >>> ((h >>> 29) << 2)) & 15;
+    let min = (t[block | (h & 15)]! >>> (((h >>> 4) & 7) << 2)) & 15;
+    let c = (t[block | ((h >>> 8) & 15)]! >>> (((h >>> 12) & 7) << 2)) & 15;
     if (c < min) min = c;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    c = (t[h & m]! >>> ((h >>> 29) << 2)) & 15;
+    c = (t[block | ((h >>> 16) & 15)]! >>> (((h >>> 20) & 7) << 2)) & 15;
     if (c < min) min = c;
-    h = Math.imul(h, 0x27d4eb2f);
-    h ^= h >>> 15;
-    c = (t[h & m]! >>> ((h >>> 29) << 2)) & 15;
+    c = (t[block | ((h >>> 24) & 15)]! >>> (((h >>> 28) & 7) << 2)) & 15;
     return c < min ? c : min;
   }
 
   /** Records one occurrence of the key with this hash. */
   increment(hash: number): void {
     const t = this.#table;
-    const m = this.#mask;
-    let h = Math.imul(hash, 0x9e3779b1);
-    h ^= h >>> 15;
-    const i0 = h & m;
-    const s0 = (h >>> 29) << 2;
-    h = Math.imul(h, 0x85ebca6b);
+    const block = (Math.imul(hash, 0x9e3779b1) >>> 0) & this.#blockMask;
+    let h = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
     h ^= h >>> 13;
-    const i1 = h & m;
-    const s1 = (h >>> 29) << 2;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    const i2 = h & m;
-    const s2 = (h >>> 29) << 2;
-    h = Math.imul(h, 0x27d4eb2f);
-    h ^= h >>> 15;
-    const i3 = h & m;
-    const s3 = (h >>> 29) << 2;
+    const i0 = block | (h & 15);
+    const s0 = ((h >>> 4) & 7) << 2;
+    const i1 = block | ((h >>> 8) & 15);
+    const s1 = ((h >>> 12) & 7) << 2;
+    const i2 = block | ((h >>> 16) & 15);
+    const s2 = ((h >>> 20) & 7) << 2;
+    const i3 = block | ((h >>> 24) & 15);
+    const s3 = ((h >>> 28) & 7) << 2;
     const c0 = (t[i0]! >>> s0) & 15;
     const c1 = (t[i1]! >>> s1) & 15;
     const c2 = (t[i2]! >>> s2) & 15;
@@ -132,7 +123,7 @@ export class FrequencySketch {
     if (c3 < min) min = c3;
     if (min === MAX_COUNT) return;
     // Conservative update; re-reading each word handles two of the four
-    // counters landing in the same word.
+    // counters landing on the same one.
     if (c0 === min) t[i0] = t[i0]! + (1 << s0);
     if (c1 === min && ((t[i1]! >>> s1) & 15) === min) t[i1] = t[i1]! + (1 << s1);
     if (c2 === min && ((t[i2]! >>> s2) & 15) === min) t[i2] = t[i2]! + (1 << s2);

@@ -43,7 +43,7 @@ export function stringHash(s: string, seed: number): number {
 const floatView = new Float64Array(1);
 const wordView = new Uint32Array(floatView.buffer);
 
-function numberHash(n: number, seed: number): number {
+export function numberHash(n: number, seed: number): number {
   if ((n | 0) === n) return mix32((n ^ seed) >>> 0); // covers -0 as well
   if (n !== n) return mix32(seed ^ 0x7ff80000);
   floatView[0] = n;

@@ -9,27 +9,32 @@
  * frequency sketch that remembers recent requests, including those for keys
  * the cache no longer holds.
  *
- * Structure (every list a doubly linked list in typed arrays indexed by the
- * cache's slots, sizes in bytes):
- * - window: a small LRU (1% of the budget to start with) that every new
+ * Structure (lists are doubly linked through typed arrays indexed by the
+ * cache's slots; region sizes are in bytes):
+ * - window: a small region (1% of the budget to start with) that every new
  *   entry enters, so a burst of requests for a new key can hit before the
  *   key has earned a frequency;
  * - candidates: entries just pushed out of the window, awaiting admission;
- * - probation and protected: a segmented LRU for the main region (99% of the
- *   budget). An entry used while in probation moves to protected (80% of
- *   the main region); protected overflow is demoted back to probation.
- *   Probation's least recently used entry is the main region's victim.
+ * - probation and protected: a segmented LRU for the main region. An entry
+ *   used while in probation moves to protected (80% of the main region);
+ *   protected overflow is demoted back to probation. Probation's least
+ *   recently used entry is the main region's victim.
  * - a 4-bit count-min sketch (`FrequencySketch`) of every key's recent
  *   frequency, halved periodically so popularity ages.
  *
  * Eviction is a duel: the oldest candidate (else, when the window is full,
- * the window's least recently used entry) against probation's victim (else
- * protected's); the one with the lower estimated frequency is evicted, and a
- * winning candidate joins probation. The candidate must lead by more than
- * the one request that brought it in; otherwise the old entry stays. This is
- * what keeps a one-time scan, or a loop slightly larger than the cache, from
+ * the window's oldest entry) against probation's victim (else protected's);
+ * the one with the lower estimated frequency is evicted, and a winning
+ * candidate joins probation. The candidate must lead by more than the one
+ * request that brought it in; otherwise the old entry stays. This is what
+ * keeps a one-time scan, or a loop slightly larger than the cache, from
  * flushing the working set. (Until the sketch has aged, two entries seen
- * once each are told apart by age: the older goes, as in LRU.)
+ * once each are told apart by age: the older goes, as in LRU.) A candidate
+ * that loses but is warm (frequency >= 6) is admitted anyway with
+ * probability 1/128, and keys are hashed with a per-instance random seed:
+ * together these keep an attacker from pinning the cache's content by
+ * flooding the sketch with colliding keys. When no eviction is needed,
+ * candidates join probation for free at the next insertion.
  *
  * The window's share adapts by hill climbing, as in Caffeine: after every
  * sample of 10 requests per entry, the share moves by a step in the
@@ -37,19 +42,22 @@
  * while the workload is stable and restart on a jump of 5 points), between
  * 0 and 80% of the budget. A recency-biased workload grows the window
  * (LRU-like); a frequency-biased one shrinks it.
- * A candidate that loses but is warm (frequency >= 6) is admitted anyway
- * with probability 1/128, and keys are hashed with a per-instance random
- * seed: together these keep an attacker from pinning the cache's content
- * by flooding the sketch with colliding keys. When no eviction is needed,
- * candidates join probation for free at the next insertion.
+ *
+ * Hits are cheap: a hit in the window or in protected only sets a
+ * "referenced" flag next to the entry's stored hash (one memory line) and
+ * bumps the sketch (one 64-byte block); the lists are reordered lazily, when
+ * their oldest entry is examined (a referenced entry gets a second chance
+ * and goes to the recent end: CLOCK, a close approximation of LRU). Only a
+ * hit in probation moves the entry (to protected). This keeps `get` within
+ * a few memory accesses of plain LRU's.
  *
  * The cache asks `victim()` and then calls `remove` on the slot it evicts;
  * `victim()` remembers its decision, so asking twice gives the same answer,
  * and the winner's move into probation happens in `remove`.
  *
- * Cost: every operation is O(1): a few list moves and four sketch counters;
- * the sketch's halving is O(size) once per ten insertions-or-uses per entry
- * (O(1) amortized). A hit does not rehash the key: its hash is kept per
+ * Cost: every operation is O(1) amortized (a second chance is paid for by
+ * the hit that set the flag); the sketch's halving is O(size) once per ten
+ * requests per entry. A hit does not rehash the key: its hash is kept per
  * slot. Memory: 21 bytes per slot plus the sketch (8 bytes per expected
  * entry, sized from the budget and the average entry size observed).
  */
@@ -61,14 +69,17 @@ import {
   type PolicyFactory,
 } from '../policies/policy.js';
 import { FrequencySketch } from './frequency-sketch.js';
-import { createKeyHasher, randomSeed, type KeyHasher } from './key-hash.js';
+import { createKeyHasher, numberHash, randomSeed, stringHash, type KeyHasher } from './key-hash.js';
 
 const WINDOW = 1;
 const CANDIDATE = 2;
 const PROBATION = 3;
 const PROTECTED = 4;
-/** Set in `#region` while an entry is out of the order (pinned); the low bits keep where it was. */
+const REGION_MASK = 7;
+/** Set in an entry's flags while it is out of the order (pinned); the region bits keep where it was. */
 const DETACHED = 8;
+/** Set by a hit in the window or protected: a second chance when the list's oldest entry is examined. */
+const REFERENCED = 16;
 
 /** Initial share of the budget for the window; the climber moves it within the bounds below. */
 const WINDOW_FRACTION = 0.01;
@@ -78,6 +89,8 @@ const MAX_WINDOW_FRACTION = 0.8;
 const STEP_FRACTION = 0.0625;
 const STEP_DECAY = 0.98;
 const RESTART_THRESHOLD = 0.05;
+/** Requests per climbing sample, per expected entry (as the sketch's aging period). */
+const SAMPLE_REQUESTS_PER_ENTRY = 10;
 /** Share of the main region for protected entries. */
 const PROTECTED_FRACTION = 0.8;
 /** Candidates this warm may be admitted at random even when they lose (flood resistance). */
@@ -95,14 +108,17 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   readonly #context: PolicyContext;
   readonly #maxBytes: number | undefined;
   readonly #hash: KeyHasher;
+  readonly #seed: number;
   readonly #sketch = new FrequencySketch();
   #random: number;
 
-  // Per slot.
+  // Per slot: list links, the key's hash, flags (region, DETACHED,
+  // REFERENCED; one byte, so the whole array tends to stay in the CPU's
+  // cache), accounted bytes.
   #prev!: Int32Array;
   #next!: Int32Array;
-  #region!: Uint8Array;
   #hashes!: Int32Array;
+  #flags!: Uint8Array;
   #bytes!: Float64Array;
 
   // Per region (index = region constant): list ends and bytes.
@@ -116,8 +132,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   // Hill climbing over the window's share of the budget.
   #windowFraction = WINDOW_FRACTION;
   #step = -STEP_FRACTION;
+  /** Requests left in the current sample; hits in it. */
+  #sampleLeft = 1;
+  /** 0 until the first sample starts. */
+  #sampleSize = 0;
   #sampleHits = 0;
-  #sampleMisses = 0;
   #previousHitRate = 0;
 
   // The last `victim()` decision, valid until the next change.
@@ -129,6 +148,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#context = context;
     this.#maxBytes = options.maxBytes;
     const seed = options.seed ?? randomSeed();
+    this.#seed = seed;
     this.#hash = createKeyHasher(seed);
     this.#random = seed | 1;
     this.#allocate(capacity);
@@ -137,18 +157,18 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #allocate(capacity: number): void {
     this.#prev = new Int32Array(capacity);
     this.#next = new Int32Array(capacity);
-    this.#region = new Uint8Array(capacity);
     this.#hashes = new Int32Array(capacity);
+    this.#flags = new Uint8Array(capacity);
     this.#bytes = new Float64Array(capacity);
   }
 
   grow(capacity: number): void {
     this.#prev = growInt32(this.#prev, capacity);
     this.#next = growInt32(this.#next, capacity);
-    const region = new Uint8Array(capacity);
-    region.set(this.#region.length <= capacity ? this.#region : this.#region.subarray(0, capacity));
-    this.#region = region;
     this.#hashes = growInt32(this.#hashes, capacity);
+    const flags = new Uint8Array(capacity);
+    flags.set(this.#flags.subarray(0, Math.min(capacity, this.#flags.length)));
+    this.#flags = flags;
     this.#bytes = growFloat64(this.#bytes, capacity);
   }
 
@@ -160,6 +180,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#regionCount.fill(0);
     this.#peakBytes = 0;
     this.#sketch.reset();
+    this.#windowFraction = WINDOW_FRACTION;
+    this.#step = -STEP_FRACTION;
+    this.#sampleLeft = 1;
+    this.#sampleSize = 0;
+    this.#sampleHits = 0;
+    this.#previousHitRate = 0;
     this.#decided = false;
   }
 
@@ -176,53 +202,57 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /** The region of an entry in the order: 'window' | 'candidate' | 'probation' | 'protected', or undefined. */
   regionOf(slot: number): 'window' | 'candidate' | 'probation' | 'protected' | undefined {
-    const r = this.#region[slot];
+    const r = this.#flags[slot]! & (REGION_MASK | DETACHED);
     return r === WINDOW ? 'window' : r === CANDIDATE ? 'candidate' : r === PROBATION ? 'probation' : r === PROTECTED ? 'protected' : undefined;
   }
 
   add(slot: number): void {
     this.#decided = false;
+    if (--this.#sampleLeft === 0) this.#climb();
     const hash = this.#hash(this.#context.keyOf(slot));
     this.#hashes[slot] = hash;
     this.#sketch.increment(hash);
     this.#flushCandidates();
-    const bytes = this.#context.sizeOf(slot);
-    this.#bytes[slot] = bytes;
     this.#link(slot, WINDOW);
     this.#sizeSketch();
     this.#drainWindow();
-    if (++this.#sampleMisses + this.#sampleHits >= this.#expectedEntries * 10) this.#climb();
   }
 
-  touch(slot: number): void {
+  touch(slot: number, key?: unknown): void {
     this.#decided = false;
-    if (++this.#sampleHits + this.#sampleMisses >= this.#expectedEntries * 10) this.#climb();
-    this.#sketch.increment(this.#hashes[slot]!);
-    const region = this.#region[slot]!;
-    const bytes = this.#context.sizeOf(slot);
-    if (bytes !== this.#bytes[slot]) {
-      this.#regionBytes[region] = this.#regionBytes[region]! + bytes - this.#bytes[slot]!;
-      this.#bytes[slot] = bytes;
+    this.#sampleHits++;
+    if (--this.#sampleLeft === 0) this.#climb();
+    // Rehashing a number or a short string at hand is cheaper than fetching
+    // the stored hash from memory; both give the same value.
+    const seed = this.#seed;
+    const hash =
+      typeof key === 'number' ? numberHash(key, seed)
+      : typeof key === 'string' && key.length <= 32 ? stringHash(key, seed)
+      : this.#hashes[slot]!;
+    this.#sketch.increment(hash);
+    const flags = this.#flags[slot]!;
+    const region = flags & REGION_MASK;
+    if (region === WINDOW || region === PROTECTED) {
+      // Reordered lazily (see #secondChance); a resized entry is re-accounted
+      // when it next changes region, so the region sizes stay consistent.
+      if ((flags & REFERENCED) === 0) this.#flags[slot] = flags | REFERENCED;
+      return;
     }
+    // A use in probation (or while awaiting admission) proves the entry: protect it.
     this.#unlink(slot);
-    if (region === WINDOW) {
-      this.#link(slot, WINDOW);
-      this.#drainWindow();
-    } else {
-      // A use in probation (or while awaiting admission) proves the entry: protect it.
-      this.#link(slot, PROTECTED);
-      this.#demoteProtected();
-    }
+    this.#link(slot, PROTECTED);
+    this.#demoteProtected();
   }
 
   remove(slot: number): void {
-    const region = this.#region[slot]!;
+    const region = this.#flags[slot]! & REGION_MASK;
     this.#unlink(slot);
-    this.#region[slot] = region | DETACHED;
+    this.#flags[slot] = region | DETACHED;
     if (this.#decided && slot === this.#loser && this.#winner !== 0) {
       // The candidate won its duel: it is admitted to probation.
       const winner = this.#winner;
-      if (this.#region[winner] === CANDIDATE || this.#region[winner] === WINDOW) {
+      const winnerRegion = this.#flags[winner]! & (REGION_MASK | DETACHED);
+      if (winnerRegion === CANDIDATE || winnerRegion === WINDOW) {
         this.#unlink(winner);
         this.#link(winner, PROBATION);
       }
@@ -232,8 +262,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   readd(slot: number): void {
     this.#decided = false;
-    const home = this.#region[slot]! & ~DETACHED;
-    this.#bytes[slot] = this.#context.sizeOf(slot);
+    const home = this.#flags[slot]! & REGION_MASK;
     if (home === PROTECTED) {
       this.#link(slot, PROTECTED);
       this.#demoteProtected();
@@ -303,14 +332,16 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    * workload grows the window (LRU-like); a frequency-biased one shrinks it.
    */
   #climb(): void {
-    const requests = this.#sampleHits + this.#sampleMisses;
-    const hitRate = this.#sampleHits / requests;
+    const requests = this.#sampleSize;
+    this.#sampleSize = this.#sampleLeft = Math.max(1, this.#expectedEntries * SAMPLE_REQUESTS_PER_ENTRY);
+    const hits = this.#sampleHits;
+    this.#sampleHits = 0;
+    if (requests === 0) return;
+    const hitRate = hits / requests;
     const change = hitRate - this.#previousHitRate;
     const amount = change >= 0 ? this.#step : -this.#step;
     this.#step = Math.abs(change) >= RESTART_THRESHOLD ? STEP_FRACTION * (amount >= 0 ? 1 : -1) : STEP_DECAY * amount;
     this.#previousHitRate = hitRate;
-    this.#sampleHits = 0;
-    this.#sampleMisses = 0;
     this.#windowFraction = Math.min(MAX_WINDOW_FRACTION, Math.max(MIN_WINDOW_FRACTION, this.#windowFraction + amount));
     this.#drainWindow();
     this.#demoteProtected();
@@ -321,11 +352,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     return this.#maxBytes ?? this.#peakBytes;
   }
 
-  /** Moves the window's overflow, least recently used first, to the candidates; the newest entry always stays. */
+  /** Moves the window's overflow, oldest first, to the candidates; the newest entry always stays. */
   #drainWindow(): void {
     const windowMax = this.#capacityBytes() * this.#windowFraction;
     while (this.#regionBytes[WINDOW]! > windowMax && this.#regionCount[WINDOW]! > 1) {
       const oldest = this.#head[WINDOW]!;
+      if (this.#secondChance(oldest, WINDOW)) continue;
       this.#unlink(oldest);
       this.#link(oldest, CANDIDATE);
     }
@@ -346,9 +378,32 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const protectedMax = this.#capacityBytes() * (1 - this.#windowFraction) * PROTECTED_FRACTION;
     while (this.#regionBytes[PROTECTED]! > protectedMax && this.#regionCount[PROTECTED]! > 1) {
       const oldest = this.#head[PROTECTED]!;
+      if (this.#secondChance(oldest, PROTECTED)) continue;
       this.#unlink(oldest);
       this.#link(oldest, PROBATION);
     }
+  }
+
+  /**
+   * If the oldest entry of `region` was used since it was last examined,
+   * clears the flag and moves it to the recent end: it is not the oldest by
+   * use after all. Returns whether it did.
+   */
+  #secondChance(slot: number, region: number): boolean {
+    const flags = this.#flags[slot]!;
+    if ((flags & REFERENCED) === 0) return false;
+    this.#flags[slot] = flags & ~REFERENCED;
+    const next = this.#next;
+    const prev = this.#prev;
+    const after = next[slot]!;
+    this.#head[region] = after;
+    prev[after] = 0;
+    const tail = this.#tail[region]!;
+    next[tail] = slot;
+    prev[slot] = tail;
+    next[slot] = 0;
+    this.#tail[region] = slot;
+    return true;
   }
 
   /** Sizes the sketch for the entries the budget holds at the average size seen so far (only grows). */
@@ -370,21 +425,24 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     }
   }
 
-  /** Appends `slot` as the most recent entry of `region`. */
+  /** Appends `slot` as the most recent entry of `region`, accounting its current size. */
   #link(slot: number, region: number): void {
+    const bytes = this.#context.sizeOf(slot);
+    this.#bytes[slot] = bytes;
     const tail = this.#tail[region]!;
     this.#prev[slot] = tail;
     this.#next[slot] = 0;
     if (tail === 0) this.#head[region] = slot;
     else this.#next[tail] = slot;
     this.#tail[region] = slot;
-    this.#region[slot] = region;
-    this.#regionBytes[region] = this.#regionBytes[region]! + this.#bytes[slot]!;
+    this.#flags[slot] = region;
+    this.#regionBytes[region] = this.#regionBytes[region]! + bytes;
     this.#regionCount[region] = this.#regionCount[region]! + 1;
   }
 
+  /** Takes `slot` out of its region's list, with the size it was accounted with. */
   #unlink(slot: number): void {
-    const region = this.#region[slot]!;
+    const region = this.#flags[slot]! & REGION_MASK;
     const before = this.#prev[slot]!;
     const after = this.#next[slot]!;
     if (before === 0) this.#head[region] = after;
