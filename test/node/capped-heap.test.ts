@@ -5,13 +5,18 @@
  * driven by createNodeMemoryMonitor it must finish, having evicted, with
  * the cache still holding a useful share of what the Map held when it died.
  *
- * Each cap serves about twice the requests a Map survives. The six children
+ * The Map's last sample before the crash also shows the heap signal past
+ * its emergency threshold while used_heap_size / heap_size_limit, the usual
+ * measure, still reads well under 0.9.
+ *
+ * Each cap serves two to three times the requests a Map survives. The six children
  * run two at a time (this machine has two cores).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_NODE_THRESHOLDS } from '../../src/node/index.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const child = fileURLToPath(new URL('../fixtures/node/capped-heap-child.ts', import.meta.url));
@@ -70,10 +75,18 @@ async function pool<T>(tasks: (() => Promise<T>)[], width: number): Promise<T[]>
   return results;
 }
 
-function lastEntries(stdout: string): number {
-  const lines = stdout.split('\n').filter((l) => l.startsWith('progress '));
-  const last = lines.at(-1);
-  return last === undefined ? 0 : Number(last.split(' ')[2]);
+interface Progress {
+  entries: number;
+  /** The heap signal's fraction: old generation against 0.8 of its maximum. */
+  heapFraction: number;
+  /** used_heap_size / heap_size_limit, the measure that under-reports. */
+  naiveFraction: number;
+}
+
+function lastProgress(stdout: string): Progress {
+  const last = stdout.split('\n').filter((l) => l.startsWith('progress ')).at(-1);
+  const [, , entries, heapFraction, naiveFraction] = (last ?? '').split(' ');
+  return { entries: Number(entries ?? 0), heapFraction: Number(heapFraction), naiveFraction: Number(naiveFraction) };
 }
 
 interface Result {
@@ -108,8 +121,16 @@ describe('capped heap', { timeout: 300_000 }, () => {
       assert.notEqual(map.code, 0, `${cap} MB: the plain Map must not survive (else the workload proves nothing)`);
       assert.match(map.stderr, /JavaScript heap out of memory/, `${cap} MB: the Map died of the heap, not of something else:\n${map.stderr.slice(0, 2000)}`);
       assert.equal(resultOf(map.stdout), undefined);
-      const mapEntries = lastEntries(map.stdout);
+      const beforeDeath = lastProgress(map.stdout);
+      const mapEntries = beforeDeath.entries;
       assert.ok(mapEntries > 0, `${cap} MB: the Map reported progress before dying`);
+      // The last sample before the crash: the heap signal had passed its emergency
+      // threshold, while used_heap_size / heap_size_limit still looked harmless.
+      assert.ok(
+        beforeDeath.heapFraction >= DEFAULT_NODE_THRESHOLDS.heap.emergency,
+        `${cap} MB: the heap signal read ${beforeDeath.heapFraction} shortly before the crash, below its emergency threshold`,
+      );
+      assert.ok(beforeDeath.naiveFraction < 0.9, `${cap} MB: used_heap_size / heap_size_limit read ${beforeDeath.naiveFraction}`);
 
       assert.equal(managed.code, 0, `${cap} MB: the managed cache must survive (signal ${managed.signal}):\n${managed.stderr.slice(0, 3000)}`);
       const result = resultOf(managed.stdout);
@@ -124,7 +145,7 @@ describe('capped heap', { timeout: 300_000 }, () => {
       assert.ok(result.entries > 0, `${cap} MB: the cache is not empty at the end`);
       assert.ok(result.hits > 0);
       report.push(
-        `${cap} MB: Map died holding ~${mapEntries} entries after ${map.ms} ms; managed finished in ${managed.ms} ms holding ${result.meanEntriesSecondHalf} entries on average (${Math.round((100 * result.meanEntriesSecondHalf) / mapEntries)}%), ${result.entries} at the end, ${result.evictions} evictions, levels ${result.levels.join('/')}`,
+        `${cap} MB: Map died holding ~${mapEntries} entries after ${map.ms} ms (last sample: heap signal ${beforeDeath.heapFraction}, used/heap_size_limit ${beforeDeath.naiveFraction}); managed finished in ${managed.ms} ms holding ${result.meanEntriesSecondHalf} entries on average (${Math.round((100 * result.meanEntriesSecondHalf) / mapEntries)}%), ${result.entries} at the end, ${result.evictions} evictions, levels ${result.levels.join('/')}`,
       );
     }
     for (const line of report) console.log(line);
