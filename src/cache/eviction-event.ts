@@ -47,4 +47,9 @@ export interface MemoryMetrics {
   hits: number;
   /** `get` calls that did not. */
   misses: number;
+  /**
+   * `get` calls that found their key's evicted value still in the soft tier
+   * (`softEviction`) and revived it. Each is also counted in `hits`.
+   */
+  softHits: number;
 }

@@ -26,6 +26,16 @@ export interface MemoryConfig<V = unknown> {
   /** Outside pressure to shed on, e.g. a Node or browser memory monitor. */
   pressureHandler?: MemoryPressureHandler | undefined;
   telemetry?: MemoryTelemetry | undefined;
+  /**
+   * Keep evicted values weakly reachable (a soft tier): until the garbage
+   * collector reclaims an evicted value, a `get` of its key revives it (a
+   * hit, counted in `metrics.softHits`, stored again with the size it had).
+   * The tier never keeps a value alive and counts for nothing in the budget;
+   * `emergency` pressure, `delete`, `clear` and a new `set` of the key drop
+   * a held value. Only objects and functions can be held (`WeakRef` cannot
+   * point at a primitive). Default `false`.
+   */
+  softEviction?: boolean | undefined;
 }
 
 /** The configuration with defaults applied, after validation. */
@@ -38,6 +48,7 @@ export interface ResolvedMemoryConfig<V> {
   sizeEstimator: SizeEstimator<V> | undefined;
   pressureHandler: MemoryPressureHandler | undefined;
   telemetry: MemoryTelemetry | undefined;
+  softEviction: boolean;
 }
 
 export const DEFAULT_MODERATE_THRESHOLD = 0.7;
@@ -95,6 +106,13 @@ export function resolveMemoryConfig<V>(config: MemoryConfig<V> | undefined): Res
   if (telemetry !== undefined && (typeof telemetry !== 'object' || telemetry === null || typeof telemetry.recordCacheSize !== 'function')) {
     throw new TypeError(`telemetry must implement MemoryTelemetry (recordCacheSize, recordEviction, recordPressureChange), got ${show(telemetry)}`);
   }
+  const softEviction = config.softEviction;
+  if (softEviction !== undefined && typeof softEviction !== 'boolean') {
+    throw new TypeError(`softEviction must be a boolean, got ${show(softEviction)}`);
+  }
+  if (softEviction === true && (typeof WeakRef !== 'function' || typeof FinalizationRegistry !== 'function')) {
+    throw new TypeError('softEviction needs WeakRef and FinalizationRegistry, which this platform lacks');
+  }
   return {
     maxCacheBytes,
     moderateThreshold,
@@ -104,5 +122,6 @@ export function resolveMemoryConfig<V>(config: MemoryConfig<V> | undefined): Res
     sizeEstimator,
     pressureHandler,
     telemetry,
+    softEviction: softEviction === true,
   };
 }

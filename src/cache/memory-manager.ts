@@ -57,6 +57,7 @@ import { resolveMemoryConfig, type MemoryConfig } from './memory-config.js';
 import { growInt32, growUint32, type EvictionPolicy, type PolicyContext } from './policies/policy.js';
 import { policyFactoryFor, type EvictionStrategy } from './policies/registry.js';
 import { defaultSizeEstimator, type SizeEstimator } from './size-estimator.js';
+import { SoftTier } from './soft-tier.js';
 
 /** Options of `MemoryManager.set`. */
 export interface SetOptions {
@@ -141,6 +142,8 @@ export class MemoryManager<K, V> implements ClearableCache {
   readonly #tracksUse: boolean;
   readonly #missHook: EvictionPolicy | undefined;
   readonly #pins = new Set<K>();
+  /** Evicted values held weakly (`softEviction`), else undefined. */
+  readonly #soft: SoftTier<K, V> | undefined;
 
   // Accounting.
   #current = 0;
@@ -150,6 +153,7 @@ export class MemoryManager<K, V> implements ClearableCache {
   #evictionCount = 0;
   #hits = 0;
   #misses = 0;
+  #softHits = 0;
 
   // Pressure: ranks into PRESSURE_LEVELS.
   #budgetRank = NORMAL;
@@ -179,6 +183,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     this.#customEstimator = resolved.sizeEstimator !== undefined;
     this.#estimator = resolved.sizeEstimator ?? defaultSizeEstimator;
     this.#telemetry = resolved.telemetry;
+    this.#soft = resolved.softEviction ? new SoftTier<K, V>() : undefined;
     const context: PolicyContext = {
       oldest: () => this.#next[0]!,
       newer: (slot) => this.#next[slot]!,
@@ -206,6 +211,10 @@ export class MemoryManager<K, V> implements ClearableCache {
   get(key: K): V | undefined {
     const slot = this.#map.get(key);
     if (slot === undefined) {
+      if (this.#soft !== undefined && this.#soft.size !== 0) {
+        const held = this.#soft.take(key);
+        if (held !== undefined) return this.#revive(key, held.value, held.bytes);
+      }
       this.#misses++;
       if (this.#missHook !== undefined) this.#missHook.onMiss!(key);
       return undefined;
@@ -291,6 +300,7 @@ export class MemoryManager<K, V> implements ClearableCache {
       if (pin === true) this.#pinKey(key);
     }
     bytes = Math.ceil(bytes);
+    if (this.#soft !== undefined) this.#soft.drop(key);
     const slot = this.#map.get(key);
     const present = slot === undefined ? this.#insert(key, value, bytes) : this.#replace(slot, value, bytes);
     // Listeners run in #settle and may have changed the entry since.
@@ -301,8 +311,11 @@ export class MemoryManager<K, V> implements ClearableCache {
    * Removes the entry; returns whether there was one.
    * - Keeps the key's pin (only `unpin` and `clear` forget pins).
    * - Not an eviction: no event, not counted.
+   * - Drops the key's value from the soft tier too: a deleted value never
+   *   comes back.
    */
   delete(key: K): boolean {
+    if (this.#soft !== undefined) this.#soft.drop(key);
     const slot = this.#map.get(key);
     if (slot === undefined) return false;
     this.#removeSlot(slot);
@@ -317,6 +330,7 @@ export class MemoryManager<K, V> implements ClearableCache {
   clear(): void {
     this.#map.clear();
     this.#pins.clear();
+    this.#soft?.clear();
     this.#keys = [undefined];
     this.#values = [undefined];
     this.#sizes = new Uint32Array(INITIAL_CAPACITY);
@@ -450,6 +464,7 @@ export class MemoryManager<K, V> implements ClearableCache {
       pinnedBytes: this.#pinnedBytes,
       hits: this.#hits,
       misses: this.#misses,
+      softHits: this.#softHits,
     };
   }
 
@@ -506,6 +521,19 @@ export class MemoryManager<K, V> implements ClearableCache {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /**
+   * A `get` that found its key's evicted value in the soft tier: a hit. The
+   * value is stored again with the size it was accounted for (as a `set`
+   * would, making room if needed), and returned even if it no longer fits.
+   */
+  #revive(key: K, value: V, bytes: number): V {
+    this.#hits++;
+    this.#softHits++;
+    this.#insert(key, value, bytes);
+    this.#settle();
+    return value;
+  }
 
   #sizeOf(slot: number): number {
     const size = this.#sizes[slot]!;
@@ -694,6 +722,8 @@ export class MemoryManager<K, V> implements ClearableCache {
         const key = this.#evictSlot(victim, 'pressure', level);
         if (keys !== undefined) keys.push(key);
       }
+      // Emergency: the soft tier goes too, so nothing delays the collector.
+      this.#soft?.clear();
     }
   }
 
@@ -706,6 +736,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     const bytes = this.#sizeOf(slot);
     this.#detach(slot);
     this.#map.delete(key);
+    if (this.#soft !== undefined) this.#soft.hold(key, this.#values[slot] as V, bytes);
     this.#release(slot);
     this.#current -= bytes;
     this.#evictionCount++;
