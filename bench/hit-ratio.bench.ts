@@ -1,0 +1,264 @@
+/**
+ * Hit ratios of every MemoryManager strategy against lru-cache and Belady's
+ * optimum, on seeded traces (bench/lib/traces.ts), plus the throughput of
+ * `tinylfu` against `lru` in the same run.
+ *
+ * Each cache is used read-through: `get`, and on a miss `set` with size 1,
+ * so a byte budget of `capacity` holds `capacity` entries. The watermarks
+ * are moved out of the way (the budget is capacity + 0.5 bytes and
+ * `moderateThreshold` sits above capacity / budget), so the only evictions
+ * are the ones a full cache needs, as in lru-cache with `max: capacity`.
+ *
+ * Run: npm run bench -- hit-ratio   (REQUESTS=200000 for a quick look)
+ */
+import { LRUCache } from 'lru-cache';
+import { MemoryManager } from '../src/cache/memory-manager.js';
+import { EVICTION_STRATEGIES, type EvictionStrategy } from '../src/cache/policies/registry.js';
+import { beladyHitRatio } from './lib/belady.js';
+import { machineLine, median, table, writeSection } from './lib/results.js';
+import { driftingZipf, loop, shiftingZipf, zipf, zipfWithScans } from './lib/traces.js';
+
+const REQUESTS = Number(process.env.REQUESTS ?? 2_000_000);
+const KEYS = Math.max(1000, Math.round(REQUESTS / 2));
+const SMALL = Math.round(KEYS / 100);
+const LARGE = Math.round(KEYS / 10);
+
+interface Trace {
+  name: string;
+  capacity: number;
+  build: () => Int32Array;
+}
+
+const traces: Trace[] = [];
+for (const s of [0.8, 0.99, 1.2]) {
+  for (const capacity of [SMALL, LARGE]) {
+    traces.push({ name: `Zipf ${s}`, capacity, build: () => zipf({ requests: REQUESTS, keys: KEYS, s, seed: Math.round(s * 100) }) });
+  }
+}
+const scanLength = Math.round(KEYS / 5);
+for (const capacity of [SMALL, LARGE]) {
+  traces.push({
+    name: `Zipf 0.99 + 2 scans of ${scanLength} new keys`,
+    capacity,
+    build: () => zipfWithScans({ requests: REQUESTS, keys: KEYS, s: 0.99, seed: 3, scanLength, scans: 2 }),
+  });
+}
+for (const capacity of [SMALL, LARGE]) {
+  const length = Math.round(capacity * 1.1);
+  traces.push({ name: `loop over ${length} keys (1.1x)`, capacity, build: () => loop({ requests: REQUESTS, length }) });
+}
+// The hot set turns over five times in the trace: a steady stream of new
+// keys enters at the top of the ranking and cools down (news-feed like).
+const ranksPerRequest = (5 * SMALL) / REQUESTS;
+for (const capacity of [SMALL, LARGE]) {
+  traces.push({
+    name: 'Zipf 0.99, drifting popularity',
+    capacity,
+    build: () => driftingZipf({ requests: REQUESTS, keys: KEYS, s: 0.99, seed: 5, ranksPerRequest }),
+  });
+}
+// A stress case for frequency-based admission: the whole hot set is
+// replaced every REQUESTS / 10 requests (20 times the small cache's size).
+traces.push({
+  name: 'Zipf 0.99, hot set replaced 10 times',
+  capacity: SMALL,
+  build: () => shiftingZipf({ requests: REQUESTS, keys: KEYS, s: 0.99, seed: 4, phases: 10, shift: SMALL }),
+});
+
+const STRATEGIES: readonly EvictionStrategy[] = EVICTION_STRATEGIES;
+
+function manager(strategy: EvictionStrategy, capacity: number): MemoryManager<number, boolean> {
+  return new MemoryManager<number, boolean>({
+    strategy,
+    maxCacheBytes: capacity + 0.5,
+    moderateThreshold: 1 - 0.1 / capacity,
+    criticalThreshold: 1,
+  });
+}
+
+function managerHitRatio(strategy: EvictionStrategy, trace: Int32Array, capacity: number): number {
+  const cache = manager(strategy, capacity);
+  const size = { size: 1 };
+  for (let i = 0; i < trace.length; i++) {
+    const key = trace[i]!;
+    if (cache.get(key) === undefined) cache.set(key, true, size);
+  }
+  const { hits, misses } = cache.metrics;
+  return hits / (hits + misses);
+}
+
+function lruCacheHitRatio(trace: Int32Array, capacity: number): number {
+  const cache = new LRUCache<number, boolean>({ max: capacity });
+  let hits = 0;
+  for (let i = 0; i < trace.length; i++) {
+    const key = trace[i]!;
+    if (cache.get(key) === undefined) cache.set(key, true);
+    else hits++;
+  }
+  return hits / trace.length;
+}
+
+const f3 = (x: number): string => x.toFixed(3);
+const points = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`;
+
+interface Row {
+  trace: Trace;
+  ratios: Record<string, number>;
+}
+
+const rows: Row[] = [];
+const started = performance.now();
+for (const trace of traces) {
+  const t0 = performance.now();
+  const keys = trace.build();
+  const ratios: Record<string, number> = {};
+  for (const strategy of STRATEGIES) ratios[strategy] = managerHitRatio(strategy, keys, trace.capacity);
+  ratios['lru-cache'] = lruCacheHitRatio(keys, trace.capacity);
+  ratios.optimal = beladyHitRatio(keys, trace.capacity);
+  rows.push({ trace, ratios });
+  console.log(
+    `${trace.name} @ ${trace.capacity}: ${Object.entries(ratios).map(([k, v]) => `${k} ${f3(v)}`).join(', ')} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+  );
+}
+const hitSeconds = (performance.now() - started) / 1000;
+
+// ------------------------------------------------------------ throughput
+
+const N = 100_000;
+const OPS = Math.min(1_000_000, REQUESTS);
+const REPS = 7;
+const uniformKeys = new Int32Array(OPS);
+{
+  let x = 12345;
+  for (let i = 0; i < OPS; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) | 0;
+    uniformKeys[i] = (x >>> 1) % N;
+  }
+}
+const zipfHitKeys = zipf({ requests: OPS, keys: N, s: 0.99, seed: 11 });
+const readThroughKeys = zipf({ requests: OPS, keys: N * 10, s: 0.99, seed: 12 });
+
+interface Competitor {
+  name: string;
+  make: (capacity: number) => { get(k: number): boolean | undefined; set(k: number, v: boolean): unknown };
+}
+const unit = { size: 1 };
+const competitors: Competitor[] = [
+  { name: 'lru', make: (c) => { const m = manager('lru', c); return { get: (k) => m.get(k), set: (k, v) => m.set(k, v, unit) }; } },
+  { name: 'tinylfu', make: (c) => { const m = manager('tinylfu', c); return { get: (k) => m.get(k), set: (k, v) => m.set(k, v, unit) }; } },
+  { name: 'lru-cache', make: (c) => new LRUCache<number, boolean>({ max: c }) },
+];
+
+interface Workload {
+  name: string;
+  run: (make: Competitor['make']) => number; // operations per second
+}
+const full = (make: Competitor['make']) => {
+  const cache = make(N);
+  for (let i = 0; i < N; i++) cache.set(i, true);
+  return cache;
+};
+const workloads: Workload[] = [
+  {
+    name: `get, hits, Zipf 0.99 over ${N} cached keys`,
+    run: (make) => {
+      const cache = full(make);
+      const t = performance.now();
+      for (let i = 0; i < OPS; i++) cache.get(zipfHitKeys[i]!);
+      return OPS / ((performance.now() - t) / 1000);
+    },
+  },
+  {
+    name: `get, hits, uniform over ${N} cached keys`,
+    run: (make) => {
+      const cache = full(make);
+      const t = performance.now();
+      for (let i = 0; i < OPS; i++) cache.get(uniformKeys[i]!);
+      return OPS / ((performance.now() - t) / 1000);
+    },
+  },
+  {
+    name: `set of new keys into a full cache (each evicts)`,
+    run: (make) => {
+      const cache = full(make);
+      const t = performance.now();
+      for (let i = 0; i < OPS; i++) cache.set(N + i, true);
+      return OPS / ((performance.now() - t) / 1000);
+    },
+  },
+  {
+    name: `read-through (get, set on miss), Zipf 0.99 over ${N * 10} keys, ${N} entries`,
+    run: (make) => {
+      const cache = make(N);
+      const t = performance.now();
+      for (let i = 0; i < OPS; i++) {
+        const k = readThroughKeys[i]!;
+        if (cache.get(k) === undefined) cache.set(k, true);
+      }
+      return OPS / ((performance.now() - t) / 1000);
+    },
+  },
+];
+
+const samples = new Map<string, number[]>();
+for (let rep = 0; rep < REPS; rep++) {
+  for (const workload of workloads) {
+    // Interleaved, with the order rotated each repetition.
+    for (let j = 0; j < competitors.length; j++) {
+      const competitor = competitors[(j + rep) % competitors.length]!;
+      const key = `${workload.name}|${competitor.name}`;
+      if (!samples.has(key)) samples.set(key, []);
+      samples.get(key)!.push(workload.run(competitor.make));
+    }
+  }
+}
+const mops = (x: number): string => (x / 1e6).toFixed(2);
+const throughputRows = workloads.map((w) => {
+  const m = (name: string) => median(samples.get(`${w.name}|${name}`)!);
+  return [w.name, mops(m('lru')), mops(m('tinylfu')), mops(m('lru-cache')), (m('tinylfu') / m('lru')).toFixed(2)];
+});
+for (const row of throughputRows) console.log(row.join(' | '));
+
+// ------------------------------------------------------------ report
+
+const header = ['trace', 'capacity', ...STRATEGIES, 'lru-cache', 'optimal', 'tinylfu vs lru-cache', 'tinylfu to optimal'];
+const body = rows.map(({ trace, ratios }) => [
+  trace.name,
+  `${trace.capacity} (${((100 * trace.capacity) / KEYS).toFixed(0)}%)`,
+  ...STRATEGIES.map((s) => f3(ratios[s]!)),
+  f3(ratios['lru-cache']!),
+  f3(ratios.optimal!),
+  points(ratios.tinylfu! - ratios['lru-cache']!),
+  points(ratios.tinylfu! - ratios.optimal!),
+]);
+const behind = rows.filter((r) => r.ratios.tinylfu! < r.ratios['lru-cache']!);
+const at = (name: string, capacity: number) => rows.find((r) => r.trace.name.startsWith(name) && r.trace.capacity === capacity)!;
+const lead = (r: Row) => points(r.ratios.tinylfu! - r.ratios['lru-cache']!);
+
+writeSection(
+  'hit-ratio',
+  `## Hit ratio: eviction strategies, lru-cache and the optimum
+
+${machineLine('npm run bench -- hit-ratio')}
+
+${REQUESTS.toLocaleString('en-US')} requests per trace over ${KEYS.toLocaleString('en-US')} keys, seeded (bench/lib/traces.ts).
+Every cache is used read-through (get; on a miss, set): MemoryManager with
+unit-size entries and a byte budget of \`capacity\` (watermarks out of the
+way), lru-cache with \`max: capacity\`. \`optimal\` is Belady's MIN (offline,
+evicts the entry needed farthest in the future; bench/lib/belady.ts), the
+ceiling for any policy. Differences are in percentage points of hit ratio.
+(${hitSeconds.toFixed(0)} s for all traces.)
+
+${table(header, body)}
+
+- tinylfu at or above lru-cache: ${behind.length === 0 ? 'on every trace' : `on ${rows.length - behind.length} of ${rows.length} traces; below on ${behind.map((r) => `${r.trace.name} @ ${r.trace.capacity} (${lead(r)})`).join(', ')}`}.
+- At 1% capacity, tinylfu vs lru-cache: Zipf 0.99 ${lead(at('Zipf 0.99', SMALL))}, Zipf 0.8 ${lead(at('Zipf 0.8', SMALL))}, scans ${lead(at('Zipf 0.99 + 2 scans', SMALL))} points; loop ${f3(at('loop', SMALL).ratios.tinylfu!)} (lru-cache ${f3(at('loop', SMALL).ratios['lru-cache']!)}).
+
+### Throughput: tinylfu against lru (same run)
+
+Millions of operations per second, median of ${REPS} interleaved repetitions of
+${OPS.toLocaleString('en-US')} operations; numeric keys, unit sizes, ${N.toLocaleString('en-US')}-entry caches.
+
+${table(['workload', 'lru', 'tinylfu', 'lru-cache', 'tinylfu / lru'], throughputRows)}
+`,
+);
