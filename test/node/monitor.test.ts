@@ -138,6 +138,7 @@ describe('createNodeMemoryMonitor', () => {
     assert.throws(() => createNodeMemoryMonitor({ pollingIntervalMsByLevel: { critical: 0 } }), /pollingIntervalMsByLevel\.critical/);
     assert.throws(() => createNodeMemoryMonitor({ minGcPollIntervalMs: -1 }), /minGcPollIntervalMs.*-1/);
     assert.throws(() => createNodeMemoryMonitor({ pollOnGc: 'yes' as unknown as boolean }), /pollOnGc/);
+    assert.throws(() => createNodeMemoryMonitor({ holdHeapUntilGc: 1 as unknown as boolean }), /holdHeapUntilGc/);
   });
 
   it('polls after a full garbage collection while monitoring, and not after stopMonitoring', async () => {
@@ -158,6 +159,39 @@ describe('createNodeMemoryMonitor', () => {
     gc();
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(samples, afterStop);
+  });
+
+  it('holds timer polls while the heap is critical until a full GC has run or the normal interval has passed; explicit polls always sample', async () => {
+    const gc = (globalThis as { gc?: () => void }).gc as () => void;
+    const clock = new ManualClock(0);
+    const runtime = heapAt(0.9);
+    const monitor = createNodeMemoryMonitor({ root: fixture('no-cgroup'), runtime, clock, signals: ['heap'] });
+    let samples = 0;
+    monitor.states.subscribe(() => samples++);
+    monitor.startMonitoring();
+    assert.equal(monitor.currentPressure(), 'critical');
+    const afterStart = samples;
+    await clock.advanceAsync(400);
+    assert.equal(samples, afterStart, 'four critical-interval ticks, no full GC: nothing sampled');
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(samples, afterStart + 1, 'the GC-triggered poll sampled');
+    await clock.advanceAsync(100);
+    assert.equal(samples, afterStart + 1, 'held again after that sample');
+    await clock.advanceAsync(400);
+    assert.equal(samples, afterStart + 2, 'a timer poll once pollingIntervalMs (500) has passed since the last sample');
+    await monitor.poll();
+    assert.equal(samples, afterStart + 3, 'an explicit poll samples');
+    monitor.close();
+
+    const eager = createNodeMemoryMonitor({ root: fixture('no-cgroup'), runtime, clock, signals: ['heap'], holdHeapUntilGc: false });
+    let eagerSamples = 0;
+    eager.states.subscribe(() => eagerSamples++);
+    eager.startMonitoring();
+    const eagerStart = eagerSamples;
+    await clock.advanceAsync(400);
+    assert.ok(eagerSamples >= eagerStart + 4, 'without the hold, every 100 ms tick samples');
+    eager.close();
   });
 
   it('reads this machine: every signal listed, the heap always available, meminfo on Linux', () => {
