@@ -5,14 +5,25 @@
  * Structure
  * - Entries live in numbered slots: one `Map` from key to slot, keys and
  *   values in two plain arrays indexed by slot, sizes in a `Uint32Array`
- *   (whole bytes; the rare size of 4 GiB or more lives in a side `Map`), and
- *   a recency list of the evictable entries as `prev`/`next` links in two
- *   `Int32Array`s. Slot 0 is the list's sentinel, so linking never branches
- *   on an empty list. Freed slots are chained through `next` and reused
- *   first; the typed arrays double when full and shrink back on `clear`.
- *   No object is allocated per entry, which is what makes this layout both
- *   the fastest and the smallest in JavaScript (mnemonist and lru-cache do
- *   the same): the garbage collector sees a handful of large arrays.
+ *   (whole bytes; the rare size of 4 GiB or more lives in a side `Map`).
+ *   Freed slots are chained through `sizes` and reused first; the typed
+ *   arrays double when full and shrink back on `clear`. No object is
+ *   allocated per entry, which is what makes this layout both the fastest
+ *   and the smallest in JavaScript (mnemonist and lru-cache do the same):
+ *   the garbage collector sees a handful of large arrays.
+ * - Recency (least recently used first, which `evictLeastRecentlyUsed` needs
+ *   whatever the strategy) is kept in one of two ways:
+ *   - list mode, for `lru`: a doubly linked list of the evictable entries,
+ *     `prev`/`next` links in two `Int32Array`s with slot 0 as the sentinel
+ *     (so linking never branches on an empty list). This list is also the
+ *     `lru` eviction order, so a `get` is one `Map` lookup and one O(1) move.
+ *   - stamp mode, for every other strategy: a `Float64Array` of last-use
+ *     ticks. Those strategies already move the entry in their own order on
+ *     each use; keeping a second linked list as well made `lfu` reads cost
+ *     1.7x `lru` reads (two list moves, each a few dependent cache misses),
+ *     where one store of a tick costs almost nothing. The price is paid by
+ *     `evictLeastRecentlyUsed(k)`, O(n log k) over the slots instead of
+ *     O(k), a manual operation.
  * - Pinned entries are outside every eviction order (their links are -1), so
  *   choosing a victim never skips anything; pins themselves are a `Set` of
  *   keys, which is how a key can be pinned before it is stored.
@@ -27,7 +38,10 @@
  *   bucket appears or disappears.
  * - `set`: the same plus the size estimate (once, never on `get`) and O(1)
  *   per entry it evicts.
- * - eviction of k entries (pressure, `evict`): O(k).
+ * - eviction of k entries (pressure, `evict`): O(k); `emergency` and
+ *   `clearUnpinned` are one pass that clears or rebuilds the `Map` instead
+ *   of deleting key by key (100k entries in a few milliseconds).
+ * - `evictLeastRecentlyUsed(k)`: O(k) under `lru`, O(n log k) otherwise.
  *
  * Accounting
  * - `currentUsage` is the exact sum of the stored sizes: every path that
@@ -54,7 +68,7 @@ import { hasStates, type MemoryPressureHandler } from '../pressure/monitor.js';
 import { safeRecord, type MemoryTelemetry } from '../telemetry/memory-telemetry.js';
 import type { EvictionEvent, EvictionReason, MemoryMetrics } from './eviction-event.js';
 import { resolveMemoryConfig, type MemoryConfig } from './memory-config.js';
-import { growInt32, growUint32, type EvictionPolicy, type PolicyContext } from './policies/policy.js';
+import { growFloat64, growInt32, growUint32, type EvictionPolicy, type PolicyContext } from './policies/policy.js';
 import { policyFactoryFor, type EvictionStrategy } from './policies/registry.js';
 import { defaultSizeEstimator, type SizeEstimator } from './size-estimator.js';
 import { SoftTier } from './soft-tier.js';
@@ -125,18 +139,29 @@ export class MemoryManager<K, V> implements ClearableCache {
   readonly #telemetry: MemoryTelemetry | undefined;
 
   // Slots.
-  readonly #map = new Map<K, number>();
+  #map = new Map<K, number>();
   #keys: (K | undefined)[] = [undefined];
   #values: (V | undefined)[] = [undefined];
   #sizes = new Uint32Array(INITIAL_CAPACITY);
   #bigSizes: Map<number, number> | undefined;
-  /** Recency links: `next[0]` is the oldest evictable entry, `prev[0]` the newest. */
-  #prev = new Int32Array(INITIAL_CAPACITY);
-  #next = new Int32Array(INITIAL_CAPACITY);
+  /**
+   * List mode (a policy with `tracksUse` false, i.e. `lru`): the recency
+   * list, `next[0]` the oldest evictable entry and `prev[0]` the newest.
+   * Otherwise both stay empty and `#stamps` keeps recency instead.
+   */
+  #prev: Int32Array;
+  #next: Int32Array;
+  /**
+   * Stamp mode (every other policy): the tick of each evictable entry's last
+   * use; 0 for a slot outside the order (pinned or free).
+   */
+  #stamps: Float64Array;
+  #tick = 0;
+  readonly #listMode: boolean;
   #capacity = INITIAL_CAPACITY;
   /** Slots from here on were never used. */
   #high = 1;
-  /** Freed slots, chained through `#next`. */
+  /** Freed slots, chained through `#sizes` (a free slot has no size). */
   #freeHead = 0;
   readonly #policy: EvictionPolicy;
   readonly #tracksUse: boolean;
@@ -185,14 +210,18 @@ export class MemoryManager<K, V> implements ClearableCache {
     this.#telemetry = resolved.telemetry;
     this.#soft = resolved.softEviction ? new SoftTier<K, V>() : undefined;
     const context: PolicyContext = {
-      oldest: () => this.#next[0]!,
-      newer: (slot) => this.#next[slot]!,
+      oldest: () => (this.#listMode ? this.#next[0]! : 0),
+      newer: (slot) => (this.#listMode ? this.#next[slot]! : 0),
       sizeOf: (slot) => this.#sizeOf(slot),
       keyOf: (slot) => this.#keys[slot],
       maxBytes: resolved.maxCacheBytes,
     };
     this.#policy = policyFactoryFor(this.#strategy)(context, INITIAL_CAPACITY);
     this.#tracksUse = this.#policy.tracksUse;
+    this.#listMode = !this.#tracksUse;
+    this.#prev = new Int32Array(this.#listMode ? INITIAL_CAPACITY : 0);
+    this.#next = new Int32Array(this.#listMode ? INITIAL_CAPACITY : 0);
+    this.#stamps = new Float64Array(this.#listMode ? 0 : INITIAL_CAPACITY);
     this.#missHook = typeof this.#policy.onMiss === 'function' ? this.#policy : undefined;
     this.#pressureView = this.#pressureSubject.asObservable();
     this.#evictionView = this.#evictionSubject.asObservable();
@@ -220,22 +249,28 @@ export class MemoryManager<K, V> implements ClearableCache {
       return undefined;
     }
     this.#hits++;
-    const next = this.#next;
-    const after = next[slot]!;
-    if (after !== 0) {
-      // Pinned entries are outside every order: nothing to mark.
-      if (after === PINNED) return this.#values[slot];
-      const prev = this.#prev;
-      const before = prev[slot]!;
-      next[before] = after;
-      prev[after] = before;
-      const newest = prev[0]!;
-      next[newest] = slot;
-      prev[slot] = newest;
-      next[slot] = 0;
-      prev[0] = slot;
+    if (this.#listMode) {
+      const next = this.#next;
+      const after = next[slot]!;
+      // 0: already the newest. PINNED: outside every order, nothing to mark.
+      if (after !== 0 && after !== PINNED) {
+        const prev = this.#prev;
+        const before = prev[slot]!;
+        next[before] = after;
+        prev[after] = before;
+        const newest = prev[0]!;
+        next[newest] = slot;
+        prev[slot] = newest;
+        next[slot] = 0;
+        prev[0] = slot;
+      }
+    } else {
+      const stamps = this.#stamps;
+      if (stamps[slot] !== 0) {
+        stamps[slot] = ++this.#tick;
+        this.#policy.touch(slot, key);
+      }
     }
-    if (this.#tracksUse) this.#policy.touch(slot, key);
     return this.#values[slot];
   }
 
@@ -335,8 +370,13 @@ export class MemoryManager<K, V> implements ClearableCache {
     this.#values = [undefined];
     this.#sizes = new Uint32Array(INITIAL_CAPACITY);
     this.#bigSizes = undefined;
-    this.#prev = new Int32Array(INITIAL_CAPACITY);
-    this.#next = new Int32Array(INITIAL_CAPACITY);
+    if (this.#listMode) {
+      this.#prev = new Int32Array(INITIAL_CAPACITY);
+      this.#next = new Int32Array(INITIAL_CAPACITY);
+    } else {
+      this.#stamps = new Float64Array(INITIAL_CAPACITY);
+      this.#tick = 0;
+    }
     this.#capacity = INITIAL_CAPACITY;
     this.#high = 1;
     this.#freeHead = 0;
@@ -412,23 +452,25 @@ export class MemoryManager<K, V> implements ClearableCache {
     countArgument('count', count);
     const keys: K[] = [];
     const level = this.#levelName();
-    for (let i = 0; i < count; i++) {
-      const oldest = this.#next[0]!;
-      if (oldest === 0) break;
-      keys.push(this.#evictSlot(oldest, 'manual', level));
+    if (this.#listMode) {
+      for (let i = 0; i < count; i++) {
+        const oldest = this.#next[0]!;
+        if (oldest === 0) break;
+        keys.push(this.#evictSlot(oldest, 'manual', level));
+      }
+    } else {
+      for (const slot of this.#oldestByStamp(count)) keys.push(this.#evictSlot(slot, 'manual', level));
     }
     this.#settle();
     return keys;
   }
 
-  /** Evicts every unpinned entry (reason `manual`); returns how many. */
+  /**
+   * Evicts every unpinned entry (reason `manual`; least recently used first
+   * under `lru`, in slot order otherwise); returns how many.
+   */
   clearUnpinned(): number {
-    const level = this.#levelName();
-    let evicted = 0;
-    for (let oldest = this.#next[0]!; oldest !== 0; oldest = this.#next[0]!) {
-      this.#evictSlot(oldest, 'manual', level);
-      evicted++;
-    }
+    const evicted = this.#evictAllUnpinned('manual', this.#levelName(), undefined);
     this.#settle();
     return evicted;
   }
@@ -440,7 +482,8 @@ export class MemoryManager<K, V> implements ClearableCache {
    * - `moderate`: one batch of `evictionBatchSize`.
    * - `critical`: until at least half of the unpinned bytes are gone, and
    *   at least one batch.
-   * - `emergency`: every unpinned entry.
+   * - `emergency`: every unpinned entry (least recently used first under
+   *   `lru`, in slot order otherwise: everything goes).
    */
   handlePressure(level: MemoryPressureLevel): K[] {
     const rank = pressureRank(level, 'level');
@@ -603,20 +646,14 @@ export class MemoryManager<K, V> implements ClearableCache {
     const current = (this.#current += bytes);
     if (current > this.#peak) this.#peak = current;
     if (pinned) {
-      this.#next[slot] = PINNED;
-      this.#prev[slot] = PINNED;
       this.#pinnedBytes += bytes;
       this.#pinnedCount++;
       // The policy starts the entry's state (a use count) for a later unpin.
       this.#policy.add(slot);
       this.#policy.remove(slot);
+      this.#markPinned(slot);
     } else {
-      const prev = this.#prev;
-      const newest = prev[0]!;
-      this.#next[newest] = slot;
-      prev[slot] = newest;
-      this.#next[slot] = 0;
-      prev[0] = slot;
+      this.#linkNewest(slot);
       this.#policy.add(slot);
     }
     return current / this.#maxBytes < this.#moderate || this.#watermark(slot);
@@ -624,7 +661,7 @@ export class MemoryManager<K, V> implements ClearableCache {
 
   #replace(slot: number, value: V, bytes: number): boolean {
     const old = this.#sizeOf(slot);
-    const pinned = this.#next[slot] === PINNED;
+    const pinned = !this.#inOrder(slot);
     const after = this.#current - old + bytes;
     const over = after > this.#maxBytes;
     if (over && !pinned && bytes + this.#pinnedBytes > this.#maxBytes) {
@@ -637,8 +674,9 @@ export class MemoryManager<K, V> implements ClearableCache {
       this.#current = after;
       this.#pinnedBytes += bytes - old;
       if (over) this.#makeRoom(0);
-    } else if (over) {
-      // Out of the order while room is made, so it cannot be its own victim.
+    } else if (over || bytes !== old) {
+      // Out of the order while the size changes (a policy may order by it)
+      // and while room is made, so it cannot be its own victim.
       this.#detach(slot);
       this.#setSize(slot, bytes);
       this.#current = after;
@@ -646,8 +684,6 @@ export class MemoryManager<K, V> implements ClearableCache {
       this.#attach(slot);
       if (this.#tracksUse) this.#policy.touch(slot);
     } else {
-      this.#setSize(slot, bytes);
-      this.#current = after;
       this.#unlink(slot);
       this.#linkNewest(slot);
       if (this.#tracksUse) this.#policy.touch(slot);
@@ -665,7 +701,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     const max = this.#maxBytes;
     const critical = this.#current / max >= this.#critical;
     const level = PRESSURE_LEVELS[Math.max(this.#budgetRankFor(this.#current), this.#handlerRank)]!;
-    const evictable = this.#next[slot] !== PINNED;
+    const evictable = this.#inOrder(slot);
     if (evictable) this.#detach(slot);
     let evicted = 0;
     let victim: number;
@@ -718,13 +754,80 @@ export class MemoryManager<K, V> implements ClearableCache {
         if (keys !== undefined) keys.push(key);
       }
     } else {
-      while ((victim = this.#policy.victim()) !== 0) {
-        const key = this.#evictSlot(victim, 'pressure', level);
-        if (keys !== undefined) keys.push(key);
-      }
+      this.#evictAllUnpinned('pressure', level, keys);
       // Emergency: the soft tier goes too, so nothing delays the collector.
       this.#soft?.clear();
     }
+  }
+
+  /**
+   * Evicts every unpinned entry: least recently used first in list mode, in
+   * slot order in stamp mode (everything goes, so the order does not
+   * matter). The bulk path of `emergency` and `clearUnpinned`: one walk of
+   * the recency list or the slots, then the `Map` is
+   * cleared or rebuilt from the pinned entries when that is cheaper than
+   * deleting the evicted keys one by one. Returns how many were evicted.
+   */
+  #evictAllUnpinned(reason: EvictionReason, level: MemoryPressureLevel, keysOut: K[] | undefined): number {
+    const unpinned = this.#map.size - this.#pinnedCount;
+    if (unpinned === 0) return 0;
+    const keys = this.#keys;
+    const values = this.#values;
+    const next = this.#next;
+    const policy = this.#policy;
+    const queue = this.#evictionSubject.observerCount !== 0 || this.#telemetry !== undefined ? this.#queue : undefined;
+    const rebuild = unpinned > this.#pinnedCount;
+    const sizes = this.#sizes;
+    const stamps = this.#stamps;
+    const listMode = this.#listMode;
+    const high = this.#high;
+    let freeHead = this.#freeHead;
+    let freed = 0;
+    // Values evicted by `clearUnpinned` may still be revived; an emergency drops the soft tier.
+    const soft = reason === 'manual' ? this.#soft : undefined;
+    // Recency order in list mode; slot order otherwise (everything goes).
+    for (let slot = listMode ? next[0]! : 1; listMode ? slot !== 0 : slot < high; ) {
+      const following = listMode ? next[slot]! : slot + 1;
+      if (!listMode) {
+        if (stamps[slot] === 0) {
+          slot = following;
+          continue;
+        }
+        stamps[slot] = 0;
+      }
+      const key = keys[slot] as K;
+      const bytes = this.#sizeOf(slot);
+      if (soft !== undefined) soft.hold(key, values[slot] as V, bytes);
+      policy.remove(slot);
+      if (!rebuild) this.#map.delete(key);
+      if (keysOut !== undefined) keysOut.push(key);
+      if (queue !== undefined) queue.push({ key, bytes, reason, level });
+      keys[slot] = undefined;
+      values[slot] = undefined;
+      if (sizes[slot] === BIG_SIZE) this.#bigSizes!.delete(slot);
+      sizes[slot] = freeHead;
+      freeHead = slot;
+      freed += bytes;
+      slot = following;
+    }
+    if (listMode) {
+      next[0] = 0;
+      this.#prev[0] = 0;
+    }
+    this.#freeHead = freeHead;
+    this.#current -= freed;
+    this.#evictionCount += unpinned;
+    if (rebuild) {
+      const map = new Map<K, number>();
+      if (this.#pinnedCount !== 0) {
+        for (const key of this.#pins) {
+          const slot = this.#map.get(key);
+          if (slot !== undefined) map.set(key, slot);
+        }
+      }
+      this.#map = map;
+    }
+    return unpinned;
   }
 
   /**
@@ -749,7 +852,7 @@ export class MemoryManager<K, V> implements ClearableCache {
   /** Drops a stored entry without an event: `delete`, or a refused replacement. */
   #removeSlot(slot: number): void {
     const bytes = this.#sizeOf(slot);
-    if (this.#next[slot] === PINNED) {
+    if (!this.#inOrder(slot)) {
       this.#pinnedBytes -= bytes;
       this.#pinnedCount--;
     } else {
@@ -767,8 +870,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     const slot = this.#map.get(key);
     if (slot !== undefined) {
       this.#detach(slot);
-      this.#next[slot] = PINNED;
-      this.#prev[slot] = PINNED;
+      this.#markPinned(slot);
       this.#pinnedBytes += this.#sizeOf(slot);
       this.#pinnedCount++;
     }
@@ -778,7 +880,7 @@ export class MemoryManager<K, V> implements ClearableCache {
   #allocate(): number {
     const free = this.#freeHead;
     if (free !== 0) {
-      this.#freeHead = this.#next[free]!;
+      this.#freeHead = this.#sizes[free]!;
       return free;
     }
     const slot = this.#high;
@@ -791,33 +893,98 @@ export class MemoryManager<K, V> implements ClearableCache {
     this.#keys[slot] = undefined;
     this.#values[slot] = undefined;
     if (this.#sizes[slot] === BIG_SIZE) this.#bigSizes!.delete(slot);
-    this.#next[slot] = this.#freeHead;
+    this.#sizes[slot] = this.#freeHead;
     this.#freeHead = slot;
   }
 
   #grow(): void {
     const capacity = this.#capacity * 2;
     this.#sizes = growUint32(this.#sizes, capacity);
-    this.#prev = growInt32(this.#prev, capacity);
-    this.#next = growInt32(this.#next, capacity);
+    if (this.#listMode) {
+      this.#prev = growInt32(this.#prev, capacity);
+      this.#next = growInt32(this.#next, capacity);
+    } else {
+      this.#stamps = growFloat64(this.#stamps, capacity);
+    }
     this.#policy.grow(capacity);
     this.#capacity = capacity;
   }
 
+  /** Takes an evictable entry out of the recency order. */
   #unlink(slot: number): void {
-    const before = this.#prev[slot]!;
-    const after = this.#next[slot]!;
-    this.#next[before] = after;
-    this.#prev[after] = before;
+    if (this.#listMode) {
+      const before = this.#prev[slot]!;
+      const after = this.#next[slot]!;
+      this.#next[before] = after;
+      this.#prev[after] = before;
+    } else {
+      this.#stamps[slot] = 0;
+    }
   }
 
+  /** Makes `slot` the most recently used evictable entry. */
   #linkNewest(slot: number): void {
-    const prev = this.#prev;
-    const newest = prev[0]!;
-    this.#next[newest] = slot;
-    prev[slot] = newest;
-    this.#next[slot] = 0;
-    prev[0] = slot;
+    if (this.#listMode) {
+      const prev = this.#prev;
+      const newest = prev[0]!;
+      this.#next[newest] = slot;
+      prev[slot] = newest;
+      this.#next[slot] = 0;
+      prev[0] = slot;
+    } else {
+      this.#stamps[slot] = ++this.#tick;
+    }
+  }
+
+  /** Marks a stored entry that is outside the recency order as pinned. */
+  #markPinned(slot: number): void {
+    if (this.#listMode) {
+      this.#next[slot] = PINNED;
+      this.#prev[slot] = PINNED;
+    } else {
+      this.#stamps[slot] = 0;
+    }
+  }
+
+  /** Whether a stored entry is evictable (in the order), i.e. not pinned. */
+  #inOrder(slot: number): boolean {
+    return this.#listMode ? this.#next[slot] !== PINNED : this.#stamps[slot] !== 0;
+  }
+
+  /**
+   * Stamp mode: up to `count` evictable slots, least recently used first.
+   * O(n log count) over the slots, with a bounded max-heap of stamps.
+   */
+  #oldestByStamp(count: number): number[] {
+    const stamps = this.#stamps;
+    const heap: number[] = [];
+    if (count === 0) return heap;
+    const above = (a: number, b: number): boolean => stamps[heap[a]!]! > stamps[heap[b]!]!;
+    const swap = (a: number, b: number): void => {
+      const t = heap[a]!;
+      heap[a] = heap[b]!;
+      heap[b] = t;
+    };
+    for (let slot = 1; slot < this.#high; slot++) {
+      const stamp = stamps[slot]!;
+      if (stamp === 0) continue;
+      if (heap.length < count) {
+        heap.push(slot);
+        for (let i = heap.length - 1; i > 0 && above(i, (i - 1) >> 1); i = (i - 1) >> 1) swap(i, (i - 1) >> 1);
+      } else if (stamp < stamps[heap[0]!]!) {
+        heap[0] = slot;
+        for (let i = 0; ; ) {
+          const left = 2 * i + 1;
+          let top = i;
+          if (left < heap.length && above(left, top)) top = left;
+          if (left + 1 < heap.length && above(left + 1, top)) top = left + 1;
+          if (top === i) break;
+          swap(i, top);
+          i = top;
+        }
+      }
+    }
+    return heap.sort((a, b) => stamps[a]! - stamps[b]!);
   }
 
   /** Takes an unpinned entry out of the recency list and the policy's order. */

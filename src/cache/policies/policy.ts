@@ -21,8 +21,9 @@
  *   its value. Called only for slots in the order, and only when
  *   `tracksUse` is true (an order that only needs `add`/`remove`, like
  *   `lru`, which reads the cache's recency list, sets it false to keep
- *   `get` free of the call). The slot's size may have changed since the
- *   last call (a replacing `set`).
+ *   `get` free of the call). A use never changes the entry's size: a
+ *   replacing `set` that changes it calls `remove` before and `readd` after
+ *   (then `touch`, as it is also a use).
  * - `remove(slot)`: the entry left the order: deleted, evicted or pinned.
  *   Keep whatever per-slot state `readd` needs; `add` resets it when the slot
  *   is reused for another key.
@@ -46,9 +47,14 @@
 
 /** What the cache lets a policy read. */
 export interface PolicyContext {
-  /** The evictable entry used least recently (get or set), or 0. */
+  /**
+   * The evictable entry used least recently (get or set), or 0. Only kept
+   * for a policy whose `tracksUse` is false (its order is the cache's
+   * recency list, as for `lru`); otherwise the cache keeps recency as
+   * stamps and this returns 0.
+   */
   oldest(): number;
-  /** The next more recently used evictable entry after `slot`, or 0 after the newest. */
+  /** The next more recently used evictable entry after `slot`, or 0 after the newest. Same condition as `oldest`. */
   newer(slot: number): number;
   /** The bytes accounted for the entry in `slot`. */
   sizeOf(slot: number): number;

@@ -12,8 +12,8 @@
  * when a bucket is created or dropped. Sorting entries by size alone (a heap
  * of entries) would cost O(log n) on every `get` to keep the recency ties.
  *
- * A replacing `set` that changes an entry's size reaches `touch`, which then
- * moves the entry to the bucket of its new size.
+ * A replacing `set` that changes an entry's size takes it out of the order
+ * and puts it back (`remove`, `readd`), which moves it to its new bucket.
  */
 import { growFloat64, growInt32, type EvictionPolicy, type PolicyContext, type PolicyFactory } from './policy.js';
 
@@ -86,14 +86,17 @@ class SizePolicy implements EvictionPolicy {
   }
 
   touch(slot: number): void {
+    // A size change never reaches here: the cache takes the entry out
+    // (`remove`) and puts it back (`readd`) around it. So a use only moves
+    // the entry to the end of its bucket.
     const bucket = this.#bucketOf[slot]!;
-    if (this.#bucketSize[bucket] !== this.#context.sizeOf(slot)) {
-      this.remove(slot);
-      this.add(slot);
-    } else if (this.#bucketTail[bucket] !== slot) {
-      this.#unlink(slot, bucket);
-      this.add(slot);
-    }
+    const tail = this.#bucketTail[bucket]!;
+    if (tail === slot) return;
+    this.#unlink(slot, bucket);
+    this.#prev[slot] = tail;
+    this.#next[slot] = 0;
+    this.#next[tail] = slot;
+    this.#bucketTail[bucket] = slot;
   }
 
   remove(slot: number): void {
