@@ -91,6 +91,8 @@ const STEP_DECAY = 0.98;
 const RESTART_THRESHOLD = 0.05;
 /** Requests per climbing sample, per expected entry (as the sketch's aging period). */
 const SAMPLE_REQUESTS_PER_ENTRY = 10;
+/** The smallest number of entries a climbing sample is sized for. */
+const MIN_EXPECTED_ENTRIES = 16;
 /** Share of the main region for protected entries. */
 const PROTECTED_FRACTION = 0.8;
 /** Candidates this warm may be admitted at random even when they lose (flood resistance). */
@@ -333,10 +335,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    */
   #climb(): void {
     const requests = this.#sampleSize;
-    this.#sampleSize = this.#sampleLeft = Math.max(1, this.#expectedEntries * SAMPLE_REQUESTS_PER_ENTRY);
+    this.#sampleSize = this.#sampleLeft = Math.max(MIN_EXPECTED_ENTRIES, this.#expectedEntries) * SAMPLE_REQUESTS_PER_ENTRY;
     const hits = this.#sampleHits;
     this.#sampleHits = 0;
-    if (requests === 0) return;
+    // While the cache is filling up, misses say nothing about the window's share.
+    if (requests === 0 || this.#heldBytes() < this.#capacityBytes() / 2) return;
     const hitRate = hits / requests;
     const change = hitRate - this.#previousHitRate;
     const amount = change >= 0 ? this.#step : -this.#step;
@@ -345,6 +348,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#windowFraction = Math.min(MAX_WINDOW_FRACTION, Math.max(MIN_WINDOW_FRACTION, this.#windowFraction + amount));
     this.#drainWindow();
     this.#demoteProtected();
+  }
+
+  #heldBytes(): number {
+    const b = this.#regionBytes;
+    return b[WINDOW]! + b[CANDIDATE]! + b[PROBATION]! + b[PROTECTED]!;
   }
 
   /** Bytes the regions are sized against: the budget, else the most ever held. */

@@ -1,0 +1,299 @@
+// W-TinyLFU (`strategy: 'tinylfu'`): the frequency sketch, key hashing, the
+// region structure, and the behaviour that sets it apart from LRU (scan and
+// loop resistance, admission by frequency, adaptation). The behaviour shared
+// with every strategy (budget, pins, pressure, accounting, leaks) is tested
+// by the suites that iterate the strategy registry.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setImmediate as tick } from 'node:timers/promises';
+import { MemoryManager } from '../../src/cache/memory-manager.js';
+import type { EvictionStrategy } from '../../src/cache/policies/registry.js';
+import { EVICTION_STRATEGIES } from '../../src/cache/policies/registry.js';
+import { FrequencySketch } from '../../src/cache/tinylfu/frequency-sketch.js';
+import { createKeyHasher } from '../../src/cache/tinylfu/key-hash.js';
+import { WTinyLfuPolicy } from '../../src/cache/tinylfu/w-tinylfu-policy.js';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/** A read-through cache of unit-size entries holding exactly `capacity` entries. */
+function unitCache(strategy: EvictionStrategy, capacity: number): MemoryManager<number, boolean> {
+  return new MemoryManager<number, boolean>({
+    strategy,
+    maxCacheBytes: capacity + 0.5,
+    moderateThreshold: 1 - 0.1 / capacity,
+    criticalThreshold: 1,
+  });
+}
+
+function request(cache: MemoryManager<number, boolean>, key: number): boolean {
+  if (cache.get(key) !== undefined) return true;
+  cache.set(key, true, { size: 1 });
+  return false;
+}
+
+/** A tiny seeded generator, so the tests are deterministic. */
+function random(seed: number): () => number {
+  let x = seed | 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+}
+
+describe('FrequencySketch', () => {
+  it('counts occurrences per key and saturates at 15', () => {
+    const sketch = new FrequencySketch(1024);
+    const hash = createKeyHasher(7);
+    for (let i = 0; i < 5; i++) sketch.increment(hash('a'));
+    assert.equal(sketch.frequency(hash('a')), 5);
+    for (let i = 0; i < 30; i++) sketch.increment(hash('a'));
+    assert.equal(sketch.frequency(hash('a')), 15);
+    assert.equal(sketch.frequency(hash('never seen')), 0);
+  });
+
+  it('rarely over-estimates: other keys stay near their true count', () => {
+    const sketch = new FrequencySketch(1024);
+    const hash = createKeyHasher(11);
+    for (let k = 0; k < 1024; k++) sketch.increment(hash(k));
+    let exact = 0;
+    for (let k = 0; k < 1024; k++) if (sketch.frequency(hash(k)) === 1) exact++;
+    assert.ok(exact > 950, `only ${exact} of 1024 keys seen once are estimated at 1`);
+  });
+
+  it('halves every counter after 10 increments per expected entry (aging)', () => {
+    const sketch = new FrequencySketch(16);
+    const hash = createKeyHasher(3);
+    for (let i = 0; i < 12; i++) sketch.increment(hash('hot'));
+    assert.equal(sketch.frequency(hash('hot')), 12);
+    assert.equal(sketch.aged, false);
+    // 160 increments in all trigger the halving.
+    for (let k = 0; sketch.additions < 159 && k < 1000; k++) sketch.increment(hash(`cold${k}`));
+    sketch.increment(hash('other'));
+    assert.equal(sketch.aged, true);
+    assert.equal(sketch.frequency(hash('hot')), 6);
+  });
+
+  it('grows with the expected entries (never shrinks) and forgets counts when it grows', () => {
+    const sketch = new FrequencySketch(100);
+    assert.equal(sketch.capacity, 128);
+    sketch.increment(42);
+    sketch.ensureCapacity(50);
+    assert.equal(sketch.capacity, 128);
+    assert.equal(sketch.frequency(42), 1);
+    sketch.ensureCapacity(1000);
+    assert.equal(sketch.capacity, 1024);
+    assert.equal(sketch.frequency(42), 0);
+  });
+});
+
+describe('key hashing', () => {
+  it('hashes equal keys equally: strings, numbers (0 and -0, every NaN), bigint, booleans, null, undefined', () => {
+    const hash = createKeyHasher(123);
+    assert.equal(hash('abc'), hash('ab' + 'c'));
+    assert.equal(hash(0), hash(-0));
+    assert.equal(hash(NaN), hash(Number('x')));
+    assert.equal(hash(1.5), hash(3 / 2));
+    assert.equal(hash(10n ** 30n), hash(10n ** 30n));
+    assert.equal(hash(Symbol.for('s')), hash(Symbol.for('s')));
+    for (const k of [true, false, null, undefined]) assert.equal(hash(k), hash(k));
+    assert.notEqual(hash(1), hash('1'));
+    assert.notEqual(hash(true), hash('true'));
+  });
+
+  it('hashes objects, functions and symbols by identity', () => {
+    const hash = createKeyHasher(5);
+    const a = { id: 1 };
+    const s = Symbol('s');
+    const f = () => 1;
+    assert.equal(hash(a), hash(a));
+    assert.notEqual(hash(a), hash({ id: 1 }));
+    assert.equal(hash(s), hash(s));
+    assert.notEqual(hash(s), hash(Symbol('s')));
+    assert.equal(hash(f), hash(f));
+  });
+
+  it('mixes a per-instance seed in, so colliding keys cannot be precomputed for every cache', () => {
+    const one = createKeyHasher();
+    const other = createKeyHasher();
+    let same = 0;
+    for (let k = 0; k < 200; k++) if (one(`key${k}`) === other(`key${k}`)) same++;
+    assert.ok(same < 3, `${same} of 200 keys hash alike under two random seeds`);
+    // Same seed, same function (tests and the benchmark rely on it).
+    assert.equal(createKeyHasher(9)('x'), createKeyHasher(9)('x'));
+  });
+
+  it('spreads sequential keys over the low bits', () => {
+    const hash = createKeyHasher(1);
+    const buckets = new Array<number>(64).fill(0);
+    for (let k = 0; k < 64_000; k++) buckets[hash(k) & 63]!++;
+    assert.ok(Math.min(...buckets) > 850 && Math.max(...buckets) < 1150, `buckets ${Math.min(...buckets)}..${Math.max(...buckets)}`);
+  });
+
+  it('does not keep object keys alive', { skip: gc === undefined ? 'needs --expose-gc' : false }, async () => {
+    const hash = createKeyHasher();
+    let ref: WeakRef<object>;
+    (() => {
+      const key = { big: new Array(1000).fill(0) };
+      ref = new WeakRef(key);
+      hash(key);
+    })();
+    for (let i = 0; i < 10 && ref!.deref() !== undefined; i++) {
+      await tick();
+      gc!();
+    }
+    assert.equal(ref!.deref(), undefined);
+  });
+});
+
+describe('W-TinyLFU regions', () => {
+  /** A policy driven directly, over unit or given sizes. */
+  function harness(maxBytes: number) {
+    const keys: unknown[] = [undefined];
+    const sizes: number[] = [0];
+    const context = {
+      oldest: () => 0,
+      newer: () => 0,
+      sizeOf: (slot: number) => sizes[slot]!,
+      keyOf: (slot: number) => keys[slot],
+      maxBytes,
+    };
+    const policy = new WTinyLfuPolicy(context, 4096, { maxBytes, seed: 1 });
+    const add = (key: unknown, size = 1): number => {
+      keys.push(key);
+      sizes.push(size);
+      const slot = keys.length - 1;
+      policy.add(slot);
+      return slot;
+    };
+    return { policy, add };
+  }
+
+  it('keeps the window near 1% of the budget and protected within 80% of the main region, in bytes', () => {
+    const { policy, add } = harness(10_000);
+    const slots: number[] = [];
+    for (let k = 0; k < 1000; k++) slots.push(add(k, 10));
+    // Use every entry once: probation entries move to protected.
+    for (const slot of slots) policy.touch(slot);
+    const r = policy.regions;
+    assert.ok(r.window <= 100 + 10, `window ${r.window} bytes`);
+    assert.ok(r.protected <= 0.8 * 9900, `protected ${r.protected} bytes`);
+    assert.equal(r.window + r.candidates + r.probation + r.protected, 10_000);
+  });
+
+  it('an entry used while in probation is promoted to protected', () => {
+    const { policy, add } = harness(1000);
+    const first = add('first');
+    for (let k = 0; k < 50; k++) add(k);
+    assert.equal(policy.regionOf(first), 'probation');
+    policy.touch(first);
+    assert.equal(policy.regionOf(first), 'protected');
+  });
+
+  it('victim() is stable until the order changes, and remove() admits a winning candidate', () => {
+    const { policy, add } = harness(100);
+    const slots: number[] = [];
+    for (let k = 0; k < 10; k++) slots.push(add(k));
+    const popular = add('popular');
+    for (let i = 0; i < 5; i++) policy.touch(popular); // in the window: frequency (and a second chance) only
+    // New entries push it out of the window (after its second chance): a candidate.
+    for (let k = 0; k < 10 && policy.regionOf(popular) !== 'candidate'; k++) add(`new${k}`);
+    assert.equal(policy.regionOf(popular), 'candidate');
+    const victim = policy.victim();
+    assert.equal(policy.victim(), victim);
+    assert.notEqual(victim, popular, 'the popular candidate must win its duel');
+    policy.remove(victim);
+    assert.equal(policy.regionOf(popular), 'probation');
+  });
+});
+
+describe('tinylfu behaviour (through MemoryManager)', () => {
+  it('is a registered strategy, so every shared cache suite runs over it', () => {
+    assert.ok(EVICTION_STRATEGIES.includes('tinylfu'));
+    assert.equal(new MemoryManager({ strategy: 'tinylfu' }).strategy, 'tinylfu');
+  });
+
+  it('a one-time scan does not flush the frequently used entries (LRU loses them all)', () => {
+    const capacity = 100;
+    const survivors: Record<string, number> = {};
+    for (const strategy of ['lru', 'tinylfu'] as const) {
+      const cache = unitCache(strategy, capacity);
+      // A working set of 50 keys, each used many times.
+      for (let round = 0; round < 20; round++) for (let k = 0; k < 50; k++) request(cache, k);
+      for (let k = 1000; k < 1000 + 10 * capacity; k++) request(cache, k);
+      survivors[strategy] = Array.from({ length: 50 }, (_, k) => k).filter((k) => cache.has(k)).length;
+    }
+    assert.equal(survivors.lru, 0);
+    assert.ok(survivors.tinylfu! >= 48, `${survivors.tinylfu} of 50 hot keys survived the scan`);
+  });
+
+  it('keeps most of a loop slightly larger than the cache (LRU hits nothing)', () => {
+    const capacity = 200;
+    const ratios: Record<string, number> = {};
+    for (const strategy of ['lru', 'tinylfu'] as const) {
+      const cache = unitCache(strategy, capacity);
+      for (let pass = 0; pass < 30; pass++) for (let k = 0; k < capacity * 1.1; k++) request(cache, k);
+      const { hits, misses } = cache.metrics;
+      ratios[strategy] = hits / (hits + misses);
+    }
+    assert.equal(ratios.lru, 0);
+    assert.ok(ratios.tinylfu! >= 0.8, `loop hit ratio ${ratios.tinylfu}`);
+  });
+
+  it('beats LRU on a skewed (Zipf-like) workload', () => {
+    const capacity = 100;
+    const keys = 10_000;
+    const next = random(42);
+    // Zipf-like ranks by inverse-power sampling.
+    const draws = Array.from({ length: 100_000 }, () => Math.floor(Math.pow(keys, next()) - 1));
+    const ratios: Record<string, number> = {};
+    for (const strategy of ['lru', 'tinylfu'] as const) {
+      const cache = unitCache(strategy, capacity);
+      for (const k of draws) request(cache, k);
+      const { hits, misses } = cache.metrics;
+      ratios[strategy] = hits / (hits + misses);
+    }
+    assert.ok(ratios.tinylfu! > ratios.lru! + 0.03, `tinylfu ${ratios.tinylfu} vs lru ${ratios.lru}`);
+  });
+
+  it('adapts when the popular keys change: the new ones become resident', () => {
+    const capacity = 100;
+    const cache = unitCache('tinylfu', capacity);
+    for (let round = 0; round < 50; round++) for (let k = 0; k < 50; k++) request(cache, k);
+    // The old favourites are never asked for again; a new set is, often.
+    for (let round = 0; round < 100; round++) for (let k = 500; k < 550; k++) request(cache, k);
+    const resident = Array.from({ length: 50 }, (_, i) => 500 + i).filter((k) => cache.has(k)).length;
+    assert.ok(resident >= 48, `${resident} of 50 new favourites resident`);
+  });
+
+  it('admits a frequently requested key over a rarely used one even when it is new', () => {
+    const cache = unitCache('tinylfu', 20);
+    for (let k = 0; k < 20; k++) request(cache, k);
+    for (let i = 0; i < 10; i++) request(cache, 999);
+    assert.equal(cache.has(999), true);
+    assert.equal(cache.size, 20);
+  });
+
+  it('works with byte sizes: a budget of mixed sizes stays exact and within bounds', () => {
+    const cache = new MemoryManager<string, string>({ strategy: 'tinylfu', maxCacheBytes: 5000 });
+    const next = random(7);
+    for (let i = 0; i < 5000; i++) {
+      const key = `k${Math.floor(next() * 300)}`;
+      if (cache.get(key) === undefined) cache.set(key, key, { size: 1 + Math.floor(next() * 200) });
+      const m = cache.metrics;
+      assert.ok(m.currentUsage <= 5000, `usage ${m.currentUsage}`);
+    }
+    let sum = 0;
+    for (let k = 0; k < 300; k++) if (cache.has(`k${k}`)) sum++;
+    assert.equal(sum, cache.size);
+  });
+
+  it('accepts keys of any type', () => {
+    const cache = new MemoryManager<unknown, number>({ strategy: 'tinylfu', maxCacheBytes: 100 });
+    const keys: unknown[] = ['s', 1, 1.5, -0, NaN, 10n, true, null, undefined, Symbol('x'), Symbol.for('y'), { o: 1 }, () => 0];
+    keys.forEach((k, i) => cache.set(k, i, { size: 1 }));
+    keys.forEach((k, i) => assert.equal(cache.get(k), i));
+    assert.equal(cache.get(0), 3, '-0 and 0 are the same key');
+  });
+});
