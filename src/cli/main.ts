@@ -1,3 +1,112 @@
 #!/usr/bin/env node
-// nexus-store command line: `monitor` and `demo`.
-console.log('nexus-store: the CLI lands with the telemetry and CLI work.');
+/**
+ * The nexus-store command line: `monitor` (a live view of this machine's
+ * memory signals) and `demo` (a workload kept alive under a capped heap).
+ *
+ * Exit status: 0 on success, 1 when the command failed, 2 on bad usage
+ * (unknown command or option, bad value), with a message naming it.
+ */
+import { UsageError } from './args.js';
+import { DEMO_CHILD_ENV, launchDemo } from './demo/launcher.js';
+import { DEMO_USAGE, parseDemoOptions, type DemoOptions } from './demo/options.js';
+import { runDemo } from './demo/run.js';
+import { startDashboard } from './dashboard/server.js';
+import { loadUplotAssets, UplotMissingError } from './dashboard/uplot-assets.js';
+import { MONITOR_USAGE, parseMonitorOptions, runMonitor } from './monitor.js';
+
+const USAGE = `Usage: nexus-store <command> [options]
+
+Commands:
+  monitor    live view of every memory signal this machine or container gives
+  demo       a streaming service kept alive under a capped heap (what npm start runs)
+
+Run 'nexus-store <command> --help' for a command's options.
+`;
+
+const write = (text: string) => {
+  process.stdout.write(text);
+};
+
+async function demo(args: readonly string[]): Promise<number> {
+  const options = parseDemoOptions(args);
+  if (options === 'help') {
+    write(DEMO_USAGE);
+    return 0;
+  }
+  // Check the optional dependency before starting anything long.
+  const assets = options.dashboard ? loadUplotAssets() : undefined;
+  if (process.env[DEMO_CHILD_ENV] !== '1') return launchDemo(args, options, write);
+  return demoChild(options, assets);
+}
+
+async function demoChild(options: DemoOptions, assets: ReturnType<typeof loadUplotAssets> | undefined): Promise<number> {
+  const dashboard = assets === undefined ? undefined : await startDashboard({ port: options.port, assets });
+  if (dashboard !== undefined) write(`dashboard: ${dashboard.url}  (live charts; open it in a browser)\n`);
+  await runDemo({
+    durationS: options.durationS,
+    heapMb: options.heapMb,
+    seed: options.seed,
+    baseline: options.baseline,
+    ratePerS: options.ratePerS,
+    write,
+    ...(dashboard === undefined ? {} : { listener: dashboard.listener }),
+  });
+  if (dashboard !== undefined) {
+    write(`\nThe dashboard stays up at ${dashboard.url} with the whole run; press Ctrl+C to exit.\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        void dashboard.close().then(resolve);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+  }
+  return 0;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        write(USAGE);
+        return command === undefined ? 2 : 0;
+      case 'monitor': {
+        const options = parseMonitorOptions(rest);
+        if (options === 'help') {
+          write(MONITOR_USAGE);
+          return 0;
+        }
+        return await runMonitor(options, write);
+      }
+      case 'demo':
+        return await demo(rest);
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}; the commands are monitor and demo`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`nexus-store: ${error.message}\nRun 'nexus-store --help' for usage.\n`);
+      return 2;
+    }
+    if (error instanceof UplotMissingError) {
+      process.stderr.write(`nexus-store: ${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`nexus-store: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`nexus-store: ${String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

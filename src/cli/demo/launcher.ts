@@ -1,0 +1,108 @@
+/**
+ * The demo's launcher: re-runs this CLI as a child process under a capped
+ * heap (`--max-old-space-size`), relays its output, and reports how it ended.
+ *
+ * A process that runs out of heap cannot report its own death: V8 prints a
+ * "FATAL ERROR ... JavaScript heap out of memory" line and a native stack to
+ * stderr and aborts. So the parent keeps the child's stderr, recognises that
+ * message together with the exit status (SIGABRT or exit code 134), and prints
+ * a short explanation instead of the raw stack.
+ */
+import { spawn } from 'node:child_process';
+import type { DemoOptions } from './options.js';
+
+/** Set in the child's environment: "you are the workload process". */
+export const DEMO_CHILD_ENV = 'NEXUS_STORE_DEMO_CHILD';
+
+const HEAP_ERROR = /JavaScript heap out of memory|Reached heap limit|ineffective mark-compacts near heap limit/;
+const STDERR_KEEP_BYTES = 64 * 1024;
+
+export interface ChildOutcome {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stderr: string;
+  readonly elapsedS: number;
+  readonly lastProgress: string | undefined;
+}
+
+/** True when the child died because V8 ran out of heap. */
+export function diedOfHeapExhaustion(outcome: Pick<ChildOutcome, 'code' | 'signal' | 'stderr'>): boolean {
+  const abnormal = outcome.signal !== null || (outcome.code !== null && outcome.code !== 0);
+  return abnormal && HEAP_ERROR.test(outcome.stderr);
+}
+
+export async function launchDemo(args: readonly string[], options: DemoOptions, write: (text: string) => void): Promise<number> {
+  const script = process.argv[1];
+  if (script === undefined) throw new Error('cannot re-launch the demo: process.argv[1] (the CLI script) is missing');
+  const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--max-old-space-size'));
+  const startedAt = performance.now();
+  const child = spawn(process.execPath, [...execArgv, `--max-old-space-size=${options.heapMb}`, script, 'demo', ...args], {
+    env: { ...process.env, [DEMO_CHILD_ENV]: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let lastProgress: string | undefined;
+  let partialLine = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    write(chunk);
+    const lines = (partialLine + chunk).split('\n');
+    partialLine = lines.pop() ?? '';
+    for (const line of lines) if (/^\s*\d+\.\ds\s+requests/.test(line)) lastProgress = line.trim();
+  });
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-STDERR_KEEP_BYTES);
+  });
+  const forward = (signal: NodeJS.Signals) => () => {
+    child.kill(signal);
+  };
+  const onInt = forward('SIGINT');
+  const onTerm = forward('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (c: number | null, s: NodeJS.Signals | null) => resolve({ code: c, signal: s }));
+  });
+  process.off('SIGINT', onInt);
+  process.off('SIGTERM', onTerm);
+  const outcome: ChildOutcome = { code, signal, stderr, elapsedS: (performance.now() - startedAt) / 1000, lastProgress };
+  return reportOutcome(outcome, options, write);
+}
+
+function describeExit(outcome: ChildOutcome): string {
+  return outcome.signal !== null ? `killed by ${outcome.signal}` : `exit code ${outcome.code}`;
+}
+
+function reportOutcome(outcome: ChildOutcome, options: DemoOptions, write: (text: string) => void): number {
+  if (diedOfHeapExhaustion(outcome)) {
+    const fatal = /FATAL ERROR:[^\n]*/.exec(outcome.stderr)?.[0] ?? 'JavaScript heap out of memory';
+    const lines = [
+      '',
+      `The workload process died after ${outcome.elapsedS.toFixed(1)} s: JavaScript heap out of memory.`,
+      `  V8 gave up at the ${options.heapMb} MB heap cap (${describeExit(outcome)}): "${fatal.trim()}"`,
+    ];
+    if (outcome.lastProgress !== undefined) lines.push(`  last progress: ${outcome.lastProgress}`);
+    if (options.baseline) {
+      lines.push(
+        '  This is the baseline: plain Map caches keep every thumbnail, video and segment they serve,',
+        '  so the working set outgrows the heap. Run the demo without --baseline to serve the same',
+        '  requests with nexus-store and stay alive.',
+        '',
+      );
+      write(lines.join('\n'));
+      return 0;
+    }
+    lines.push('  The nexus-store run should not die: please report this with the command line above.', '');
+    write(lines.join('\n'));
+    return 1;
+  }
+  if (outcome.code === 0) {
+    if (outcome.stderr.trim() !== '') write(`\n(workload process stderr)\n${outcome.stderr}`);
+    if (options.baseline) write('\nThe baseline survived: its working set fit this heap. Lower --heap-mb or raise --duration to see it die.\n');
+    return 0;
+  }
+  write(`\nThe workload process failed (${describeExit(outcome)}).\n${outcome.stderr}`);
+  return outcome.code ?? 1;
+}

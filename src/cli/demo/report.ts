@@ -1,0 +1,77 @@
+/** The demo's closing report: one row per component, then the run's totals. */
+import { PRESSURE_LEVELS, type MemoryPressureLevel } from '../../index.js';
+import { formatBytes, formatCount, formatMB, formatPercent, formatTable } from '../format.js';
+import type { CleanupLogEntry, ComponentStats } from './service.js';
+
+export interface ReportInput {
+  mode: 'managed' | 'baseline';
+  seed: number;
+  durationS: number;
+  heapMb: number;
+  requests: number;
+  components: readonly ComponentStats[];
+  cleanupLog: readonly CleanupLogEntry[];
+  peakHeapBytes: number;
+  heapLimitBytes: number;
+  levelTimeS: Readonly<Record<MemoryPressureLevel, number>>;
+  peakLevel: MemoryPressureLevel;
+}
+
+export function formatReport(input: ReportInput): string {
+  const freedBy = new Map<string, { bytes: number; runs: number; failures: number }>();
+  for (const entry of input.cleanupLog) {
+    for (const r of entry.results) {
+      const f = freedBy.get(r.cleanerName) ?? { bytes: 0, runs: 0, failures: 0 };
+      f.bytes += r.bytesFreed;
+      f.runs += 1;
+      if (!r.success) f.failures += 1;
+      freedBy.set(r.cleanerName, f);
+    }
+  }
+  const rows = input.components.map((c) => {
+    const lookups = c.hits + c.misses;
+    const evictions = c.evictions.capacity + c.evictions.pressure + c.evictions.manual;
+    const cleaned = freedBy.get(c.name);
+    return [
+      c.name,
+      c.priority,
+      formatCount(c.entries),
+      formatMB(c.bytes),
+      c.budgetBytes === undefined ? 'none' : formatMB(c.budgetBytes),
+      formatCount(lookups),
+      formatPercent(lookups > 0 ? c.hits / lookups : 0),
+      formatCount(evictions),
+      formatCount(c.evictions.capacity),
+      formatCount(c.evictions.pressure),
+      formatCount(c.evictions.manual),
+      cleaned === undefined ? '0' : `${cleaned.runs} (${formatMB(cleaned.bytes)})`,
+      formatCount(c.pinned),
+    ];
+  });
+  const table = formatTable(
+    ['component', 'priority', 'entries', 'cached', 'budget', 'requests', 'hit ratio', 'evictions', 'capacity', 'pressure', 'manual', 'cleanups (freed)', 'pinned'],
+    rows,
+    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+  );
+  const hits = input.components.reduce((sum, c) => sum + c.hits, 0);
+  const lookups = input.components.reduce((sum, c) => sum + c.hits + c.misses, 0);
+  const evictions = input.components.reduce((sum, c) => sum + c.evictions.capacity + c.evictions.pressure + c.evictions.manual, 0);
+  const evictedBytes = input.components.reduce((sum, c) => sum + c.evictedBytes, 0);
+  const totalLevelS = PRESSURE_LEVELS.reduce((sum, l) => sum + input.levelTimeS[l], 0) || 1;
+  const runsByLevel = new Map<MemoryPressureLevel, number>();
+  for (const entry of input.cleanupLog) runsByLevel.set(entry.level, (runsByLevel.get(entry.level) ?? 0) + 1);
+  const freedTotal = [...freedBy.values()].reduce((sum, f) => sum + f.bytes, 0);
+  const lines = [
+    `nexus-store demo report: ${input.mode === 'managed' ? 'nexus-store caches' : 'baseline (plain Map caches)'}, seed ${input.seed}, heap capped at ${input.heapMb} MB`,
+    '',
+    table,
+    '',
+    `requests      ${formatCount(input.requests)} in ${input.durationS.toFixed(1)} s (${formatCount(input.requests / Math.max(input.durationS, 1e-9))}/s), hit ratio ${formatPercent(lookups > 0 ? hits / lookups : 0)}`,
+    `heap          peak ${formatMB(input.peakHeapBytes)} of ${formatMB(input.heapLimitBytes)} usable (${formatPercent(input.peakHeapBytes / input.heapLimitBytes, 0)})`,
+    `levels        ${PRESSURE_LEVELS.map((l) => `${l} ${formatPercent(input.levelTimeS[l] / totalLevelS, 0)}`).join(', ')} of the time; highest ${input.peakLevel}`,
+    `evictions     ${formatCount(evictions)} entries, ${formatBytes(evictedBytes)} (capacity: over budget; pressure: budget watermarks and monitor levels; manual: cleaners)`,
+    `cleanup runs  ${input.cleanupLog.length}${input.cleanupLog.length > 0 ? ` (${[...runsByLevel].map(([l, n]) => `${n} at ${l}`).join(', ')}), ${formatMB(freedTotal)} freed` : ''}`,
+    `outcome       survived ${input.durationS.toFixed(1)} s`,
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,177 @@
+/**
+ * The demo's workload process (the child the launcher starts under a capped
+ * heap): builds the service, serves the Zipf request stream for the given
+ * duration, prints a progress line every second and the report at the end.
+ *
+ * Requests are served in small batches with a yield to the event loop after
+ * each, so the monitor's timer and the cleanup coordinator run between
+ * batches as they would between a real server's requests; a rate cap keeps
+ * the allocation rate comparable across machines.
+ */
+import { getHeapStatistics } from 'node:v8';
+import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
+import { PRESSURE_LEVELS, type MemoryPressureLevel } from '../../index.js';
+import { createNodeMemoryMonitor, type NodeMemoryMonitor } from '../../node/index.js';
+import { formatCount, formatMB, formatPercent } from '../format.js';
+import { formatReport } from './report.js';
+import { BaselineService, ManagedService, type ComponentName, type DemoService } from './service.js';
+import type { DemoListener, DemoSample } from './timeline.js';
+import { Workload } from './workload.js';
+
+export interface DemoRunOptions {
+  durationS: number;
+  heapMb: number;
+  seed: number;
+  baseline: boolean;
+  /** Requests per second the workload aims at. */
+  ratePerS: number;
+  write: (text: string) => void;
+  listener?: DemoListener;
+}
+
+const BATCH = 50;
+const SAMPLE_EVERY_MS = 250;
+const PROGRESS_EVERY_MS = 1000;
+
+/** The monitor that drives the service: every Node signal, polled faster as pressure rises. */
+function createMonitor(): NodeMemoryMonitor {
+  return createNodeMemoryMonitor({
+    pollingIntervalMs: 200,
+    pollingIntervalMsByLevel: { moderate: 100, critical: 50, emergency: 50 },
+  });
+}
+
+/** The heap signal as of the monitor's last poll: V8's old generation against the line where V8 gives up. */
+function heapOf(monitor: NodeMemoryMonitor): { usedBytes: number; limitBytes: number } {
+  const heap = monitor.lastReading?.signals.find((s) => s.signal === 'heap');
+  if (heap !== undefined && heap.available) return { usedBytes: heap.usedBytes, limitBytes: heap.budgetBytes };
+  const stats = getHeapStatistics();
+  return { usedBytes: stats.used_heap_size, limitBytes: stats.heap_size_limit };
+}
+
+export interface DemoRunResult {
+  readonly report: string;
+  readonly samples: readonly DemoSample[];
+}
+
+export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
+  const { write, listener } = options;
+  const monitor = createMonitor();
+  monitor.startMonitoring();
+  const service: DemoService = options.baseline
+    ? await BaselineService.create(options.seed)
+    : await ManagedService.create({ seed: options.seed, heapLimitBytes: heapOf(monitor).limitBytes, monitor, now: () => Date.now() });
+  const workload = new Workload(options.seed);
+  // The clock starts once the service is built: the catalogue load is not part of the run.
+  const startedAt = performance.now();
+  const startedAtWallMs = Date.now();
+  const elapsedS = () => (performance.now() - startedAt) / 1000;
+  const samples: DemoSample[] = [];
+  const levelTimeS: Record<MemoryPressureLevel, number> = { normal: 0, moderate: 0, critical: 0, emergency: 0 };
+  let peakHeapBytes = 0;
+  let peakLevel: MemoryPressureLevel = 'normal';
+  let requests = 0;
+  let loggedCleanups = 0;
+
+  const componentsTotals = () => {
+    let hits = 0;
+    let evictions = 0;
+    const cacheBytes = {} as Record<ComponentName, number>;
+    for (const c of service.components()) {
+      hits += c.hits;
+      evictions += c.evictions.capacity + c.evictions.pressure + c.evictions.manual;
+      cacheBytes[c.name] = c.bytes;
+    }
+    return { hits, evictions, cacheBytes };
+  };
+
+  let lastSampleT = 0;
+  const takeSample = (): DemoSample => {
+    const t = elapsedS();
+    const state = monitor.currentMemoryState();
+    const heap = heapOf(monitor);
+    const heapUsedBytes = heap.usedBytes;
+    peakHeapBytes = Math.max(peakHeapBytes, heapUsedBytes);
+    if (PRESSURE_LEVELS.indexOf(state.level) > PRESSURE_LEVELS.indexOf(peakLevel)) peakLevel = state.level;
+    levelTimeS[state.level] += t - lastSampleT;
+    lastSampleT = t;
+    const totals = componentsTotals();
+    const sample: DemoSample = {
+      t,
+      heapUsedBytes,
+      heapLimitBytes: heap.limitBytes,
+      level: state.level,
+      source: state.source,
+      cacheBytes: totals.cacheBytes,
+      evictions: totals.evictions,
+      requests,
+      hits: totals.hits,
+    };
+    samples.push(sample);
+    listener?.sample?.(sample);
+    for (const entry of service.cleanupLog.slice(loggedCleanups)) listener?.cleanup?.({ ...entry, t: Math.max(0, (entry.at - startedAtWallMs) / 1000) });
+    loggedCleanups = service.cleanupLog.length;
+    return sample;
+  };
+
+  const progress = (sample: DemoSample) => {
+    const hitRatio = sample.requests > 0 ? sample.hits / sample.requests : 0;
+    write(
+      `${sample.t.toFixed(1).padStart(5)}s  requests ${formatCount(sample.requests).padStart(9)}  hit ${formatPercent(hitRatio).padStart(6)}  ` +
+        `heap ${formatMB(sample.heapUsedBytes).padStart(8)} / ${formatMB(sample.heapLimitBytes)}  level ${sample.level.padEnd(9)}  ` +
+        `evictions ${formatCount(sample.evictions).padStart(7)}  cleanups ${service.cleanupLog.length}\n`,
+    );
+  };
+
+  listener?.start?.({
+    mode: service.kind,
+    seed: options.seed,
+    durationS: options.durationS,
+    heapMb: options.heapMb,
+    heapLimitBytes: heapOf(monitor).limitBytes,
+    components: service.components().map((c) => ({ name: c.name, priority: c.priority, budgetBytes: c.budgetBytes })),
+  });
+  write(
+    `nexus-store demo (${service.kind === 'managed' ? 'nexus-store caches' : 'baseline: plain Map caches'}), seed ${options.seed}, ` +
+      `${options.durationS} s, heap capped at ${options.heapMb} MB (V8 gives up near ${formatMB(heapOf(monitor).limitBytes)} of old generation)\n`,
+  );
+
+  const sampler = setInterval(takeSample, SAMPLE_EVERY_MS);
+  const printer = setInterval(() => progress(samples.at(-1) ?? takeSample()), PROGRESS_EVERY_MS);
+  try {
+    const msPerRequest = 1000 / options.ratePerS;
+    while (elapsedS() < options.durationS) {
+      for (let i = 0; i < BATCH; i++) {
+        const pending = service.handle(workload.next());
+        if (pending !== undefined) await pending;
+        requests++;
+      }
+      const aheadMs = requests * msPerRequest - (performance.now() - startedAt);
+      if (aheadMs > 1) await sleep(Math.min(aheadMs, 100));
+      else await yieldToEventLoop();
+    }
+  } finally {
+    clearInterval(sampler);
+    clearInterval(printer);
+    monitor.close();
+  }
+  const last = takeSample();
+  progress(last);
+  const report = formatReport({
+    mode: service.kind,
+    seed: options.seed,
+    durationS: last.t,
+    heapMb: options.heapMb,
+    requests,
+    components: service.components(),
+    cleanupLog: service.cleanupLog,
+    peakHeapBytes,
+    heapLimitBytes: last.heapLimitBytes,
+    levelTimeS,
+    peakLevel,
+  });
+  write(`\n${report}\n`);
+  listener?.end?.({ t: last.t, report });
+  await service.dispose();
+  return { report, samples };
+}

@@ -1,0 +1,351 @@
+/**
+ * The demo's streaming service, composed as the seed's app is: an image cache
+ * (cleanup priority low), video metadata in a NexusStore over the embedded
+ * MemoryBackend (medium, a few pinned titles) and playback buffers (high),
+ * registered as cleaners with a ResourceCleanupCoordinator and all driven by
+ * one Node memory monitor.
+ *
+ * The cache budgets are sized the way they often are in practice: each looks
+ * reasonable alone (45%, 20% and 40% of the heap) but together, with the
+ * catalogue and the runtime's own objects, they exceed what the heap holds.
+ * Budgets alone would not save the process; the monitor's pressure levels
+ * make every cache shed before V8 gives up.
+ *
+ * `BaselineService` serves the same requests from plain `Map`s: it never
+ * forgets anything, and dies once the working set outgrows the heap.
+ */
+import {
+  CacheCleaner,
+  ResourceCleanupCoordinator,
+  type CleanupPriority,
+  type CleanupResult,
+  type MemoryMonitor,
+  type MemoryPressureLevel,
+  type MemoryTelemetry,
+} from '../../index.js';
+// Straight from their modules: the CLI ships inside the package.
+import { MemoryManager } from '../../cache/memory-manager.js';
+import type { EvictionEvent } from '../../cache/eviction-event.js';
+import { MemoryBackend } from '../../store/memory-backend.js';
+import { NexusStore } from '../../store/nexus-store.js';
+import { CATALOG, makeSegment, makeThumbnail, makeVideo, videoId, type Segment, type Thumbnail, type VideoMetadata } from './catalog.js';
+import type { Request } from './workload.js';
+
+export type ComponentName = 'image-cache' | 'video-metadata' | 'playback-buffers';
+
+export interface ComponentStats {
+  readonly name: ComponentName;
+  readonly priority: CleanupPriority;
+  readonly entries: number;
+  readonly bytes: number;
+  /** The cache's maxCacheBytes; undefined for a plain Map. */
+  readonly budgetBytes: number | undefined;
+  readonly hits: number;
+  readonly misses: number;
+  readonly evictions: Readonly<Record<EvictionEvent['reason'], number>>;
+  readonly evictedBytes: number;
+  readonly pinned: number;
+}
+
+export interface CleanupLogEntry {
+  readonly at: number;
+  readonly level: MemoryPressureLevel;
+  readonly results: readonly CleanupResult[];
+}
+
+export interface DemoService {
+  readonly kind: 'managed' | 'baseline';
+  handle(request: Request): Promise<void> | void;
+  components(): ComponentStats[];
+  /** Cleanup runs so far (empty for the baseline). */
+  readonly cleanupLog: readonly CleanupLogEntry[];
+  dispose(): Promise<void>;
+}
+
+/** Bytes a payload occupies: 8 per array slot plus the objects around it. */
+function payloadBytes(values: readonly number[]): number {
+  return values.length * 8 + 96;
+}
+
+class ComponentCounter implements MemoryTelemetry {
+  hits = 0;
+  misses = 0;
+  evictedBytes = 0;
+  readonly evictions: Record<EvictionEvent['reason'], number> = { capacity: 0, pressure: 0, manual: 0 };
+  readonly #next: MemoryTelemetry | undefined;
+
+  constructor(next: MemoryTelemetry | undefined) {
+    this.#next = next;
+  }
+
+  recordCacheSize(bytes: number, entries: number): void {
+    this.#next?.recordCacheSize(bytes, entries);
+  }
+
+  recordEviction(event: EvictionEvent): void {
+    this.evictions[event.reason] += 1;
+    this.evictedBytes += event.bytes;
+    this.#next?.recordEviction(event);
+  }
+
+  recordPressureChange(from: MemoryPressureLevel, to: MemoryPressureLevel): void {
+    this.#next?.recordPressureChange(from, to);
+  }
+
+  recordError(error: Error): void {
+    this.#next?.recordError?.(error);
+  }
+}
+
+export interface ManagedServiceOptions {
+  seed: number;
+  heapLimitBytes: number;
+  monitor: MemoryMonitor;
+  now: () => number;
+  /** Extra telemetry per component (for example OpenTelemetry); the service counts evictions itself. */
+  telemetryFor?: (component: ComponentName) => MemoryTelemetry | undefined;
+}
+
+export class ManagedService implements DemoService {
+  readonly kind = 'managed' as const;
+  readonly #seed: number;
+  readonly #now: () => number;
+  readonly #monitor: MemoryMonitor;
+  readonly #images: MemoryManager<number, Thumbnail>;
+  readonly #store: NexusStore<VideoMetadata, string>;
+  readonly #buffers: MemoryManager<string, Segment>;
+  readonly #coordinator: ResourceCleanupCoordinator;
+  readonly #counters: Record<ComponentName, ComponentCounter>;
+  readonly #budgets: Record<ComponentName, number>;
+  readonly #log: CleanupLogEntry[] = [];
+  readonly #disposers: Array<() => void> = [];
+
+  static async create(options: ManagedServiceOptions): Promise<ManagedService> {
+    const backend = new MemoryBackend<VideoMetadata, string>({ idOf: (video) => video.id });
+    for (let rank = 0; rank < CATALOG.videos; rank++) await backend.save(makeVideo(options.seed, rank));
+    const service = new ManagedService(options, backend);
+    // The home page's titles: pinned, so no pressure level ever evicts them.
+    for (let rank = 0; rank < CATALOG.pinnedVideos; rank++) await service.#store.pin(makeVideo(options.seed, rank).id);
+    return service;
+  }
+
+  private constructor(options: ManagedServiceOptions, backend: MemoryBackend<VideoMetadata, string>) {
+    this.#seed = options.seed;
+    this.#now = options.now;
+    this.#monitor = options.monitor;
+    const heap = options.heapLimitBytes;
+    this.#budgets = {
+      'image-cache': Math.round(heap * 0.45),
+      'video-metadata': Math.round(heap * 0.2),
+      'playback-buffers': Math.round(heap * 0.4),
+    };
+    const counter = (name: ComponentName) => new ComponentCounter(options.telemetryFor?.(name));
+    this.#counters = { 'image-cache': counter('image-cache'), 'video-metadata': counter('video-metadata'), 'playback-buffers': counter('playback-buffers') };
+    this.#images = new MemoryManager<number, Thumbnail>({
+      maxCacheBytes: this.#budgets['image-cache'],
+      strategy: 'lru',
+      pressureHandler: options.monitor,
+      telemetry: this.#counters['image-cache'],
+    });
+    this.#store = new NexusStore<VideoMetadata, string>({
+      backend,
+      idOf: (video) => video.id,
+      config: {
+        memory: {
+          maxCacheBytes: this.#budgets['video-metadata'],
+          strategy: 'lfu',
+          pressureHandler: options.monitor,
+          telemetry: this.#counters['video-metadata'],
+        },
+      },
+    });
+    this.#buffers = new MemoryManager<string, Segment>({
+      maxCacheBytes: this.#budgets['playback-buffers'],
+      strategy: 'lru',
+      pressureHandler: options.monitor,
+      telemetry: this.#counters['playback-buffers'],
+    });
+    this.#coordinator = new ResourceCleanupCoordinator({ memoryMonitor: options.monitor });
+    const store = this.#store;
+    this.#coordinator.register(new CacheCleaner({ name: 'image-cache', priority: 'low', cache: this.#images }));
+    this.#coordinator.register(
+      new CacheCleaner({
+        name: 'video-metadata',
+        priority: 'medium',
+        // The store's cache, minus its pins: clearing keeps the home page's titles.
+        cache: { estimateCacheSize: () => store.memoryMetrics.currentUsage, clearAllCaches: () => store.clearUnpinnedCache().then(() => undefined) },
+      }),
+    );
+    this.#coordinator.register(new CacheCleaner({ name: 'playback-buffers', priority: 'high', cache: this.#buffers }));
+    const subscription = this.#coordinator.results.subscribe((results) => {
+      this.#log.push({ at: this.#now(), level: this.#monitor.currentPressure(), results });
+    });
+    this.#disposers.push(() => subscription.unsubscribe(), this.#coordinator.enableAutoCleanup());
+  }
+
+  get cleanupLog(): readonly CleanupLogEntry[] {
+    return this.#log;
+  }
+
+  handle(request: Request): Promise<void> | void {
+    switch (request.kind) {
+      case 'thumbnail': {
+        const counter = this.#counters['image-cache'];
+        if (this.#images.get(request.id) !== undefined) {
+          counter.hits++;
+          return;
+        }
+        counter.misses++;
+        const thumbnail = makeThumbnail(this.#seed, request.id);
+        this.#images.set(request.id, thumbnail, { size: payloadBytes(thumbnail.pixels) });
+        return;
+      }
+      case 'segment': {
+        const counter = this.#counters['playback-buffers'];
+        const key = `${request.session}/${request.index}`;
+        if (this.#buffers.get(key) !== undefined) {
+          counter.hits++;
+          return;
+        }
+        counter.misses++;
+        const segment = makeSegment(this.#seed, request.session, request.index);
+        this.#buffers.set(key, segment, { size: payloadBytes(segment.samples) });
+        return;
+      }
+      case 'video':
+        return this.#video(request.rank);
+    }
+  }
+
+  async #video(rank: number): Promise<void> {
+    const counter = this.#counters['video-metadata'];
+    const before = this.#store.memoryMetrics.hits;
+    const video = await this.#store.get(videoId(rank));
+    if (video === undefined) throw new Error(`video rank ${rank} is missing from the catalogue`);
+    if (this.#store.memoryMetrics.hits > before) counter.hits++;
+    else counter.misses++;
+  }
+
+  components(): ComponentStats[] {
+    const images = this.#images.metrics;
+    const videos = this.#store.memoryMetrics;
+    const buffers = this.#buffers.metrics;
+    const stats = (name: ComponentName, priority: CleanupPriority, m: typeof images): ComponentStats => {
+      const counter = this.#counters[name];
+      return {
+        name,
+        priority,
+        entries: m.entryCount,
+        bytes: m.currentUsage,
+        budgetBytes: this.#budgets[name],
+        hits: counter.hits,
+        misses: counter.misses,
+        evictions: { ...counter.evictions },
+        evictedBytes: counter.evictedBytes,
+        pinned: m.pinnedCount,
+      };
+    };
+    return [stats('image-cache', 'low', images), stats('video-metadata', 'medium', videos), stats('playback-buffers', 'high', buffers)];
+  }
+
+  async dispose(): Promise<void> {
+    for (const dispose of this.#disposers.splice(0)) dispose();
+    this.#images.dispose();
+    this.#buffers.dispose();
+    await this.#store.dispose();
+  }
+}
+
+/** The same service with plain Maps: what the library replaces. */
+export class BaselineService implements DemoService {
+  readonly kind = 'baseline' as const;
+  readonly cleanupLog: readonly CleanupLogEntry[] = [];
+  readonly #seed: number;
+  readonly #backend: MemoryBackend<VideoMetadata, string>;
+  readonly #images = new Map<number, Thumbnail>();
+  readonly #videos = new Map<string, VideoMetadata>();
+  readonly #buffers = new Map<string, Segment>();
+  readonly #bytes: Record<ComponentName, number> = { 'image-cache': 0, 'video-metadata': 0, 'playback-buffers': 0 };
+  readonly #hits: Record<ComponentName, number> = { 'image-cache': 0, 'video-metadata': 0, 'playback-buffers': 0 };
+  readonly #misses: Record<ComponentName, number> = { 'image-cache': 0, 'video-metadata': 0, 'playback-buffers': 0 };
+
+  static async create(seed: number): Promise<BaselineService> {
+    const backend = new MemoryBackend<VideoMetadata, string>({ idOf: (video) => video.id });
+    for (let rank = 0; rank < CATALOG.videos; rank++) await backend.save(makeVideo(seed, rank));
+    return new BaselineService(seed, backend);
+  }
+
+  private constructor(seed: number, backend: MemoryBackend<VideoMetadata, string>) {
+    this.#seed = seed;
+    this.#backend = backend;
+  }
+
+  handle(request: Request): Promise<void> | void {
+    switch (request.kind) {
+      case 'thumbnail': {
+        if (this.#images.has(request.id)) {
+          this.#hits['image-cache']++;
+          return;
+        }
+        this.#misses['image-cache']++;
+        const thumbnail = makeThumbnail(this.#seed, request.id);
+        this.#images.set(request.id, thumbnail);
+        this.#bytes['image-cache'] += payloadBytes(thumbnail.pixels);
+        return;
+      }
+      case 'segment': {
+        const key = `${request.session}/${request.index}`;
+        if (this.#buffers.has(key)) {
+          this.#hits['playback-buffers']++;
+          return;
+        }
+        this.#misses['playback-buffers']++;
+        const segment = makeSegment(this.#seed, request.session, request.index);
+        this.#buffers.set(key, segment);
+        this.#bytes['playback-buffers'] += payloadBytes(segment.samples);
+        return;
+      }
+      case 'video':
+        return this.#video(videoId(request.rank));
+    }
+  }
+
+  async #video(id: string): Promise<void> {
+    if (this.#videos.has(id)) {
+      this.#hits['video-metadata']++;
+      return;
+    }
+    this.#misses['video-metadata']++;
+    const video = await this.#backend.get(id);
+    if (video === undefined) throw new Error(`video ${id} is missing from the catalogue`);
+    this.#videos.set(id, video);
+    this.#bytes['video-metadata'] += JSON.stringify(video).length * 2;
+  }
+
+  components(): ComponentStats[] {
+    const none = { capacity: 0, pressure: 0, manual: 0 };
+    const stats = (name: ComponentName, priority: CleanupPriority, entries: number): ComponentStats => ({
+      name,
+      priority,
+      entries,
+      bytes: this.#bytes[name],
+      budgetBytes: undefined,
+      hits: this.#hits[name],
+      misses: this.#misses[name],
+      evictions: none,
+      evictedBytes: 0,
+      pinned: 0,
+    });
+    return [
+      stats('image-cache', 'low', this.#images.size),
+      stats('video-metadata', 'medium', this.#videos.size),
+      stats('playback-buffers', 'high', this.#buffers.size),
+    ];
+  }
+
+  async dispose(): Promise<void> {
+    this.#images.clear();
+    this.#videos.clear();
+    this.#buffers.clear();
+  }
+}

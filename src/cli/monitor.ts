@@ -1,0 +1,140 @@
+/**
+ * `nexus-store monitor`: every Node memory signal this machine or container
+ * gives, each against its budget with its own level, and which one drives the
+ * overall level (the most pressing, as `createNodeMemoryMonitor` decides).
+ *
+ * On a terminal the view is redrawn in place every --interval; otherwise (or
+ * with --json) each sample is appended, as a table or one JSON object per
+ * line for scripts.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { numberOption, parseOptions } from './args.js';
+import { formatBytes, formatPercent, formatTable } from './format.js';
+import { NodeMemorySignals, type NodeMemorySignalsReading, type NodeSignalLevelReading } from '../node/index.js';
+
+export interface MonitorOptions {
+  intervalMs: number;
+  json: boolean;
+  /** Stop after this many samples; undefined runs until interrupted. */
+  count: number | undefined;
+}
+
+export const MONITOR_USAGE = `Usage: nexus-store monitor [options]
+
+A live view of every memory signal this machine or container gives (V8 heap,
+resident memory against the cgroup or machine limit, available system memory,
+Linux pressure-stall information), each with its budget, usage and level, and
+which one drives the overall level.
+
+Options:
+  --interval <ms>   time between samples (default 1000, at least 50)
+  --json            print one JSON object per sample, one per line
+  --count <n>       stop after n samples (default: run until Ctrl+C)
+  -h, --help        show this help
+`;
+
+export function parseMonitorOptions(args: readonly string[]): MonitorOptions | 'help' {
+  const values = parseOptions('monitor', args, {
+    interval: { type: 'string' },
+    json: { type: 'boolean' },
+    count: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help === true) return 'help';
+  return {
+    intervalMs: numberOption('monitor', 'interval', values.interval, 1000, { min: 50, max: 3_600_000, what: 'a number of milliseconds' }),
+    json: values.json === true,
+    count: values.count === undefined ? undefined : numberOption('monitor', 'count', values.count, 1, { min: 1, integer: true, what: 'a whole number' }),
+  };
+}
+
+/** One signal in a JSON sample. */
+export interface MonitorSignalSample {
+  /** heap, container, system or psi. */
+  readonly name: string;
+  /** What produced the value: heap, cgroup, resident, system or psi. */
+  readonly source: string;
+  /** False where this machine does not offer the signal (no PSI, say); the numbers are then 0 and the level normal. */
+  readonly available: boolean;
+  /** Bytes, except psi: stall time in parts per million of the last 10 s. */
+  readonly usedBytes: number;
+  readonly budgetBytes: number;
+  /** usedBytes / budgetBytes. */
+  readonly fraction: number;
+  readonly level: string;
+  /** Where the value and the budget come from (files, limits, flags). */
+  readonly detail: string;
+}
+
+/** What `--json` prints per sample. */
+export interface MonitorSample {
+  readonly at: number;
+  /** The overall level: the most pressing signal's. */
+  readonly level: string;
+  /** The signal that drives the overall level. */
+  readonly source: string;
+  readonly signals: readonly MonitorSignalSample[];
+}
+
+export function toMonitorSample(reading: NodeMemorySignalsReading): MonitorSample {
+  return {
+    at: reading.at,
+    level: reading.mostPressing.level,
+    source: reading.mostPressing.signal,
+    signals: reading.signals.map((s) => ({
+      name: s.signal,
+      source: s.source,
+      available: s.available,
+      usedBytes: s.usedBytes,
+      budgetBytes: s.budgetBytes,
+      fraction: s.fraction,
+      level: s.level,
+      detail: s.detail,
+    })),
+  };
+}
+
+function formatValue(s: NodeSignalLevelReading, value: number): string {
+  if (!s.available) return '-';
+  // PSI counts stall time in parts per million, not bytes.
+  return s.signal === 'psi' ? `${(value / 10_000).toFixed(2)}%` : formatBytes(value);
+}
+
+function formatReading(reading: NodeMemorySignalsReading): string {
+  const driver = reading.mostPressing.signal;
+  const rows = reading.signals.map((s) => [
+    s.signal === driver ? `${s.signal} *` : s.signal,
+    formatValue(s, s.usedBytes),
+    formatValue(s, s.budgetBytes),
+    s.available ? formatPercent(s.fraction) : '-',
+    s.available ? s.level : 'n/a',
+    s.available ? `${s.source}: ${s.detail}` : `not available: ${s.detail}`,
+  ]);
+  const table = formatTable(['signal', 'value', 'budget', 'usage', 'level', 'measured'], rows, ['left', 'right', 'right', 'right', 'left', 'left']);
+  return `${new Date(reading.at).toISOString()}  overall level ${reading.mostPressing.level} (driven by ${driver})\n${table}\n* drives the overall level\n`;
+}
+
+export async function runMonitor(options: MonitorOptions, write: (text: string) => void): Promise<number> {
+  const live = !options.json && process.stdout.isTTY === true;
+  // One reader for the whole session, so each signal keeps its hysteresis between samples.
+  const signals = new NodeMemorySignals({ slowRefreshMs: 0 });
+  const stopping = new AbortController();
+  const stop = () => stopping.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    for (let n = 0; !stopping.signal.aborted && (options.count === undefined || n < options.count); n++) {
+      if (n > 0) await sleep(options.intervalMs, undefined, { signal: stopping.signal }).catch(() => undefined);
+      if (stopping.signal.aborted) break;
+      const reading = signals.read();
+      if (options.json) write(`${JSON.stringify(toMonitorSample(reading))}\n`);
+      else if (live) write(`\x1b[H\x1b[2J${formatReading(reading)}(every ${options.intervalMs} ms; Ctrl+C to stop)\n`);
+      else write(`${formatReading(reading)}\n`);
+    }
+  } finally {
+    signals.close();
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  return 0;
+}
