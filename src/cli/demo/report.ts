@@ -68,7 +68,7 @@ export function formatReport(input: ReportInput): string {
     '',
     `requests      ${formatCount(input.requests)} in ${input.durationS.toFixed(1)} s (${formatCount(input.requests / Math.max(input.durationS, 1e-9))}/s), hit ratio ${formatPercent(lookups > 0 ? hits / lookups : 0)}`,
     `heap          peak ${formatMB(input.peakHeapBytes)} of ${formatMB(input.heapLimitBytes)} usable (${formatPercent(input.peakHeapBytes / input.heapLimitBytes, 0)})`,
-    `levels        ${PRESSURE_LEVELS.map((l) => `${l} ${formatPercent(input.levelTimeS[l] / totalLevelS, 0)}`).join(', ')} of the time; highest ${input.peakLevel}`,
+    `levels        ${PRESSURE_LEVELS.map((l) => `${l} ${formatPercent(input.levelTimeS[l] / totalLevelS)}`).join(', ')} of the time; highest ${input.peakLevel}`,
     `evictions     ${formatCount(evictions)} entries, ${formatBytes(evictedBytes)} (capacity: over budget; pressure: budget watermarks and monitor levels; manual: cleaners)`,
     `cleanup runs  ${input.cleanupLog.length}${input.cleanupLog.length > 0 ? ` (${[...runsByLevel].map(([l, n]) => `${n} at ${l}`).join(', ')}), ${formatMB(freedTotal)} freed` : ''}`,
     `outcome       survived ${input.durationS.toFixed(1)} s`,

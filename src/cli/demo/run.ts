@@ -85,22 +85,35 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
     return { hits, evictions, cacheBytes };
   };
 
-  let lastSampleT = 0;
+  // Levels are tracked from the monitor's changes, not from the samples: a
+  // critical spike shorter than the sampling interval still shows.
+  const rank = (level: MemoryPressureLevel) => PRESSURE_LEVELS.indexOf(level);
+  let currentLevel = monitor.currentPressure();
+  let levelSinceS = 0;
+  let levelSinceSample = currentLevel;
+  const levels = monitor.pressure.subscribe((level) => {
+    const t = elapsedS();
+    levelTimeS[currentLevel] += t - levelSinceS;
+    levelSinceS = t;
+    currentLevel = level;
+    if (rank(level) > rank(peakLevel)) peakLevel = level;
+    if (rank(level) > rank(levelSinceSample)) levelSinceSample = level;
+  });
   const takeSample = (): DemoSample => {
     const t = elapsedS();
     const state = monitor.currentMemoryState();
     const heap = heapOf(monitor);
     const heapUsedBytes = heap.usedBytes;
     peakHeapBytes = Math.max(peakHeapBytes, heapUsedBytes);
-    if (PRESSURE_LEVELS.indexOf(state.level) > PRESSURE_LEVELS.indexOf(peakLevel)) peakLevel = state.level;
-    levelTimeS[state.level] += t - lastSampleT;
-    lastSampleT = t;
+    // The highest level since the previous sample.
+    const level = rank(levelSinceSample) > rank(state.level) ? levelSinceSample : state.level;
+    levelSinceSample = state.level;
     const totals = componentsTotals();
     const sample: DemoSample = {
       t,
       heapUsedBytes,
       heapLimitBytes: heap.limitBytes,
-      level: state.level,
+      level,
       source: state.source,
       cacheBytes: totals.cacheBytes,
       evictions: totals.evictions,
@@ -154,8 +167,10 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
     clearInterval(sampler);
     clearInterval(printer);
     monitor.close();
+    levels.unsubscribe();
   }
   const last = takeSample();
+  levelTimeS[currentLevel] += last.t - levelSinceS;
   progress(last);
   const report = formatReport({
     mode: service.kind,
