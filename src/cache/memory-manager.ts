@@ -702,20 +702,26 @@ export class MemoryManager<K, V> implements ClearableCache {
     const critical = this.#current / max >= this.#critical;
     const level = PRESSURE_LEVELS[Math.max(this.#budgetRankFor(this.#current), this.#handlerRank)]!;
     const evictable = this.#inOrder(slot);
-    if (evictable) this.#detach(slot);
+    // In list mode the entry just set is the newest, so the `lru` order
+    // reaches it only once every other entry is gone: it can stay in the
+    // order (`last` stops the loop there). Other orders may rank it first:
+    // it leaves them during the pass.
+    const detached = evictable && !this.#listMode;
+    if (detached) this.#detach(slot);
+    const last = evictable && this.#listMode ? slot : 0;
     let evicted = 0;
     let victim: number;
     if (critical) {
-      while (this.#current / max >= this.#moderate && (victim = this.#policy.victim()) !== 0) {
+      while (this.#current / max >= this.#moderate && (victim = this.#policy.victim()) !== 0 && victim !== last) {
         this.#evictSlot(victim, 'pressure', level);
       }
     } else {
-      for (; evicted < this.#batchSize && (victim = this.#policy.victim()) !== 0; evicted++) {
+      for (; evicted < this.#batchSize && (victim = this.#policy.victim()) !== 0 && victim !== last; evicted++) {
         this.#evictSlot(victim, 'pressure', level);
       }
     }
     if (!evictable) return true;
-    this.#attach(slot);
+    if (detached) this.#attach(slot);
     if (critical ? this.#current / max >= this.#moderate : evicted < this.#batchSize) {
       this.#evictSlot(slot, 'pressure', level);
       return false;
