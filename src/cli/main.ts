@@ -7,7 +7,7 @@
  * (unknown command or option, bad value), with a message naming it.
  */
 import { UsageError } from './args.js';
-import { DEMO_CHILD_ENV, launchDemo } from './demo/launcher.js';
+import { DEMO_CHILD_ENV, launchDemo, watchParent } from './demo/launcher.js';
 import { DEMO_USAGE, parseDemoOptions, type DemoOptions } from './demo/options.js';
 import { runDemo } from './demo/run.js';
 import { startDashboard } from './dashboard/server.js';
@@ -40,6 +40,7 @@ async function demo(args: readonly string[]): Promise<number> {
 }
 
 async function demoChild(options: DemoOptions, assets: ReturnType<typeof loadUplotAssets> | undefined): Promise<number> {
+  watchParent();
   const dashboard = assets === undefined ? undefined : await startDashboard({ port: options.port, assets });
   if (dashboard !== undefined) write(`dashboard: ${dashboard.url}  (live charts; open it in a browser)\n`);
   await runDemo({

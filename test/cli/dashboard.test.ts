@@ -67,6 +67,10 @@ describe('demo --dashboard (headless Chromium)', { skip: chromium.skip }, () => 
       assert.ok(counts.evictions > 0, JSON.stringify(counts));
       assert.equal(counts.canvases, 4);
       assert.match((await page.textContent('#stat-requests')) ?? '', /[\d,]+/);
+      // At the end of the run the page says so and shows the report the terminal printed.
+      await page.waitForFunction(() => document.getElementById('status')?.textContent === 'finished', undefined, { timeout: 60_000 });
+      assert.match((await page.textContent('#report')) ?? '', /outcome\s+survived/);
+      assert.match(output(), /outcome\s+survived/);
       const dir = mkdtempSync(join(tmpdir(), 'nexus-dashboard-'));
       const shot = join(dir, 'dashboard.png');
       await page.screenshot({ path: shot, fullPage: true });

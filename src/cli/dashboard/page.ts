@@ -32,6 +32,8 @@ const STYLE = `
   td.num { text-align: right; }
   .fail { color: #d92d20; }
   #log-empty { color: var(--muted); }
+  #report-section { grid-column: 1 / -1; display: none; }
+  #report { margin: 0; font: 12px/1.45 ui-monospace, SFMono-Regular, Menlo, monospace; overflow-x: auto; }
 `;
 
 const SCRIPT = String.raw`
@@ -152,12 +154,18 @@ const SCRIPT = String.raw`
       msg.cleanups.forEach(addCleanup);
     }
     setStatus(msg.end ? 'finished' : 'running', msg.end ? 'finished' : 'running');
+    showReport(msg.end);
     schedule();
   });
   source.addEventListener('start', function (e) { setStart(JSON.parse(e.data)); });
   source.addEventListener('sample', function (e) { push(JSON.parse(e.data)); schedule(); });
   source.addEventListener('cleanup', function (e) { addCleanup(JSON.parse(e.data)); });
-  source.addEventListener('end', function () { setStatus('finished', 'finished'); });
+  function showReport(end) {
+    if (!end) return;
+    $('report').textContent = end.report;
+    $('report-section').style.display = 'block';
+  }
+  source.addEventListener('end', function (e) { setStatus('finished', 'finished'); showReport(JSON.parse(e.data)); });
   source.addEventListener('error', function () {
     if ($('status').className !== 'finished') setStatus('connection lost (the demo process ended or died)', 'lost');
   });
@@ -190,6 +198,7 @@ export function dashboardPage(): string {
   <section><h2>Pressure level</h2><div class="chart" id="chart-level"></div></section>
   <section><h2>Cache bytes</h2><div class="chart" id="chart-caches"></div></section>
   <section><h2>Evictions</h2><div class="chart" id="chart-evictions"></div></section>
+  <section id="report-section"><h2>Report</h2><pre id="report"></pre></section>
   <section id="log-section"><h2>Cleanup log (<span id="log-count">0</span> results)</h2>
     <p id="log-empty">No cleanup run yet: the coordinator runs the cleaners when the pressure level rises.</p>
     <table><thead><tr><th>time</th><th>level</th><th>cleaner</th><th>freed</th><th>took</th><th>result</th></tr></thead><tbody id="log-body"></tbody></table>

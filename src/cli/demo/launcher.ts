@@ -38,20 +38,23 @@ export async function launchDemo(args: readonly string[], options: DemoOptions, 
   const startedAt = performance.now();
   const child = spawn(process.execPath, [...execArgv, `--max-old-space-size=${options.heapMb}`, script, 'demo', ...args], {
     env: { ...process.env, [DEMO_CHILD_ENV]: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // The IPC channel only tells the child when the parent is gone (see watchParent).
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  const { stdout, stderr: stderrStream } = child;
+  if (stdout === null || stderrStream === null) throw new Error('the workload process has no output pipes');
   let stderr = '';
   let lastProgress: string | undefined;
   let partialLine = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => {
+  stdout.setEncoding('utf8');
+  stdout.on('data', (chunk: string) => {
     write(chunk);
     const lines = (partialLine + chunk).split('\n');
     partialLine = lines.pop() ?? '';
     for (const line of lines) if (/^\s*\d+\.\ds\s+requests/.test(line)) lastProgress = line.trim();
   });
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
+  stderrStream.setEncoding('utf8');
+  stderrStream.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-STDERR_KEEP_BYTES);
   });
   const forward = (signal: NodeJS.Signals) => () => {
@@ -69,6 +72,17 @@ export async function launchDemo(args: readonly string[], options: DemoOptions, 
   process.off('SIGTERM', onTerm);
   const outcome: ChildOutcome = { code, signal, stderr, elapsedS: (performance.now() - startedAt) / 1000, lastProgress };
   return reportOutcome(outcome, options, write);
+}
+
+/**
+ * In the child: exit when the launcher disappears (killed with SIGKILL, say),
+ * so an orphaned workload, or a dashboard kept up after the run, does not
+ * linger. The channel is unref'd: it never keeps the child alive by itself.
+ */
+export function watchParent(): void {
+  if (process.channel === undefined) return;
+  process.channel.unref();
+  process.once('disconnect', () => process.exit(129));
 }
 
 function describeExit(outcome: ChildOutcome): string {
