@@ -228,7 +228,7 @@ class OpenTelemetryAdapter implements OpenTelemetryTelemetry {
   }
 
   recordPressureChange(from: MemoryPressureLevel, to: MemoryPressureLevel): void {
-    if (!(to in PRESSURE_LEVEL_RANK)) return;
+    if (!Object.hasOwn(PRESSURE_LEVEL_RANK, to)) return;
     this.#level = to;
     this.#pressureChanges.add(1, this.#with({ [ATTRIBUTE_NAMES.pressureLevel]: to, [ATTRIBUTE_NAMES.previousPressureLevel]: from }));
   }

@@ -115,6 +115,12 @@ function reportOutcome(outcome: ChildOutcome, options: DemoOptions, write: (text
   if (outcome.code === 0) {
     if (outcome.stderr.trim() !== '') write(`\n(workload process stderr)\n${outcome.stderr}`);
     if (options.baseline) write('\nThe baseline survived: its working set fit this heap. Lower --heap-mb or raise --duration to see it die.\n');
+    else if (!options.dashboard) {
+      write(
+        '\nNext: add --baseline to serve the same requests from plain Map caches and watch the heap run out\n' +
+          '(npm start -- --baseline), or --dashboard for live charts in the browser.\n',
+      );
+    }
     return 0;
   }
   write(`\nThe workload process failed (${describeExit(outcome)}).\n${outcome.stderr}`);
