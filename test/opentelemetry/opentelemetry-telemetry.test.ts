@@ -112,6 +112,16 @@ describe('createOpenTelemetryTelemetry', () => {
     assert.equal(points(changes).reduce((sum, p) => sum + (p.value as number), 0), 3);
   });
 
+  test('ignores a pressure change to something that is not a level, even an Object.prototype name', async () => {
+    const { reader, meter } = setup();
+    const telemetry = createOpenTelemetryTelemetry({ meter });
+    telemetry.recordPressureChange('normal', 'toString' as never);
+    telemetry.recordPressureChange('normal', 'severe' as never);
+    const m = await reader.metrics();
+    assert.equal(m.get(INSTRUMENT_NAMES.pressureLevel)?.dataPoints.length ?? 0, 0);
+    assert.equal(m.get(INSTRUMENT_NAMES.pressureChanges)?.dataPoints.length ?? 0, 0);
+  });
+
   test('records cleanup durations in seconds by cleaner name and success, and bytes freed', async () => {
     const { reader, meter } = setup();
     const telemetry = createOpenTelemetryTelemetry({ meter });
