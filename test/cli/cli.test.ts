@@ -1,6 +1,10 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ensureBuilt, runCli } from './cli-process.js';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureBuilt, ROOT, runCli } from './cli-process.js';
 
 before(ensureBuilt);
 
@@ -92,5 +96,21 @@ describe('nexus-store CLI (real child processes of dist/cli/main.js)', () => {
     assert.match(result.stdout, /This is the baseline: plain Map caches/);
     // The raw V8 stack is not shown.
     assert.doesNotMatch(result.stdout + result.stderr, /node::OOMErrorHandler|v8::internal/);
+  });
+
+  test('demo --dashboard without uplot installed exits 1 saying to install it', () => {
+    // The built package alone, outside this checkout: no node_modules to find uplot in.
+    const dir = mkdtempSync(join(tmpdir(), 'nexus-no-uplot-'));
+    try {
+      cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'nexus-store', type: 'module' }));
+      const result = spawnSync(process.execPath, [join(dir, 'dist/cli/main.js'), 'demo', '--dashboard', '--duration', '1'], { cwd: dir, encoding: 'utf8' });
+      assert.equal(result.status, 1, result.stdout + result.stderr);
+      assert.match(result.stderr, /the dashboard needs the optional peer dependency uplot/);
+      assert.match(result.stderr, /npm install uplot/);
+      assert.doesNotMatch(result.stdout, /requests/, 'nothing ran');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
