@@ -16,18 +16,17 @@
  */
 import {
   CacheCleaner,
+  MemoryBackend,
+  MemoryManager,
+  NexusStore,
   ResourceCleanupCoordinator,
   type CleanupPriority,
   type CleanupResult,
+  type EvictionEvent,
   type MemoryMonitor,
   type MemoryPressureLevel,
   type MemoryTelemetry,
 } from '../../index.js';
-// Straight from their modules: the CLI ships inside the package.
-import { MemoryManager } from '../../cache/memory-manager.js';
-import type { EvictionEvent } from '../../cache/eviction-event.js';
-import { MemoryBackend } from '../../store/memory-backend.js';
-import { NexusStore } from '../../store/nexus-store.js';
 import { CATALOG, makeSegment, makeThumbnail, makeVideo, videoId, type Segment, type Thumbnail, type VideoMetadata } from './catalog.js';
 import type { Request } from './workload.js';
 
