@@ -182,12 +182,16 @@ describe('W-TinyLFU regions', () => {
     assert.equal(r.window + r.candidates + r.probation + r.protected, 10_000);
   });
 
-  it('an entry used while in probation is promoted to protected', () => {
+  it('an entry used while in probation is promoted to protected (at the latest when it would be the victim)', () => {
     const { policy, add } = harness(1000);
     const first = add('first');
+    const second = add('second');
     for (let k = 0; k < 50; k++) add(k);
     assert.equal(policy.regionOf(first), 'probation');
     policy.touch(first);
+    // The promotion is deferred until probation's old end is examined: the
+    // used entry is skipped (promoted) and the next unused one is the victim.
+    assert.equal(policy.victim(), second);
     assert.equal(policy.regionOf(first), 'protected');
   });
 

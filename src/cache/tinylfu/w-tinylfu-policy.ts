@@ -43,19 +43,25 @@
  * 0 and 80% of the budget. A recency-biased workload grows the window
  * (LRU-like); a frequency-biased one shrinks it.
  *
- * Hits are cheap: a hit in the window or in protected only sets a
- * "referenced" flag next to the entry's stored hash (one memory line) and
- * bumps the sketch (one 64-byte block); the lists are reordered lazily, when
- * their oldest entry is examined (a referenced entry gets a second chance
- * and goes to the recent end: CLOCK, a close approximation of LRU). Only a
- * hit in probation moves the entry (to protected). This keeps `get` within
- * a few memory accesses of plain LRU's.
+ * Hits are cheap, because every piece of a hit's work that can wait does:
+ * - the sketch increment goes into a buffer of 64 hashes, applied in one
+ *   batch (whose independent memory reads the processor overlaps) when the
+ *   buffer fills or before any admission decision;
+ * - the move in the lists is deferred: a hit only sets a "referenced" flag
+ *   (one byte per slot). When a list's oldest entry is examined, a
+ *   referenced one gets its due instead of being evicted or demoted: in
+ *   the window and protected it goes to the recent end (a second chance,
+ *   CLOCK: a close approximation of LRU), in probation it is promoted to
+ *   protected. Each such step consumes one hit's flag.
+ * This keeps `get` within a few memory accesses of plain LRU's.
  *
  * The cache asks `victim()` and then calls `remove` on the slot it evicts;
  * `victim()` remembers its decision, so asking twice gives the same answer,
- * and the winner's move into probation happens in `remove`.
+ * and the winner's move into probation happens in `remove`. (`victim()`
+ * may complete deferred promotions first: that reorders the policy's own
+ * lists, never the cache's.)
  *
- * Cost: every operation is O(1) amortized (a second chance is paid for by
+ * Cost: every operation is O(1) amortized (a deferred move is paid for by
  * the hit that set the flag); the sketch's halving is O(size) once per ten
  * requests per entry. A hit does not rehash the key: its hash is kept per
  * slot. Memory: 21 bytes per slot plus the sketch (8 bytes per expected
@@ -95,6 +101,8 @@ const SAMPLE_REQUESTS_PER_ENTRY = 10;
 const MIN_EXPECTED_ENTRIES = 16;
 /** Share of the main region for protected entries. */
 const PROTECTED_FRACTION = 0.8;
+/** Hits buffered before their sketch increments are applied together. */
+const PENDING_HITS = 64;
 /** Candidates this warm may be admitted at random even when they lose (flood resistance). */
 const WARM_FREQUENCY = 6;
 
@@ -130,6 +138,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   readonly #regionCount = new Int32Array(5);
   #peakBytes = 0;
   #expectedEntries = 0;
+  #adds = 0;
 
   // Hill climbing over the window's share of the budget.
   #windowFraction = WINDOW_FRACTION;
@@ -140,6 +149,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #sampleSize = 0;
   #sampleHits = 0;
   #previousHitRate = 0;
+
+  // Hashes of recent hits whose sketch increments are still to be applied.
+  readonly #pending = new Int32Array(PENDING_HITS);
+  #pendingCount = 0;
 
   // The last `victim()` decision, valid until the next change.
   #decided = false;
@@ -176,11 +189,13 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   clear(capacity: number): void {
     this.#allocate(capacity);
+    this.#pendingCount = 0;
     this.#head.fill(0);
     this.#tail.fill(0);
     this.#regionBytes.fill(0);
     this.#regionCount.fill(0);
     this.#peakBytes = 0;
+    this.#adds = 0;
     this.#sketch.reset();
     this.#windowFraction = WINDOW_FRACTION;
     this.#step = -STEP_FRACTION;
@@ -193,6 +208,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /** The sketch's estimate for a key (for tests and diagnostics). */
   frequencyOf(key: unknown): number {
+    this.#applyPending();
     return this.#sketch.frequency(this.#hash(key));
   }
 
@@ -210,20 +226,21 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   add(slot: number): void {
     this.#decided = false;
-    if (--this.#sampleLeft === 0) this.#climb();
+    this.#applyPending();
+    if (--this.#sampleLeft <= 0) this.#climb();
     const hash = this.#hash(this.#context.keyOf(slot));
     this.#hashes[slot] = hash;
     this.#sketch.increment(hash);
     this.#flushCandidates();
     this.#link(slot, WINDOW);
-    this.#sizeSketch();
+    // The sketch's size only matters at the scale of many entries.
+    if ((++this.#adds & 63) === 1) this.#sizeSketch();
     this.#drainWindow();
   }
 
   touch(slot: number, key?: unknown): void {
-    this.#decided = false;
-    this.#sampleHits++;
-    if (--this.#sampleLeft === 0) this.#climb();
+    // Kept minimal: the hit is counted (for the climber) and its sketch
+    // increment applied when the buffer is drained, in batches.
     // Rehashing a number or a short string at hand is cheaper than fetching
     // the stored hash from memory; both give the same value.
     const seed = this.#seed;
@@ -231,19 +248,34 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       typeof key === 'number' ? numberHash(key, seed)
       : typeof key === 'string' && key.length <= 32 ? stringHash(key, seed)
       : this.#hashes[slot]!;
-    this.#sketch.increment(hash);
+    const pending = this.#pendingCount;
+    this.#pending[pending] = hash;
+    this.#pendingCount = pending + 1;
+    if (pending + 1 === PENDING_HITS) this.#applyPending();
     const flags = this.#flags[slot]!;
-    const region = flags & REGION_MASK;
-    if (region === WINDOW || region === PROTECTED) {
-      // Reordered lazily (see #secondChance); a resized entry is re-accounted
-      // when it next changes region, so the region sizes stay consistent.
-      if ((flags & REFERENCED) === 0) this.#flags[slot] = flags | REFERENCED;
+    if ((flags & REFERENCED) !== 0) return;
+    if ((flags & REGION_MASK) === CANDIDATE) {
+      // Used while awaiting admission: it has proved itself, protect it now.
+      this.#unlink(slot);
+      this.#link(slot, PROTECTED);
+      this.#demoteProtected();
       return;
     }
-    // A use in probation (or while awaiting admission) proves the entry: protect it.
-    this.#unlink(slot);
-    this.#link(slot, PROTECTED);
-    this.#demoteProtected();
+    // Window, probation, protected: the move is made lazily, when the
+    // entry reaches the old end of its list (see #secondChance and
+    // #promoteUsedProbation).
+    this.#flags[slot] = flags | REFERENCED;
+  }
+
+  /** Applies the buffered hits: their sketch increments, and their count in the climber's sample. */
+  #applyPending(): void {
+    const count = this.#pendingCount;
+    if (count === 0) return;
+    this.#pendingCount = 0;
+    this.#sketch.incrementAll(this.#pending, count);
+    this.#sampleHits += count;
+    this.#sampleLeft -= count;
+    if (this.#sampleLeft <= 0) this.#climb();
   }
 
   remove(slot: number): void {
@@ -278,6 +310,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   victim(): number {
     if (this.#decided) return this.#loser;
+    this.#applyPending();
+    this.#promoteUsedProbation();
     const head = this.#head;
     let candidate = head[CANDIDATE]!;
     const victim = head[PROBATION] || head[PROTECTED]!;
@@ -334,7 +368,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    * workload grows the window (LRU-like); a frequency-biased one shrinks it.
    */
   #climb(): void {
-    const requests = this.#sampleSize;
+    const requests = this.#sampleSize - this.#sampleLeft;
     this.#sampleSize = this.#sampleLeft = Math.max(MIN_EXPECTED_ENTRIES, this.#expectedEntries) * SAMPLE_REQUESTS_PER_ENTRY;
     const hits = this.#sampleHits;
     this.#sampleHits = 0;
@@ -368,6 +402,23 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       if (this.#secondChance(oldest, WINDOW)) continue;
       this.#unlink(oldest);
       this.#link(oldest, CANDIDATE);
+    }
+  }
+
+  /**
+   * Completes the promotions that hits in probation deferred: used entries
+   * at probation's old end move to protected (whose overflow comes back,
+   * unused, to probation's recent end), until the oldest entry is an unused
+   * one: the true victim. This reorders the policy's own lists only, and
+   * each step consumes a hit's flag: O(1) amortized.
+   */
+  #promoteUsedProbation(): void {
+    let oldest = this.#head[PROBATION]!;
+    while (oldest !== 0 && (this.#flags[oldest]! & REFERENCED) !== 0) {
+      this.#unlink(oldest);
+      this.#link(oldest, PROTECTED);
+      this.#demoteProtected();
+      oldest = this.#head[PROBATION]!;
     }
   }
 
