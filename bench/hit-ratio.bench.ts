@@ -247,7 +247,9 @@ unit-size entries and a byte budget of \`capacity\` (watermarks out of the
 way), lru-cache with \`max: capacity\`. \`optimal\` is Belady's MIN (offline,
 evicts the entry needed farthest in the future; bench/lib/belady.ts), the
 ceiling for any policy. Differences are in percentage points of hit ratio.
-(${hitSeconds.toFixed(0)} s for all traces.)
+The traces are identical on every run; \`tinylfu\` seeds its key hash at
+random per cache (flood resistance), so its figures move by a few tenths of
+a point between runs. (${hitSeconds.toFixed(0)} s for all traces.)
 
 ${table(header, body)}
 

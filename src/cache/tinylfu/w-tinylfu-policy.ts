@@ -84,7 +84,7 @@ const PROTECTED = 4;
 const REGION_MASK = 7;
 /** Set in an entry's flags while it is out of the order (pinned); the region bits keep where it was. */
 const DETACHED = 8;
-/** Set by a hit in the window or protected: a second chance when the list's oldest entry is examined. */
+/** Set by a hit: the deferred move is made when the entry reaches the old end of its list. */
 const REFERENCED = 16;
 
 /** Initial share of the budget for the window; the climber moves it within the bounds below. */
