@@ -12,14 +12,20 @@
  * beforehand: what remains is the structure), and the time of one
  * handlePressure('emergency') over 100k entries.
  *
- * Every competitor runs its own compiled copy of each loop (new Function),
- * so no call site turns megamorphic and slows all of them alike. Competitors
- * are interleaved within each repetition and the order rotates; each figure
- * is the median of REPETITIONS runs, and each ratio the median of the
- * per-repetition ratios.
+ * Each measurement runs in a fresh Node process that loads one competitor
+ * only: a library whose code sees several configurations in one process
+ * gets slower (lru-cache's get in count mode runs 2.5x slower once a
+ * maxSize cache exists in the same process, as its methods turn
+ * polymorphic), and an app usually configures one cache one way. In each
+ * process every workload runs once to warm up, then once measured.
+ * Competitors are interleaved within each repetition and the order rotates;
+ * each figure is the median of REPETITIONS runs, and each ratio the median
+ * of the per-repetition ratios.
  *
  * Run: npm run bench -- cache (needs --expose-gc, which the runner passes).
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { LRUCache } from 'lru-cache';
 import { LRUCache as MnemonistLRUCache, LRUMap as MnemonistLRUMap } from 'mnemonist';
 import QuickLRU from 'quick-lru';
@@ -196,59 +202,6 @@ function run(workload: Workload, competitor: Competitor): [number, number] {
   return [performance.now() - start, result];
 }
 
-// ------------------------------------------------------------------ speed
-
-const times = new Map<string, number[]>(); // `${workload}/${competitor}` -> ms per repetition
-const results = new Map<string, number>();
-for (let rep = -1; rep < REPETITIONS; rep++) {
-  // rep -1 warms every loop up and is not recorded.
-  for (const workload of WORKLOADS) {
-    const order = COMPETITORS.map((_, i) => COMPETITORS[(i + Math.max(rep, 0)) % COMPETITORS.length]!);
-    for (const competitor of order) {
-      const [ms, result] = run(workload, competitor);
-      if (rep < 0) continue;
-      const id = `${workload}/${competitor.name}`;
-      times.set(id, [...(times.get(id) ?? []), ms]);
-      results.set(id, result);
-    }
-  }
-  console.log(rep < 0 ? 'warm-up done' : `repetition ${rep + 1}/${REPETITIONS} done`);
-}
-
-const timeOf = (workload: Workload, name: string): number[] => times.get(`${workload}/${name}`)!;
-/** Median over repetitions of (anchor time / subject time): above 1 means the subject is faster. */
-function speedRatio(workload: Workload, subject: string, anchor: string): number {
-  const s = timeOf(workload, subject);
-  const a = timeOf(workload, anchor);
-  return median(s.map((ms, i) => a[i]! / ms));
-}
-
-const LRU_COUNT = 'lru-cache (max)';
-const LRU_SIZE = 'lru-cache (maxSize + sizeCalculation)';
-const MNEMONIST = 'mnemonist LRUCache';
-const MNEMONIST_MAP = 'mnemonist LRUMap';
-const fmt = (x: number, digits = 2): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
-function speedTable(workload: Workload): string {
-  const rows = COMPETITORS.map((c) => {
-    const ms = median(timeOf(workload, c.name));
-    const row: (string | number)[] = [
-      c.name,
-      fmt(ms, 1),
-      fmt(OPS / ms / 1000, 1),
-      `${fmt(speedRatio(workload, c.name, LRU_COUNT))}x`,
-      `${fmt(speedRatio(workload, c.name, LRU_SIZE))}x`,
-      `${fmt(speedRatio(workload, c.name, MNEMONIST))}x`,
-      `${fmt(speedRatio(workload, c.name, MNEMONIST_MAP))}x`,
-    ];
-    if (workload === 'zipf') row.push(`${fmt((100 * results.get(`zipf/${c.name}`)!) / OPS, 1)}%`);
-    return row;
-  });
-  const header = ['cache', 'ms (median)', 'M ops/s', 'vs lru-cache (max)', 'vs lru-cache (maxSize)', 'vs mnemonist LRUCache', 'vs mnemonist LRUMap'];
-  if (workload === 'zipf') header.push('hit ratio');
-  return table(header, rows);
-}
-
 // ------------------------------------------------------------------ memory
 
 const MEMORY_ENTRIES = 1_000_000;
@@ -286,10 +239,104 @@ function bytesPerEntry(competitor: Competitor): number {
   return (after - before) / MEMORY_ENTRIES;
 }
 
+// ------------------------------------------------------------------ processes
+
+interface ChildTask {
+  kind: 'speed' | 'memory';
+  name: string;
+}
+const CHILD_ENV = 'NEXUS_CACHE_BENCH_CHILD';
+const RESULT_PREFIX = 'RESULT ';
+
+/** Runs `task` in a fresh process (this file in child mode) and returns what it printed. */
+function inChild<T>(task: ChildTask): T {
+  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url)], {
+    env: { ...process.env, [CHILD_ENV]: JSON.stringify(task) },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+  });
+  const line = child.stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
+  if (child.status !== 0 || line === undefined) throw new Error(`${task.kind} run of ${task.name} failed (status ${child.status})`);
+  return JSON.parse(line.slice(RESULT_PREFIX.length)) as T;
+}
+
+type SpeedResult = Record<Workload, [number, number]>;
+
+function childSpeed(competitor: Competitor): SpeedResult {
+  for (const workload of WORKLOADS) run(workload, competitor); // warm-up
+  const out = {} as SpeedResult;
+  for (const workload of WORKLOADS) out[workload] = run(workload, competitor);
+  return out;
+}
+
+const childTask = process.env[CHILD_ENV];
+if (childTask !== undefined) {
+  const task = JSON.parse(childTask) as ChildTask;
+  const list = task.kind === 'speed' ? COMPETITORS : MEMORY_COMPETITORS;
+  const competitor = list.find((c) => c.name === task.name);
+  if (competitor === undefined) throw new Error(`no competitor ${task.name}`);
+  const result = task.kind === 'speed' ? childSpeed(competitor) : bytesPerEntry(competitor);
+  console.log(RESULT_PREFIX + JSON.stringify(result));
+  process.exit(0);
+}
+
+// ------------------------------------------------------------------ speed
+
+const times = new Map<string, number[]>(); // `${workload}/${competitor}` -> ms per repetition
+const results = new Map<string, number>();
+for (let rep = 0; rep < REPETITIONS; rep++) {
+  const order = COMPETITORS.map((_, i) => COMPETITORS[(i + rep) % COMPETITORS.length]!);
+  for (const competitor of order) {
+    const measured = inChild<SpeedResult>({ kind: 'speed', name: competitor.name });
+    for (const workload of WORKLOADS) {
+      const [ms, result] = measured[workload];
+      const id = `${workload}/${competitor.name}`;
+      times.set(id, [...(times.get(id) ?? []), ms]);
+      results.set(id, result);
+    }
+  }
+  console.log(`repetition ${rep + 1}/${REPETITIONS} done`);
+}
+
+const timeOf = (workload: Workload, name: string): number[] => times.get(`${workload}/${name}`)!;
+/** Median over repetitions of (anchor time / subject time): above 1 means the subject is faster. */
+function speedRatio(workload: Workload, subject: string, anchor: string): number {
+  const s = timeOf(workload, subject);
+  const a = timeOf(workload, anchor);
+  return median(s.map((ms, i) => a[i]! / ms));
+}
+
+const LRU_COUNT = 'lru-cache (max)';
+const LRU_SIZE = 'lru-cache (maxSize + sizeCalculation)';
+const MNEMONIST = 'mnemonist LRUCache';
+const MNEMONIST_MAP = 'mnemonist LRUMap';
+const fmt = (x: number, digits = 2): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function speedTable(workload: Workload): string {
+  const rows = COMPETITORS.map((c) => {
+    const ms = median(timeOf(workload, c.name));
+    const row: (string | number)[] = [
+      c.name,
+      fmt(ms, 1),
+      fmt(OPS / ms / 1000, 1),
+      `${fmt(speedRatio(workload, c.name, LRU_COUNT))}x`,
+      `${fmt(speedRatio(workload, c.name, LRU_SIZE))}x`,
+      `${fmt(speedRatio(workload, c.name, MNEMONIST))}x`,
+      `${fmt(speedRatio(workload, c.name, MNEMONIST_MAP))}x`,
+    ];
+    if (workload === 'zipf') row.push(`${fmt((100 * results.get(`zipf/${c.name}`)!) / OPS, 1)}%`);
+    return row;
+  });
+  const header = ['cache', 'ms (median)', 'M ops/s', 'vs lru-cache (max)', 'vs lru-cache (maxSize)', 'vs mnemonist LRUCache', 'vs mnemonist LRUMap'];
+  if (workload === 'zipf') header.push('hit ratio');
+  return table(header, rows);
+}
+
 const memory = new Map<string, number[]>();
 for (let rep = 0; rep < 3; rep++) {
   for (const competitor of MEMORY_COMPETITORS) {
-    memory.set(competitor.name, [...(memory.get(competitor.name) ?? []), bytesPerEntry(competitor)]);
+    memory.set(competitor.name, [...(memory.get(competitor.name) ?? []), inChild<number>({ kind: 'memory', name: competitor.name })]);
   }
 }
 console.log('memory done');
@@ -333,10 +380,13 @@ const markdown = `## Memory-bounded cache
 ${machineLine('npm run bench -- cache')}
 
 Each time is the median of ${REPETITIONS} interleaved repetitions (order
-rotated, one warm-up round first); each ratio is the median of the
-per-repetition ratios *anchor time / our time*, so above 1x means faster than
-the anchor. 1M operations per run, string keys built beforehand, one shared
-value.
+rotated); each ratio is the median of the per-repetition ratios *anchor time
+/ our time*, so above 1x means faster than the anchor. Every measurement
+runs in a fresh Node process holding that one cache (after one warm-up run
+of each workload): several configurations of one library in a process slow
+it down (lru-cache's count-mode get is 2.5x slower once a maxSize cache
+exists beside it), which would measure the mix, not the cache. 1M
+operations per run, string keys built beforehand, one shared value.
 
 How each cache is configured (capacity 100k entries):
 - **nexus lru / lfu / size**: \`maxCacheBytes: 100_000\`, \`sizeEstimator: () => 1\`
@@ -373,7 +423,8 @@ ${speedTable('zipf')}
 ### Heap bytes per entry beyond the values (1M entries)
 
 Heap used plus ArrayBuffers after \`gc()\`, before and after inserting 1M
-entries (keys built beforehand, one shared value), divided by 1M; median of 3.
+entries (keys built beforehand, one shared value), divided by 1M; median of 3,
+each in a fresh process.
 Ours with no budget (\`sizeEstimator: () => 1\`), which is the same structure.
 
 ${table(

@@ -113,6 +113,19 @@ function describeKey(key: unknown): string {
   return typeof key === 'function' ? 'a function' : 'an object';
 }
 
+/**
+ * The smallest whole number of bytes b with b / max >= fraction (Infinity
+ * without a budget): where usage reaches a threshold, computed once so the
+ * hot path compares integers instead of dividing.
+ */
+function thresholdBytes(max: number, fraction: number): number {
+  if (max === Infinity) return Infinity;
+  let bytes = Math.ceil(max * fraction);
+  while (bytes > 0 && (bytes - 1) / max >= fraction) bytes--;
+  while (bytes / max < fraction) bytes++;
+  return bytes;
+}
+
 function countArgument(field: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
     throw new RangeError(`${field} must be a non-negative integer, got ${String(value)}`);
@@ -130,8 +143,13 @@ export class MemoryManager<K, V> implements ClearableCache {
   /** `Infinity` when there is no budget, so every budget test is one comparison. */
   readonly #maxBytes: number;
   readonly #bounded: boolean;
-  readonly #moderate: number;
-  readonly #critical: number;
+  /**
+   * The whole numbers of bytes at which usage (`currentUsage /
+   * maxCacheBytes`) reaches each threshold: `currentUsage` is always whole
+   * bytes, so comparing against these is exact and needs no division.
+   */
+  readonly #moderateBytes: number;
+  readonly #criticalBytes: number;
   readonly #batchSize: number;
   readonly #strategy: EvictionStrategy;
   readonly #estimator: SizeEstimator<V>;
@@ -201,8 +219,8 @@ export class MemoryManager<K, V> implements ClearableCache {
     const resolved = resolveMemoryConfig(config);
     this.#bounded = resolved.maxCacheBytes !== undefined;
     this.#maxBytes = resolved.maxCacheBytes ?? Infinity;
-    this.#moderate = resolved.moderateThreshold;
-    this.#critical = resolved.criticalThreshold;
+    this.#moderateBytes = thresholdBytes(this.#maxBytes, resolved.moderateThreshold);
+    this.#criticalBytes = thresholdBytes(this.#maxBytes, resolved.criticalThreshold);
     this.#batchSize = resolved.evictionBatchSize;
     this.#strategy = resolved.strategy;
     this.#customEstimator = resolved.sizeEstimator !== undefined;
@@ -436,7 +454,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     const keys: K[] = [];
     const level = this.#levelName();
     for (let i = 0; i < count; i++) {
-      const victim = this.#policy.victim();
+      const victim = this.#victim();
       if (victim === 0) break;
       keys.push(this.#evictSlot(victim, 'manual', level));
     }
@@ -656,7 +674,7 @@ export class MemoryManager<K, V> implements ClearableCache {
       this.#linkNewest(slot);
       this.#policy.add(slot);
     }
-    return current / this.#maxBytes < this.#moderate || this.#watermark(slot);
+    return current < this.#moderateBytes || this.#watermark(slot);
   }
 
   #replace(slot: number, value: V, bytes: number): boolean {
@@ -689,7 +707,7 @@ export class MemoryManager<K, V> implements ClearableCache {
       if (this.#tracksUse) this.#policy.touch(slot);
     }
     if (this.#current > this.#peak) this.#peak = this.#current;
-    return this.#current / this.#maxBytes < this.#moderate || this.#watermark(slot);
+    return this.#current < this.#moderateBytes || this.#watermark(slot);
   }
 
   /**
@@ -698,8 +716,7 @@ export class MemoryManager<K, V> implements ClearableCache {
    * whether it is still stored.
    */
   #watermark(slot: number): boolean {
-    const max = this.#maxBytes;
-    const critical = this.#current / max >= this.#critical;
+    const critical = this.#current >= this.#criticalBytes;
     const level = PRESSURE_LEVELS[Math.max(this.#budgetRankFor(this.#current), this.#handlerRank)]!;
     const evictable = this.#inOrder(slot);
     // In list mode the entry just set is the newest, so the `lru` order
@@ -712,17 +729,17 @@ export class MemoryManager<K, V> implements ClearableCache {
     let evicted = 0;
     let victim: number;
     if (critical) {
-      while (this.#current / max >= this.#moderate && (victim = this.#policy.victim()) !== 0 && victim !== last) {
+      while (this.#current >= this.#moderateBytes && (victim = this.#victim()) !== 0 && victim !== last) {
         this.#evictSlot(victim, 'pressure', level);
       }
     } else {
-      for (; evicted < this.#batchSize && (victim = this.#policy.victim()) !== 0 && victim !== last; evicted++) {
+      for (; evicted < this.#batchSize && (victim = this.#victim()) !== 0 && victim !== last; evicted++) {
         this.#evictSlot(victim, 'pressure', level);
       }
     }
     if (!evictable) return true;
     if (detached) this.#attach(slot);
-    if (critical ? this.#current / max >= this.#moderate : evicted < this.#batchSize) {
+    if (critical ? this.#current >= this.#moderateBytes : evicted < this.#batchSize) {
       this.#evictSlot(slot, 'pressure', level);
       return false;
     }
@@ -735,7 +752,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     if (this.#current + incoming <= max) return;
     const level = PRESSURE_LEVELS[Math.max(this.#budgetRankFor(this.#current + incoming), this.#handlerRank)]!;
     let victim: number;
-    while (this.#current + incoming > max && (victim = this.#policy.victim()) !== 0) {
+    while (this.#current + incoming > max && (victim = this.#victim()) !== 0) {
       this.#evictSlot(victim, 'capacity', level);
     }
   }
@@ -747,14 +764,14 @@ export class MemoryManager<K, V> implements ClearableCache {
     const batch = this.#batchSize;
     let victim: number;
     if (rank === MODERATE) {
-      for (let i = 0; i < batch && (victim = this.#policy.victim()) !== 0; i++) {
+      for (let i = 0; i < batch && (victim = this.#victim()) !== 0; i++) {
         const key = this.#evictSlot(victim, 'pressure', level);
         if (keys !== undefined) keys.push(key);
       }
     } else if (rank === CRITICAL) {
       const target = (this.#current - this.#pinnedBytes) / 2;
       let freed = 0;
-      for (let i = 0; (freed < target || i < batch) && (victim = this.#policy.victim()) !== 0; i++) {
+      for (let i = 0; (freed < target || i < batch) && (victim = this.#victim()) !== 0; i++) {
         freed += this.#sizeOf(victim);
         const key = this.#evictSlot(victim, 'pressure', level);
         if (keys !== undefined) keys.push(key);
@@ -916,6 +933,12 @@ export class MemoryManager<K, V> implements ClearableCache {
     this.#capacity = capacity;
   }
 
+  /** The next entry to evict in the strategy's order, or 0. */
+  #victim(): number {
+    // In list mode the policy's order is the recency list: read it here.
+    return this.#listMode ? this.#next[0]! : this.#policy.victim();
+  }
+
   /** Takes an evictable entry out of the recency order. */
   #unlink(slot: number): void {
     if (this.#listMode) {
@@ -1009,8 +1032,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     if (!this.#bounded) return NORMAL;
     const max = this.#maxBytes;
     if (this.#pinnedBytes > max) return EMERGENCY;
-    const usage = bytes / max;
-    return usage >= this.#critical ? CRITICAL : usage >= this.#moderate ? MODERATE : NORMAL;
+    return bytes >= this.#criticalBytes ? CRITICAL : bytes >= this.#moderateBytes ? MODERATE : NORMAL;
   }
 
   /**

@@ -32,6 +32,9 @@
  *   had (an `lfu` entry keeps its count).
  * - `victim()`: the slot to evict next, or 0 when the order is empty. Must
  *   not change the order: the cache calls `remove` when it really evicts.
+ *   A policy whose `tracksUse` is false declares that its order is the
+ *   cache's recency list (least recently used first): the cache then reads
+ *   victims from that list itself and does not call `victim()`.
  * - `onMiss(key)` (optional): a `get` missed; admission policies count these.
  * - `grow(capacity)`: the cache's per-slot arrays now hold `capacity` slots
  *   (index 0 included); slots below `capacity` may be passed from now on.
