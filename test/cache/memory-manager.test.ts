@@ -571,6 +571,29 @@ describe('MemoryManager configuration', () => {
     assert.ok(cache.metrics.currentUsage < 70);
   });
 
+  it('places the watermarks exactly where currentUsage / maxCacheBytes reaches each threshold', () => {
+    // Products like 100 * 0.7 are not exact in floating point; the cache
+    // must still agree with the division the contract states, byte for byte.
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let round = 0; round < 300; round++) {
+      const max = round % 3 === 0 ? 1 + Math.floor(next() * 1000) : round % 3 === 1 ? 1 + Math.floor(next() * 1e9) : 10 + next() * 1000;
+      const moderate = Math.round((0.05 + next() * 0.85) * 100) / 100;
+      const critical = Math.min(1, moderate + Math.round((0.01 + next() * 0.3) * 100) / 100);
+      for (const threshold of [moderate, critical]) {
+        const around = Math.ceil(max * threshold);
+        for (const bytes of [around - 1, around, around + 1]) {
+          if (bytes < 0 || bytes > max) continue;
+          const cache = new MemoryManager<string, number>({ maxCacheBytes: max, moderateThreshold: moderate, criticalThreshold: critical });
+          cache.set('p', 1, { size: bytes, pin: true });
+          const usage = bytes / max;
+          const expected = usage >= critical ? 'critical' : usage >= moderate ? 'moderate' : 'normal';
+          assert.equal(cache.metrics.pressureLevel, expected, `max ${max}, thresholds ${moderate}/${critical}, ${bytes} bytes`);
+        }
+      }
+    }
+  });
+
   it('has no budget without maxCacheBytes: bounded by pressure only', () => {
     const cache = new MemoryManager<number, number>();
     for (let i = 0; i < 5000; i++) cache.set(i, i, { size: 1_000_000 });
