@@ -64,6 +64,43 @@ describe('lfu order', () => {
     const expected = [...keys].sort((a, b) => ((Number(a.slice(1)) * 7) % 30) - ((Number(b.slice(1)) * 7) % 30));
     assert.deepEqual(cache.evict(30), expected);
   });
+
+  it('keeps the exact order over long random runs (stale use records compacted many times)', () => {
+    let seed = 11;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const cache = cacheOf<string>('lfu');
+    const model = new Map<string, { uses: number; lastUse: number }>();
+    const pinned = new Set<string>();
+    let tick = 0;
+    const keys = range('k', 200);
+    for (const key of keys) {
+      cache.set(key, 1, { size: 1 });
+      model.set(key, { uses: 1, lastUse: tick++ });
+    }
+    for (let step = 0; step < 30_000; step++) {
+      const key = keys[Math.floor(Math.pow(random(), 2) * keys.length)]!;
+      const roll = random();
+      if (roll < 0.01) {
+        cache.pin(key);
+        pinned.add(key);
+      } else if (roll < 0.02) {
+        if (pinned.delete(key)) model.get(key)!.lastUse = tick++;
+        cache.unpin(key);
+      } else {
+        cache.get(key);
+        if (!pinned.has(key)) {
+          const entry = model.get(key)!;
+          entry.uses++;
+          entry.lastUse = tick++;
+        }
+      }
+    }
+    const expected = [...model]
+      .filter(([key]) => !pinned.has(key))
+      .sort(([, a], [, b]) => a.uses - b.uses || a.lastUse - b.lastUse)
+      .map(([key]) => key);
+    assert.deepEqual(cache.evict(keys.length), expected);
+  });
 });
 
 describe('size order', () => {
