@@ -57,9 +57,9 @@
  *   still before it returns. A listener that calls back into the cache
  *   therefore always sees a consistent cache, and can never break an
  *   eviction loop half-way.
- * - An entry leaves the cache by eviction in exactly one place,
- *   `#evictSlot`: a tier that wants to keep evicted values (e.g. through
- *   `WeakRef`s) hooks there.
+ * - An entry leaves the cache by eviction in two places only: `#evictSlot`
+ *   (one entry) and `#evictAllUnpinned` (the bulk pass of `emergency` and
+ *   `clearUnpinned`). The soft tier (`softEviction`) hooks both.
  */
 import type { ClearableCache } from '../cleanup/clearable-cache.js';
 import { Subject, ValueSubject, type Observable, type Subscription } from '../observable.js';
@@ -854,8 +854,8 @@ export class MemoryManager<K, V> implements ClearableCache {
   }
 
   /**
-   * The one place an entry leaves the cache by eviction. `slot` must be in
-   * the eviction order (unpinned).
+   * Where a single entry leaves the cache by eviction (the bulk pass is
+   * `#evictAllUnpinned`). `slot` must be in the eviction order (unpinned).
    */
   #evictSlot(slot: number, reason: EvictionReason, level: MemoryPressureLevel): K {
     const key = this.#keys[slot] as K;
