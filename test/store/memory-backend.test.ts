@@ -16,7 +16,8 @@ describeBackendConformance('MemoryBackend', {
 describeBackendConformance('MemoryBackend with latency', {
   async create() {
     const backend = new MemoryBackend<ConformanceItem, string>({ idOf: idOfConformanceItem, latencyMs: 1 });
-    return { backend, dispose: async () => undefined };
+    const peer = backend.peer();
+    return { backend, peer, dispose: async () => peer.close() };
   },
 });
 
