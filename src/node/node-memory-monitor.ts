@@ -35,6 +35,7 @@ import { getDefaultClock, type Clock } from '../clock.js';
 import type { MemoryPressureLevel } from '../pressure/levels.js';
 import type { MemoryState } from '../pressure/memory-state.js';
 import { PollingMemoryMonitor } from '../pressure/polling-memory-monitor.js';
+import type { MemoryTelemetry } from '../telemetry/memory-telemetry.js';
 import { NodeMemorySignals, type NodeMemorySignalsOptions, type NodeMemorySignalsReading } from './node-memory-signals.js';
 
 export const DEFAULT_NODE_POLLING_INTERVAL_MS = 500;
@@ -60,6 +61,8 @@ export interface NodeMemoryMonitorOptions extends NodeMemorySignalsOptions {
    * needs `pollOnGc`.
    */
   holdHeapUntilGc?: boolean;
+  /** `recordError` for every error on `errors`; `recordPressureChange(from, to)` on each level change. */
+  telemetry?: MemoryTelemetry;
 }
 
 export const DEFAULT_MIN_GC_POLL_INTERVAL_MS = 10;
@@ -109,6 +112,7 @@ export class NodeMemoryMonitor extends PollingMemoryMonitor {
       pollingIntervalMs,
       pollingIntervalMsByLevel: { ...DEFAULT_NODE_POLLING_INTERVAL_MS_BY_LEVEL, ...options.pollingIntervalMsByLevel },
       clock: tickClock,
+      ...(options.telemetry === undefined ? {} : { telemetry: options.telemetry }),
     });
     this.signals = signals;
     this.#clock = clock;

@@ -132,6 +132,33 @@ describe('createNodeMemoryMonitor', () => {
     assert.equal(monitor.isMonitoring, false);
   });
 
+  it('reports level changes and signal failures to its telemetry', async () => {
+    const clock = new ManualClock(0);
+    const runtime = heapAt(0.1);
+    const changes: string[] = [];
+    const errors: string[] = [];
+    const telemetry = {
+      recordCacheSize() {},
+      recordEviction() {},
+      recordPressureChange: (from: string, to: string) => changes.push(`${from}->${to}`),
+      recordError: (error: Error) => errors.push(error.message),
+    };
+    const monitor = createNodeMemoryMonitor({ root: fixture('no-cgroup'), runtime, clock, pollOnGc: false, signals: ['heap'], telemetry });
+    await monitor.poll();
+    runtime.oldGenerationUsedBytes = 0.9 * HEAP_BUDGET;
+    await monitor.poll();
+    runtime.oldGenerationUsedBytes = 0.1 * HEAP_BUDGET;
+    await monitor.poll();
+    assert.deepEqual(changes, ['normal->critical', 'critical->normal']);
+    runtime.heapSpaces = () => {
+      throw new Error('heap statistics unavailable');
+    };
+    await monitor.poll();
+    assert.equal(errors.length, 1);
+    assert.match(errors[0] ?? '', /heap statistics unavailable/);
+    monitor.close();
+  });
+
   it('honours explicit intervals and rejects bad ones', () => {
     const monitor = createNodeMemoryMonitor({ root: fixture('no-cgroup'), runtime: heapAt(0.1), clock: new ManualClock(0), pollingIntervalMs: 2000, pollingIntervalMsByLevel: { moderate: 700 } });
     assert.equal(monitor.currentPollingIntervalMs(), 2000);
