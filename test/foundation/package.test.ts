@@ -148,6 +148,21 @@ describe('publishing', () => {
     assert.deepEqual(problems, []);
   });
 
+  test('are-the-types-wrong finds every entry point resolving with its types under node16 (ESM) and bundlers', async () => {
+    // --pack packs the package as npm would publish it; the esm-only profile leaves out CommonJS
+    // and node10 resolution, which an ESM-only package (Node >= 20) does not serve.
+    const attw = join(root, 'node_modules', '.bin', 'attw');
+    const result = await run(attw, ['--pack', '.', '--profile', 'esm-only', '--format', 'table-flipped', '--no-color'], { cwd: root, maxBuffer: 16 * 1024 * 1024 }).then(
+      ({ stdout }) => ({ ok: true, stdout }),
+      (error: { stdout?: string; stderr?: string }) => ({ ok: false, stdout: `${error.stdout ?? ''}${error.stderr ?? ''}` }),
+    );
+    assert.ok(result.ok, `attw found problems:\n${result.stdout}`);
+    for (const subpath of Object.keys(pkg.exports)) {
+      const name = subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`;
+      assert.ok(result.stdout.includes(name), `attw checked ${name}`);
+    }
+  });
+
   const names: Record<string, string[]> = {
     '.': [
       'PRESSURE_LEVELS',
