@@ -51,6 +51,8 @@ const SCRIPT = String.raw`
 
   function $(id) { return document.getElementById(id); }
   function fmtMB(b) { return (b / MB).toFixed(1) + ' MB'; }
+  // Durations come from the clock's whole milliseconds: say "< 1 ms" rather than a false "0.0 ms".
+  function fmtMs(ms) { return ms < 1 ? '< 1 ms' : ms < 10 ? ms.toFixed(1) + ' ms' : Math.round(ms) + ' ms'; }
   function width(el) { return Math.max(300, el.clientWidth); }
 
   function makeChart(id, series, axes, scales) {
@@ -123,7 +125,7 @@ const SCRIPT = String.raw`
     var body = $('log-body');
     entry.results.forEach(function (r) {
       var tr = document.createElement('tr');
-      var cells = [entry.t.toFixed(1) + ' s', entry.level, r.cleanerName, fmtMB(r.bytesFreed), r.durationMs.toFixed(1) + ' ms', r.success ? 'ok' : ('failed: ' + (r.error || ''))];
+      var cells = [entry.t.toFixed(1) + ' s', entry.level, r.cleanerName, fmtMB(r.bytesFreed), fmtMs(r.durationMs), r.success ? 'ok' : ('failed: ' + (r.error || ''))];
       cells.forEach(function (text, i) {
         var td = document.createElement('td');
         td.textContent = text;
