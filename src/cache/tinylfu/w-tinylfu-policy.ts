@@ -43,16 +43,27 @@
  * 0 and 80% of the budget. A recency-biased workload grows the window
  * (LRU-like); a frequency-biased one shrinks it.
  *
- * Hits are cheap, because every piece of a hit's work that can wait does:
- * - the sketch increment goes into a buffer of 64 hashes, applied in one
- *   batch (whose independent memory reads the processor overlaps) when the
- *   buffer fills or before any admission decision;
+ * Requests are cheap, because every piece of their work that can wait does:
+ * - the sketch increment of a hit or a new entry goes into a buffer of 64
+ *   hashes, applied in one batch (whose independent memory reads the
+ *   processor overlaps) when the buffer fills. A duel applies the buffer
+ *   first only when one of the two duelists may be in it: a 32-bit filter
+ *   of the buffered hashes (one bit per hash, from its top 5 bits) tells,
+ *   so the duelists' counts always include their own latest requests,
+ *   while other keys' increments may wait (at most 63 requests);
  * - the move in the lists is deferred: a hit only sets a "referenced" flag
  *   (one byte per slot). When a list's oldest entry is examined, a
  *   referenced one gets its due instead of being evicted or demoted: in
  *   the window and protected it goes to the recent end (a second chance,
  *   CLOCK: a close approximation of LRU), in probation it is promoted to
- *   protected. Each such step consumes one hit's flag.
+ *   protected. Each such step consumes one hit's flag;
+ * - a hit on a main-region (probation or protected) entry whose flag is
+ *   already set is not counted in the sketch again: for those entries the
+ *   sketch counts the rounds (from one examination of the entry to the
+ *   next) in which they were used. A duel only ever compares a candidate
+ *   with an entry that went unused for a whole round, whose count this
+ *   changes little; the hit ratios on the benchmark traces did not move,
+ *   and a hit on a hot entry is then a flag test.
  * This keeps `get` within a few memory accesses of plain LRU's.
  *
  * The cache asks `victim()` and then calls `remove` on the slot it evicts;
@@ -150,9 +161,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #sampleHits = 0;
   #previousHitRate = 0;
 
-  // Hashes of recent hits whose sketch increments are still to be applied.
+  // Hashes of recent requests whose sketch increments are still to be
+  // applied, and a 32-bit filter of them (bit `hash >>> 27` per hash): a
+  // duel applies them first only if the filter says one may concern a duelist.
   readonly #pending = new Int32Array(PENDING_HITS);
   #pendingCount = 0;
+  #pendingFilter = 0;
 
   // The last `victim()` decision, valid until the next change.
   #decided = false;
@@ -190,6 +204,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   clear(capacity: number): void {
     this.#allocate(capacity);
     this.#pendingCount = 0;
+    this.#pendingFilter = 0;
     this.#head.fill(0);
     this.#tail.fill(0);
     this.#regionBytes.fill(0);
@@ -226,12 +241,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   add(slot: number): void {
     this.#decided = false;
-    this.#applyPending();
     if (--this.#sampleLeft <= 0) this.#climb();
     const hash = this.#hash(this.#context.keyOf(slot));
     this.#hashes[slot] = hash;
-    this.#sketch.increment(hash);
+    this.#record(hash);
     this.#flushCandidates();
+    this.#bytes[slot] = this.#context.sizeOf(slot);
     this.#link(slot, WINDOW);
     // The sketch's size only matters at the scale of many entries.
     if ((++this.#adds & 63) === 1) this.#sizeSketch();
@@ -239,8 +254,13 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   touch(slot: number, key?: unknown): void {
-    // Kept minimal: the hit is counted (for the climber) and its sketch
-    // increment applied when the buffer is drained, in batches.
+    this.#sampleHits++;
+    if (--this.#sampleLeft <= 0) this.#climb();
+    const flags = this.#flags[slot]!;
+    // A main-region entry already marked since its list last examined it
+    // is not counted again: the sketch's estimate for it counts the rounds
+    // in which it was used, which is all a duel needs (see the top comment).
+    if ((flags & REFERENCED) !== 0 && (flags & REGION_MASK) >= PROBATION) return;
     // Rehashing a number or a short string at hand is cheaper than fetching
     // the stored hash from memory; both give the same value.
     const seed = this.#seed;
@@ -248,11 +268,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       typeof key === 'number' ? numberHash(key, seed)
       : typeof key === 'string' && key.length <= 32 ? stringHash(key, seed)
       : this.#hashes[slot]!;
-    const pending = this.#pendingCount;
-    this.#pending[pending] = hash;
-    this.#pendingCount = pending + 1;
-    if (pending + 1 === PENDING_HITS) this.#applyPending();
-    const flags = this.#flags[slot]!;
+    this.#record(hash);
     if ((flags & REFERENCED) !== 0) return;
     if ((flags & REGION_MASK) === CANDIDATE) {
       // Used while awaiting admission: it has proved itself, protect it now.
@@ -267,15 +283,22 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#flags[slot] = flags | REFERENCED;
   }
 
-  /** Applies the buffered hits: their sketch increments, and their count in the climber's sample. */
+  /** Buffers a request's sketch increment; a full buffer is applied in one batch. */
+  #record(hash: number): void {
+    const pending = this.#pendingCount;
+    this.#pending[pending] = hash;
+    this.#pendingFilter |= 1 << (hash >>> 27);
+    this.#pendingCount = pending + 1;
+    if (pending + 1 === PENDING_HITS) this.#applyPending();
+  }
+
+  /** Applies the buffered sketch increments. */
   #applyPending(): void {
     const count = this.#pendingCount;
     if (count === 0) return;
     this.#pendingCount = 0;
+    this.#pendingFilter = 0;
     this.#sketch.incrementAll(this.#pending, count);
-    this.#sampleHits += count;
-    this.#sampleLeft -= count;
-    if (this.#sampleLeft <= 0) this.#climb();
   }
 
   remove(slot: number): void {
@@ -296,6 +319,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   readd(slot: number): void {
     this.#decided = false;
+    // Its size may have changed while it was out (a replacing `set`).
+    this.#bytes[slot] = this.#context.sizeOf(slot);
     const home = this.#flags[slot]! & REGION_MASK;
     if (home === PROTECTED) {
       this.#link(slot, PROTECTED);
@@ -310,7 +335,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   victim(): number {
     if (this.#decided) return this.#loser;
-    this.#applyPending();
     this.#promoteUsedProbation();
     const head = this.#head;
     let candidate = head[CANDIDATE]!;
@@ -325,7 +349,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       loser = victim || head[WINDOW]!;
     } else if (victim === 0) {
       loser = candidate;
-    } else if (this.#admit(candidate, victim)) {
+    } else if (this.#admit(this.#hashes[candidate]!, this.#hashes[victim]!)) {
       loser = victim;
       winner = candidate;
     } else {
@@ -337,9 +361,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     return loser;
   }
 
-  #admit(candidate: number, victim: number): boolean {
-    const candidateFrequency = this.#sketch.frequency(this.#hashes[candidate]!);
-    const victimFrequency = this.#sketch.frequency(this.#hashes[victim]!);
+  #admit(candidateHash: number, victimHash: number): boolean {
+    // The duelists' counts must include their buffered requests, if any.
+    const filter = this.#pendingFilter;
+    if (filter !== 0 && ((filter >>> (candidateHash >>> 27)) & 1 || (filter >>> (victimHash >>> 27)) & 1)) this.#applyPending();
+    const candidateFrequency = this.#sketch.frequency(candidateHash);
+    const victimFrequency = this.#sketch.frequency(victimHash);
     // The candidate's count includes the request that brought it in; the
     // victim's last request may lie a whole cycle back. Comparing histories
     // fairly means the candidate must lead by more than that one request,
@@ -484,10 +511,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     }
   }
 
-  /** Appends `slot` as the most recent entry of `region`, accounting its current size. */
+  /** Appends `slot` as the most recent entry of `region`, accounting its size as of `add` or `readd`. */
   #link(slot: number, region: number): void {
-    const bytes = this.#context.sizeOf(slot);
-    this.#bytes[slot] = bytes;
+    const bytes = this.#bytes[slot]!;
     const tail = this.#tail[region]!;
     this.#prev[slot] = tail;
     this.#next[slot] = 0;
