@@ -153,6 +153,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   // Hill climbing over the window's share of the budget.
   #windowFraction = WINDOW_FRACTION;
+  /** The window's and protected's shares in bytes, kept in step with the fraction and the capacity. */
+  #windowMax = 0;
+  #protectedMax = 0;
   #step = -STEP_FRACTION;
   /** Requests left in the current sample; hits in it. */
   #sampleLeft = 1;
@@ -181,6 +184,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#hash = createKeyHasher(seed);
     this.#random = seed | 1;
     this.#allocate(capacity);
+    this.#resize();
   }
 
   #allocate(capacity: number): void {
@@ -213,6 +217,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#adds = 0;
     this.#sketch.reset();
     this.#windowFraction = WINDOW_FRACTION;
+    this.#resize();
     this.#step = -STEP_FRACTION;
     this.#sampleLeft = 1;
     this.#sampleSize = 0;
@@ -339,7 +344,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const head = this.#head;
     let candidate = head[CANDIDATE]!;
     const victim = head[PROBATION] || head[PROTECTED]!;
-    if (candidate === 0 && this.#regionCount[WINDOW]! > 1 && this.#regionBytes[WINDOW]! >= this.#capacityBytes() * this.#windowFraction) {
+    if (candidate === 0 && this.#regionCount[WINDOW]! > 1 && this.#regionBytes[WINDOW]! >= this.#windowMax) {
       // A full window competes with the main region; one below its share lets the main region shrink.
       candidate = head[WINDOW]!;
     }
@@ -349,7 +354,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       loser = victim || head[WINDOW]!;
     } else if (victim === 0) {
       loser = candidate;
-    } else if (this.#admit(this.#hashes[candidate]!, this.#hashes[victim]!)) {
+    } else if (this.#admit(candidate, victim)) {
       loser = victim;
       winner = candidate;
     } else {
@@ -361,11 +366,20 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     return loser;
   }
 
-  #admit(candidateHash: number, victimHash: number): boolean {
+  #admit(candidate: number, victim: number): boolean {
     // The duelists' counts must include their buffered requests, if any.
-    const filter = this.#pendingFilter;
-    if (filter !== 0 && ((filter >>> (candidateHash >>> 27)) & 1 || (filter >>> (victimHash >>> 27)) & 1)) this.#applyPending();
-    const candidateFrequency = this.#sketch.frequency(candidateHash);
+    const candidateHash = this.#hashes[candidate]!;
+    if ((this.#pendingFilter >>> (candidateHash >>> 27)) & 1) this.#applyPending();
+    let candidateFrequency = this.#sketch.frequency(candidateHash);
+    // Once the sketch has aged, a candidate seen at most once can win by no
+    // rule below: the victim's count is not needed (the common case, a
+    // key requested once, costs one sketch lookup).
+    if (candidateFrequency <= 1 && this.#sketch.aged) return false;
+    const victimHash = this.#hashes[victim]!;
+    if ((this.#pendingFilter >>> (victimHash >>> 27)) & 1) {
+      this.#applyPending();
+      candidateFrequency = this.#sketch.frequency(candidateHash);
+    }
     const victimFrequency = this.#sketch.frequency(victimHash);
     // The candidate's count includes the request that brought it in; the
     // victim's last request may lie a whole cycle back. Comparing histories
@@ -407,6 +421,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#step = Math.abs(change) >= RESTART_THRESHOLD ? STEP_FRACTION * (amount >= 0 ? 1 : -1) : STEP_DECAY * amount;
     this.#previousHitRate = hitRate;
     this.#windowFraction = Math.min(MAX_WINDOW_FRACTION, Math.max(MIN_WINDOW_FRACTION, this.#windowFraction + amount));
+    this.#resize();
     this.#drainWindow();
     this.#demoteProtected();
   }
@@ -421,9 +436,16 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     return this.#maxBytes ?? this.#peakBytes;
   }
 
+  /** Recomputes the regions' shares in bytes (after the window's fraction or the capacity changed). */
+  #resize(): void {
+    const capacity = this.#capacityBytes();
+    this.#windowMax = capacity * this.#windowFraction;
+    this.#protectedMax = capacity * (1 - this.#windowFraction) * PROTECTED_FRACTION;
+  }
+
   /** Moves the window's overflow, oldest first, to the candidates; the newest entry always stays. */
   #drainWindow(): void {
-    const windowMax = this.#capacityBytes() * this.#windowFraction;
+    const windowMax = this.#windowMax;
     while (this.#regionBytes[WINDOW]! > windowMax && this.#regionCount[WINDOW]! > 1) {
       const oldest = this.#head[WINDOW]!;
       if (this.#secondChance(oldest, WINDOW)) continue;
@@ -461,7 +483,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   #demoteProtected(): void {
-    const protectedMax = this.#capacityBytes() * (1 - this.#windowFraction) * PROTECTED_FRACTION;
+    const protectedMax = this.#protectedMax;
     while (this.#regionBytes[PROTECTED]! > protectedMax && this.#regionCount[PROTECTED]! > 1) {
       const oldest = this.#head[PROTECTED]!;
       if (this.#secondChance(oldest, PROTECTED)) continue;
@@ -500,7 +522,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       count += this.#regionCount[r]!;
       bytes += this.#regionBytes[r]!;
     }
-    if (bytes > this.#peakBytes) this.#peakBytes = bytes;
+    if (bytes > this.#peakBytes) {
+      this.#peakBytes = bytes;
+      if (this.#maxBytes === undefined) this.#resize();
+    }
     let expected = count;
     if (this.#maxBytes !== undefined && count >= 32 && bytes > 0) {
       expected = Math.max(count, Math.ceil((this.#maxBytes * count) / bytes));
