@@ -195,6 +195,25 @@ describe('W-TinyLFU regions', () => {
     assert.equal(policy.regionOf(first), 'protected');
   });
 
+  it('counts every request of a window entry, but a main-region entry once per round until its list examines it', () => {
+    const { policy, add } = harness(1000);
+    const main = add('main');
+    for (let k = 0; k < 50; k++) add(k);
+    assert.equal(policy.regionOf(main), 'probation');
+    for (let i = 0; i < 5; i++) policy.touch(main, 'main');
+    // The add and the first hit; the other four found it already marked.
+    assert.equal(policy.frequencyOf('main'), 2);
+    const fresh = add('fresh');
+    assert.equal(policy.regionOf(fresh), 'window');
+    for (let i = 0; i < 5; i++) policy.touch(fresh, 'fresh');
+    assert.equal(policy.frequencyOf('fresh'), 6);
+    // Once examined (promoted at probation's old end), it is counted again.
+    policy.victim();
+    assert.equal(policy.regionOf(main), 'protected');
+    policy.touch(main, 'main');
+    assert.equal(policy.frequencyOf('main'), 3);
+  });
+
   it('victim() is stable until the order changes, and remove() admits a winning candidate', () => {
     const { policy, add } = harness(100);
     const slots: number[] = [];
