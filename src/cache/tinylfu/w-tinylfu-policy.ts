@@ -60,10 +60,14 @@
  * - a hit on a main-region (probation or protected) entry whose flag is
  *   already set is not counted in the sketch again: for those entries the
  *   sketch counts the rounds (from one examination of the entry to the
- *   next) in which they were used. A duel only ever compares a candidate
- *   with an entry that went unused for a whole round, whose count this
- *   changes little; the hit ratios on the benchmark traces did not move,
- *   and a hit on a hot entry is then a flag test.
+ *   next) in which they were used. A duel's victim is probation's oldest
+ *   entry that went unused since it was last examined (protected's oldest
+ *   only when probation is empty), whose count this changes little; the
+ *   hit ratios on the benchmark traces did not move, and a repeat hit on a
+ *   hot entry is then a flag test;
+ * - once the sketch has aged, a candidate seen at most once cannot win its
+ *   duel, so the victim's count is not looked up (the common eviction of a
+ *   key requested once).
  * This keeps `get` within a few memory accesses of plain LRU's.
  *
  * The cache asks `victim()` and then calls `remove` on the slot it evicts;
@@ -74,8 +78,10 @@
  *
  * Cost: every operation is O(1) amortized (a deferred move is paid for by
  * the hit that set the flag); the sketch's halving is O(size) once per ten
- * requests per entry. A hit does not rehash the key: its hash is kept per
- * slot. Memory: 21 bytes per slot plus the sketch (8 bytes per expected
+ * requests per entry. A hit does not run the generic key hasher: its hash
+ * is kept per slot (a number or a short string at hand is rehashed, which
+ * is cheaper than the memory read). Memory: 21 bytes per slot plus the
+ * sketch (8 bytes per expected
  * entry, sized from the budget and the average entry size observed).
  */
 import {
