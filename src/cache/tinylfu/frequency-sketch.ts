@@ -162,7 +162,7 @@ export class FrequencySketch {
     return touched;
   }
 
-  /** Halves every counter: the aging step (also on demand, when the workload is seen to change). */
+  /** Halves every counter: the aging step, run after every sample period of increments. */
   halve(): void {
     const t = this.#table;
     for (let i = 0; i < t.length; i++) t[i] = (t[i]! >>> 1) & 0x77777777;

@@ -352,7 +352,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const victim = head[PROBATION] || head[PROTECTED]!;
     if (candidate === 0 && this.#regionCount[WINDOW]! > 1 && this.#regionBytes[WINDOW]! >= this.#windowMax) {
       // A full window competes with the main region; one below its share lets the main region shrink.
+      // Its oldest entry is examined as when the window drains: a referenced one gets its second
+      // chance first (each step consumes one hit's flag, so this ends within one turn of the window).
       candidate = head[WINDOW]!;
+      while (this.#secondChance(candidate, WINDOW)) candidate = head[WINDOW]!;
     }
     let loser: number;
     let winner = 0;
