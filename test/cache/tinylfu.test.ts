@@ -195,6 +195,40 @@ describe('W-TinyLFU regions', () => {
     assert.equal(policy.regionOf(first), 'protected');
   });
 
+  it('a full window offers its oldest unused entry to the duel: a used one gets its second chance first', () => {
+    const { policy, add } = harness(400);
+    const slots: number[] = [];
+    for (let k = 0; k < 400; k++) slots.push(add(k));
+    // Settle the pending candidates, so the next duel draws from the full window itself.
+    while (policy.regions.candidates > 0) policy.remove(policy.victim());
+    const windowSlots = slots.filter((slot) => policy.regionOf(slot) === 'window');
+    assert.ok(windowSlots.length > 1, `window of ${windowSlots.length}`);
+    const [used, unused] = windowSlots as [number, number];
+    policy.touch(used, 400 - windowSlots.length);
+    policy.remove(policy.victim());
+    assert.equal(policy.regionOf(used), 'window', 'the used entry went round the window again');
+    assert.equal(policy.regionOf(unused), 'probation', 'the next oldest, unused, was the one that left the window');
+  });
+
+  it('counts every request of a window entry, but a main-region entry once per round until its list examines it', () => {
+    const { policy, add } = harness(1000);
+    const main = add('main');
+    for (let k = 0; k < 50; k++) add(k);
+    assert.equal(policy.regionOf(main), 'probation');
+    for (let i = 0; i < 5; i++) policy.touch(main, 'main');
+    // The add and the first hit; the other four found it already marked.
+    assert.equal(policy.frequencyOf('main'), 2);
+    const fresh = add('fresh');
+    assert.equal(policy.regionOf(fresh), 'window');
+    for (let i = 0; i < 5; i++) policy.touch(fresh, 'fresh');
+    assert.equal(policy.frequencyOf('fresh'), 6);
+    // Once examined (promoted at probation's old end), it is counted again.
+    policy.victim();
+    assert.equal(policy.regionOf(main), 'protected');
+    policy.touch(main, 'main');
+    assert.equal(policy.frequencyOf('main'), 3);
+  });
+
   it('victim() is stable until the order changes, and remove() admits a winning candidate', () => {
     const { policy, add } = harness(100);
     const slots: number[] = [];

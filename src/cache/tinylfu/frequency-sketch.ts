@@ -44,6 +44,7 @@ export class FrequencySketch {
   #sampleSize = 0;
   #additions = 0;
   #aged = false;
+  readonly #one = new Int32Array(1);
 
   constructor(expectedEntries = MIN_ENTRIES) {
     this.ensureCapacity(expectedEntries);
@@ -102,52 +103,66 @@ export class FrequencySketch {
 
   /** Records one occurrence of the key with this hash. */
   increment(hash: number): void {
-    const t = this.#table;
-    const block = (Math.imul(hash, 0x9e3779b1) >>> 0) & this.#blockMask;
-    let h = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
-    h ^= h >>> 13;
-    const i0 = block | (h & 15);
-    const s0 = ((h >>> 4) & 7) << 2;
-    const i1 = block | ((h >>> 8) & 15);
-    const s1 = ((h >>> 12) & 7) << 2;
-    const i2 = block | ((h >>> 16) & 15);
-    const s2 = ((h >>> 20) & 7) << 2;
-    const i3 = block | ((h >>> 24) & 15);
-    const s3 = ((h >>> 28) & 7) << 2;
-    const c0 = (t[i0]! >>> s0) & 15;
-    const c1 = (t[i1]! >>> s1) & 15;
-    const c2 = (t[i2]! >>> s2) & 15;
-    const c3 = (t[i3]! >>> s3) & 15;
-    let min = c0 < c1 ? c0 : c1;
-    if (c2 < min) min = c2;
-    if (c3 < min) min = c3;
-    if (min === MAX_COUNT) return;
-    // Conservative update; re-reading each word handles two of the four
-    // counters landing on the same one.
-    if (c0 === min) t[i0] = t[i0]! + (1 << s0);
-    if (c1 === min && ((t[i1]! >>> s1) & 15) === min) t[i1] = t[i1]! + (1 << s1);
-    if (c2 === min && ((t[i2]! >>> s2) & 15) === min) t[i2] = t[i2]! + (1 << s2);
-    if (c3 === min && ((t[i3]! >>> s3) & 15) === min) t[i3] = t[i3]! + (1 << s3);
-    if (++this.#additions >= this.#sampleSize) this.halve();
+    this.#one[0] = hash;
+    this.incrementAll(this.#one, 1);
   }
 
   /**
-   * Records `count` occurrences, one per hash in `hashes`. Equivalent to
-   * `increment` on each, but first reads every block in a tight loop: the
-   * reads are independent, so the processor overlaps their cache misses
-   * instead of waiting for one after the other. Returns a meaningless value
-   * computed from those reads, so that no compiler drops them.
+   * Records `count` occurrences, one per hash in `hashes`, but first reads
+   * every block in a tight loop: the reads are independent, so the processor
+   * overlaps their cache misses instead of waiting for one after the other.
+   * Returns a meaningless value computed from those reads, so that no
+   * compiler drops them.
+   *
+   * Increment uses the conservative update: only the counters equal to the
+   * key's current minimum are raised; re-reading each word handles two of
+   * the four counters landing on the same one. The table and the counts are
+   * held in locals for the whole batch (this loop is the hot path of every
+   * hit).
    */
   incrementAll(hashes: Int32Array, count: number): number {
     const t = this.#table;
     const blockMask = this.#blockMask;
     let touched = 0;
     for (let i = 0; i < count; i++) touched |= t[(Math.imul(hashes[i]!, 0x9e3779b1) >>> 0) & blockMask]!;
-    for (let i = 0; i < count; i++) this.increment(hashes[i]!);
+    let additions = this.#additions;
+    const sampleSize = this.#sampleSize;
+    for (let i = 0; i < count; i++) {
+      const hash = hashes[i]!;
+      const block = (Math.imul(hash, 0x9e3779b1) >>> 0) & blockMask;
+      let h = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+      h ^= h >>> 13;
+      const i0 = block | (h & 15);
+      const s0 = ((h >>> 4) & 7) << 2;
+      const i1 = block | ((h >>> 8) & 15);
+      const s1 = ((h >>> 12) & 7) << 2;
+      const i2 = block | ((h >>> 16) & 15);
+      const s2 = ((h >>> 20) & 7) << 2;
+      const i3 = block | ((h >>> 24) & 15);
+      const s3 = ((h >>> 28) & 7) << 2;
+      const c0 = (t[i0]! >>> s0) & 15;
+      const c1 = (t[i1]! >>> s1) & 15;
+      const c2 = (t[i2]! >>> s2) & 15;
+      const c3 = (t[i3]! >>> s3) & 15;
+      let min = c0 < c1 ? c0 : c1;
+      if (c2 < min) min = c2;
+      if (c3 < min) min = c3;
+      if (min === MAX_COUNT) continue;
+      if (c0 === min) t[i0] = t[i0]! + (1 << s0);
+      if (c1 === min && ((t[i1]! >>> s1) & 15) === min) t[i1] = t[i1]! + (1 << s1);
+      if (c2 === min && ((t[i2]! >>> s2) & 15) === min) t[i2] = t[i2]! + (1 << s2);
+      if (c3 === min && ((t[i3]! >>> s3) & 15) === min) t[i3] = t[i3]! + (1 << s3);
+      if (++additions >= sampleSize) {
+        this.#additions = additions;
+        this.halve();
+        additions = this.#additions;
+      }
+    }
+    this.#additions = additions;
     return touched;
   }
 
-  /** Halves every counter: the aging step (also on demand, when the workload is seen to change). */
+  /** Halves every counter: the aging step, run after every sample period of increments. */
   halve(): void {
     const t = this.#table;
     for (let i = 0; i < t.length; i++) t[i] = (t[i]! >>> 1) & 0x77777777;
