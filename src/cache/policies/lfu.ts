@@ -23,6 +23,15 @@
  * Counts are kept while an entry is pinned (it keeps the count it had; uses
  * while pinned do not count) and saturate at 2^31 - 1.
  *
+ * Recency: the policy also keeps the cache's recency (`lastUse`, for
+ * `evictLeastRecentlyUsed`), as a stamp in each entry's record, written by
+ * `add`, `touch` and `readd` into the cache line the use touches anyway; the
+ * cache then keeps no stamp array of its own (its policy mode). A `get`
+ * calls `touch` for a pinned entry too: its record has no bucket and no
+ * links, which sends it to `#touchSlow`, which ignores it. Stamps are int32:
+ * giving stamp 2^31 - 1 renumbers every entry's stamp from 1 in the same
+ * order (O(n log n), once per 2^31 uses).
+ *
  * Speed: `touch` runs on every `get`, so it is split. The common case (the
  * entry has a neighbour in its bucket and bucket `c + 1` exists: no bucket
  * appears or disappears) is a small method V8 inlines into
@@ -31,25 +40,33 @@
  * (no overflow checks). Everything else goes to `#touchSlow`. Keeping the
  * common case that small measurably matters: the work of a hit is a few
  * dependent cache misses (the `Map`, the value, this record), and the fewer
- * instructions a hit takes, the more hits the processor overlaps.
+ * instructions a hit takes, the more hits the processor overlaps. For the
+ * same reason the stamp lives in this record rather than in an array of
+ * the cache's: one cache line less per hit.
  *
- * Layout: each slot's links, bucket and kept count sit together in one
- * `Int32Array` (stride 4), so a use touches one cache line for the entry
- * instead of one per array; buckets likewise (stride 8).
+ * Layout: each slot's record sits in one `Int32Array` (stride 4): `[prev,
+ * next, bucket, stamp]` in the order, `[0, 0, 0, kept count]` out of it
+ * (bucket 0 is how "out of the order" reads). A use touches one cache line
+ * for the entry instead of one per array; buckets likewise (stride 8).
  *
- * Memory: 16 bytes per slot; 32 bytes per bucket, in an array that grows
- * with the number of distinct counts (not with the cache).
+ * Memory: 16 bytes per slot (and the cache keeps no 8-byte stamp per slot);
+ * 32 bytes per bucket, in an array that grows with the number of distinct
+ * counts (not with the cache).
  */
 import { growInt32, type EvictionPolicy, type PolicyFactory } from './policy.js';
 
 const MAX_COUNT = 0x7fffffff;
 
-// Slot record: [prev, next, bucket, kept count].
+// Slot record: [prev, next, bucket, stamp] while the entry is in the order;
+// [0, 0, 0, kept count] while it is out (removed or pinned).
 const S_PREV = 0;
 const S_NEXT = 1;
 const S_BUCKET = 2;
+const S_STAMP = 3;
 const S_COUNT = 3;
 const SLOT_SHIFT = 2;
+/** The largest stamp: giving it renumbers the stamps from 1. */
+const STAMP_LIMIT = 0x7fffffff;
 // Bucket record: [count, head, tail, prev, next, up]; bucket 0 is the
 // sentinel of the circular bucket list (count 0).
 const B_COUNT = 0;
@@ -61,17 +78,22 @@ const B_UP = 5;
 const BUCKET_SHIFT = 3;
 const INITIAL_BUCKETS = 16;
 
-class LfuPolicy implements EvictionPolicy {
+export class LfuPolicy implements EvictionPolicy {
   readonly tracksUse = true;
-  /** Per slot; the kept count is only meaningful while the entry is out of the order (in it, its bucket holds the count). */
+  /** Per slot (see the record layout above); in the order, the entry's bucket holds its count. */
   #slots!: Int32Array;
   #buckets!: Int32Array;
   /** Freed buckets, chained through their `next`. */
   #freeBucket = 0;
   /** Buckets below this index have been used at least once. */
   #bucketHigh = 1;
+  /** The last stamp given. */
+  #stamp = 0;
+  /** Where stamps start after `clear`: 0, except in tests of the renumbering. */
+  readonly #firstStamp: number;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, firstStamp = 0) {
+    this.#firstStamp = firstStamp;
     this.clear(capacity);
   }
 
@@ -80,6 +102,7 @@ class LfuPolicy implements EvictionPolicy {
     this.#buckets = new Int32Array(INITIAL_BUCKETS << BUCKET_SHIFT);
     this.#freeBucket = 0;
     this.#bucketHigh = 1;
+    this.#stamp = this.#firstStamp;
   }
 
   grow(capacity: number): void {
@@ -89,6 +112,12 @@ class LfuPolicy implements EvictionPolicy {
   add(slot: number): void {
     const one = this.#buckets[B_UP]!;
     this.#append(slot, one !== 0 ? one : this.#newBucket(1, 0));
+    this.#stampUse(slot);
+  }
+
+  lastUse(slot: number): number {
+    const s = slot << SLOT_SHIFT;
+    return this.#slots[s | S_BUCKET] === 0 ? 0 : this.#slots[s | S_STAMP]!;
   }
 
   /** The common case only (see the header); anything else is `#touchSlow`. */
@@ -101,7 +130,7 @@ class LfuPolicy implements EvictionPolicy {
     const before = slots[s]!;
     const after = slots[s | S_NEXT]!;
     // No bucket for count + 1 yet, or alone in its bucket (which then goes
-    // away or is relabelled).
+    // away or is relabelled), or out of the order (pinned: no links).
     if (target === 0 || (before | after) === 0) {
       this.#touchSlow(slot);
       return;
@@ -118,12 +147,19 @@ class LfuPolicy implements EvictionPolicy {
     slots[s | S_NEXT] = 0;
     slots[s | S_BUCKET] = target;
     buckets[t | B_TAIL] = slot;
+    const stamp = this.#stamp + 1;
+    this.#stamp = stamp;
+    slots[s | S_STAMP] = stamp;
+    if (stamp === STAMP_LIMIT) this.#renumber();
   }
 
   #touchSlow(slot: number): void {
     const slots = this.#slots;
     const s = slot << SLOT_SHIFT;
     const bucket = slots[s | S_BUCKET]!;
+    // Pinned: not in the order, the use does not count.
+    if (bucket === 0) return;
+    this.#stampUse(slot);
     const b = bucket << BUCKET_SHIFT;
     const buckets = this.#buckets;
     const count = buckets[b | B_COUNT]!;
@@ -153,12 +189,18 @@ class LfuPolicy implements EvictionPolicy {
   }
 
   remove(slot: number): void {
+    const slots = this.#slots;
     const s = slot << SLOT_SHIFT;
-    const bucket = this.#slots[s | S_BUCKET]!;
+    const bucket = slots[s | S_BUCKET]!;
     const b = bucket << BUCKET_SHIFT;
-    this.#slots[s | S_COUNT] = this.#buckets[b | B_COUNT]!;
+    const count = this.#buckets[b | B_COUNT]!;
     this.#unlink(slot, bucket);
     if (this.#buckets[b | B_HEAD] === 0) this.#dropBucket(bucket);
+    slots[s | S_PREV] = 0;
+    slots[s | S_NEXT] = 0;
+    slots[s | S_BUCKET] = 0;
+    // Kept for `readd`, in place of the stamp.
+    slots[s | S_COUNT] = count;
   }
 
   readd(slot: number): void {
@@ -172,12 +214,37 @@ class LfuPolicy implements EvictionPolicy {
     }
     if (bucket === 0 || buckets[bucket << BUCKET_SHIFT] !== count) bucket = this.#newBucket(count, after);
     this.#append(slot, bucket);
+    this.#stampUse(slot);
   }
 
   victim(): number {
     const buckets = this.#buckets;
     const lowest = buckets[B_NEXT]!;
     return lowest === 0 ? 0 : buckets[(lowest << BUCKET_SHIFT) | B_HEAD]!;
+  }
+
+  /** Stamps the use of an entry in the order (as `touch` does inline). */
+  #stampUse(slot: number): void {
+    const stamp = this.#stamp + 1;
+    this.#stamp = stamp;
+    this.#slots[(slot << SLOT_SHIFT) | S_STAMP] = stamp;
+    if (stamp === STAMP_LIMIT) this.#renumber();
+  }
+
+  /**
+   * Renumbers the stamps of the entries in the order 1, 2, ... keeping
+   * their order, so stamps stay int32. O(n log n), once per 2^31 uses.
+   */
+  #renumber(): void {
+    const slots = this.#slots;
+    const buckets = this.#buckets;
+    const inOrder: number[] = [];
+    for (let bucket = buckets[B_NEXT]!; bucket !== 0; bucket = buckets[(bucket << BUCKET_SHIFT) | B_NEXT]!) {
+      for (let slot = buckets[(bucket << BUCKET_SHIFT) | B_HEAD]!; slot !== 0; slot = slots[(slot << SLOT_SHIFT) | S_NEXT]!) inOrder.push(slot);
+    }
+    inOrder.sort((a, b) => slots[(a << SLOT_SHIFT) | S_STAMP]! - slots[(b << SLOT_SHIFT) | S_STAMP]!);
+    for (let i = 0; i < inOrder.length; i++) slots[(inOrder[i]! << SLOT_SHIFT) | S_STAMP] = i + 1;
+    this.#stamp = inOrder.length;
   }
 
   /** A new empty bucket for `count`, linked right after bucket `after` (0: first); `up` links kept exact. */
