@@ -6,8 +6,9 @@
  * index 0 of its own per-slot arrays as a list sentinel, and `victim()`
  * returns 0 for "nothing to evict".
  *
- * The cache always keeps its own recency list of the evictable entries
- * (`evictLeastRecentlyUsed` needs it whatever the strategy); a policy adds
+ * The cache always knows the recency of the evictable entries
+ * (`evictLeastRecentlyUsed` needs it whatever the strategy): its own list or
+ * stamps, or the policy's stamps when it defines `lastUse`; a policy adds
  * the order its strategy evicts in. Only unpinned entries are ever in a
  * policy's order: pinning an entry calls `remove`, unpinning calls `readd`,
  * so `victim()` never has to skip anything.
@@ -18,10 +19,10 @@
  *   from the start gets `add` and then `remove` at once, so its state exists
  *   for a later `readd`.
  * - `touch(slot)`: the entry in `slot` was used: `get`, or `set` replacing
- *   its value. Called only for slots in the order, and only when
- *   `tracksUse` is true (an order that only needs `add`/`remove`, like
- *   `lru`, which reads the cache's recency list, sets it false to keep
- *   `get` free of the call). A use never changes the entry's size: a
+ *   its value. Called only for slots in the order (except on `get` for a
+ *   policy with `lastUse`, see there), and only when `tracksUse` is true
+ *   (an order that only needs `add`/`remove`, like `lru`, which reads the
+ *   cache's recency list, sets it false to keep `get` free of the call). A use never changes the entry's size: a
  *   replacing `set` that changes it calls `remove` before and `readd` after
  *   (then `touch`, as it is also a use).
  * - `remove(slot)`: the entry left the order: deleted, evicted or pinned.
@@ -36,6 +37,14 @@
  *   cache's recency list (least recently used first): the cache then reads
  *   victims from that list itself and does not call `victim()`.
  * - `onMiss(key)` (optional): a `get` missed; admission policies count these.
+ * - `lastUse(slot)` (optional, with `tracksUse`): the policy keeps recency
+ *   itself and the cache keeps none. It must stamp the entry as used on
+ *   `add`, `touch` and `readd` (a stamp larger than every earlier one) and
+ *   return that stamp here, or 0 for a slot outside its order (removed,
+ *   pinned, never used); `remove` must make it 0. A `get` then calls `touch`
+ *   without checking that the entry is in the order: `touch` must ignore a
+ *   slot whose `lastUse` is 0 (a pinned entry). Stamps only need to compare
+ *   correctly with each other: a policy may renumber them.
  * - `grow(capacity)`: the cache's per-slot arrays now hold `capacity` slots
  *   (index 0 included); slots below `capacity` may be passed from now on.
  * - `clear(capacity)`: every entry is gone; drop the order and the per-slot
@@ -54,7 +63,7 @@ export interface PolicyContext {
    * The evictable entry used least recently (get or set), or 0. Only kept
    * for a policy whose `tracksUse` is false (its order is the cache's
    * recency list, as for `lru`); otherwise the cache keeps recency as
-   * stamps and this returns 0.
+   * stamps (or leaves it to the policy) and this returns 0.
    */
   oldest(): number;
   /** The next more recently used evictable entry after `slot`, or 0 after the newest. Same condition as `oldest`. */
@@ -81,6 +90,8 @@ export interface EvictionPolicy {
   readd(slot: number): void;
   victim(): number;
   onMiss?(key: unknown): void;
+  /** Present when the policy keeps recency itself (see the protocol above). */
+  lastUse?(slot: number): number;
   grow(capacity: number): void;
   clear(capacity: number): void;
 }
