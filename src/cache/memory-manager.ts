@@ -39,8 +39,9 @@
  *
  * Cost per operation (n entries)
  * - `get`, `peek`, `has`, `delete`, `pin`, `unpin`: one `Map` operation and
- *   O(1) list work for `lru` and `lfu` (`unpin` under `lfu` is O(distinct
- *   use counts)); `size` adds O(log b) for b distinct sizes when a size
+ *   O(1) list work for `lru` and `lfu` (an `unpin` under `lfu` long after
+ *   its pin may walk past the use counts that appeared meanwhile: O(distinct
+ *   use counts) at worst); `size` adds O(log b) for b distinct sizes when a size
  *   bucket appears or disappears.
  * - `set`: the same plus the size estimate (once, never on `get`) and O(1)
  *   per entry it evicts.

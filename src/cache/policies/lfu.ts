@@ -15,10 +15,17 @@
  *
  * Cost: `add`, `touch`, `remove` and `victim` are O(1): a use moves the entry
  * from bucket `c` to bucket `c + 1`, which is `c`'s `up` or a new bucket
- * linked right after it. `readd` (unpinning an entry, or putting back an
- * entry a replacing `set` made room around) looks for the bucket of the
- * entry's kept count from the lowest one: O(distinct counts), which is small
- * and only paid on those paths.
+ * linked right after it. `readd` (putting back an entry taken out of the
+ * order: a watermark pass or a replacing `set` making room around it, or an
+ * unpin) finds the bucket of the entry's kept count by walking the bucket
+ * list forward from a hint that `remove` leaves: the entry's own bucket, or
+ * the one before it when the entry was its last. Any live bucket whose count
+ * is at most the entry's is a valid start, since the list is sorted; a
+ * bucket dropped since is marked dead, and the walk then starts from the
+ * lowest. On the cache's own remove-then-readd paths the hint still stands
+ * (or, if evictions emptied it, every lower bucket went first, so the walk
+ * from the lowest is short): O(1). An unpin long after the pin may walk past
+ * the counts that appeared in between: O(distinct counts) at worst.
  *
  * Counts are kept while an entry is pinned (it keeps the count it had; uses
  * while pinned do not count) and saturate at 2^31 - 1.
@@ -49,7 +56,8 @@
  * (bucket 0 is how "out of the order" reads). A use touches one cache line
  * for the entry instead of one per array; buckets likewise (stride 8).
  *
- * Memory: 16 bytes per slot (and the cache keeps no 8-byte stamp per slot);
+ * Memory: 20 bytes per slot, the record and the `readd` hint (the cache
+ * keeps no 8-byte stamp per slot);
  * 32 bytes per bucket, in an array that grows with the number of distinct
  * counts (not with the cache).
  */
@@ -77,11 +85,15 @@ const B_NEXT = 4;
 const B_UP = 5;
 const BUCKET_SHIFT = 3;
 const INITIAL_BUCKETS = 16;
+/** The count of a bucket on the free list: no live bucket has it, so a stale `readd` hint is recognised. */
+const DEAD = -1;
 
 export class LfuPolicy implements EvictionPolicy {
   readonly tracksUse = true;
   /** Per slot (see the record layout above); in the order, the entry's bucket holds its count. */
   #slots!: Int32Array;
+  /** Per slot, while it is out of the order: where `readd` starts looking for its bucket (see the header). */
+  #hints!: Int32Array;
   #buckets!: Int32Array;
   /** Freed buckets, chained through their `next`. */
   #freeBucket = 0;
@@ -99,6 +111,7 @@ export class LfuPolicy implements EvictionPolicy {
 
   clear(capacity: number): void {
     this.#slots = new Int32Array(capacity << SLOT_SHIFT);
+    this.#hints = new Int32Array(capacity);
     this.#buckets = new Int32Array(INITIAL_BUCKETS << BUCKET_SHIFT);
     this.#freeBucket = 0;
     this.#bucketHigh = 1;
@@ -107,6 +120,7 @@ export class LfuPolicy implements EvictionPolicy {
 
   grow(capacity: number): void {
     this.#slots = growInt32(this.#slots, capacity << SLOT_SHIFT);
+    this.#hints = growInt32(this.#hints, capacity);
   }
 
   add(slot: number): void {
@@ -195,7 +209,12 @@ export class LfuPolicy implements EvictionPolicy {
     const b = bucket << BUCKET_SHIFT;
     const count = this.#buckets[b | B_COUNT]!;
     this.#unlink(slot, bucket);
-    if (this.#buckets[b | B_HEAD] === 0) this.#dropBucket(bucket);
+    if (this.#buckets[b | B_HEAD] === 0) {
+      this.#hints[slot] = this.#buckets[b | B_PREV]!;
+      this.#dropBucket(bucket);
+    } else {
+      this.#hints[slot] = bucket;
+    }
     slots[s | S_PREV] = 0;
     slots[s | S_NEXT] = 0;
     slots[s | S_BUCKET] = 0;
@@ -206,8 +225,16 @@ export class LfuPolicy implements EvictionPolicy {
   readd(slot: number): void {
     const count = this.#slots[(slot << SLOT_SHIFT) | S_COUNT]!;
     const buckets = this.#buckets;
-    let after = 0;
-    let bucket = buckets[B_NEXT]!;
+    // Start from the hint when it is a live bucket (the sentinel counts 0) whose count is at most ours.
+    let after = this.#hints[slot]!;
+    const hinted = buckets[after << BUCKET_SHIFT]!;
+    if (after >= this.#bucketHigh || hinted === DEAD || hinted > count) after = 0;
+    else if (hinted === count && after !== 0) {
+      this.#append(slot, after);
+      this.#stampUse(slot);
+      return;
+    }
+    let bucket = buckets[(after << BUCKET_SHIFT) | B_NEXT]!;
     while (bucket !== 0 && buckets[bucket << BUCKET_SHIFT]! < count) {
       after = bucket;
       bucket = buckets[(bucket << BUCKET_SHIFT) | B_NEXT]!;
@@ -282,6 +309,7 @@ export class LfuPolicy implements EvictionPolicy {
     buckets[(before << BUCKET_SHIFT) | B_NEXT] = after;
     buckets[(before << BUCKET_SHIFT) | B_UP] = 0;
     buckets[(after << BUCKET_SHIFT) | B_PREV] = before;
+    buckets[b | B_COUNT] = DEAD;
     buckets[b | B_NEXT] = this.#freeBucket;
     this.#freeBucket = bucket;
   }
