@@ -22,9 +22,10 @@
  *   its value. Called only for slots in the order (except on `get` for a
  *   policy with `lastUse`, see there), and only when `tracksUse` is true
  *   (an order that only needs `add`/`remove`, like `lru`, which reads the
- *   cache's recency list, sets it false to keep `get` free of the call). A use never changes the entry's size: a
- *   replacing `set` that changes it calls `remove` before and `readd` after
- *   (then `touch`, as it is also a use).
+ *   cache's recency list, sets it false to keep `get` free of the call). A
+ *   use never changes the entry's size: a replacing `set` that changes it
+ *   calls `remove` before and `readd` after (then `touch`, as it is also a
+ *   use).
  * - `remove(slot)`: the entry left the order: deleted, evicted or pinned.
  *   Keep whatever per-slot state `readd` needs; `add` resets it when the slot
  *   is reused for another key.

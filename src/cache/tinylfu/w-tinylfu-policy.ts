@@ -81,8 +81,8 @@
  * requests per entry. A hit does not run the generic key hasher: its hash
  * is kept per slot (a number or a short string at hand is rehashed, which
  * is cheaper than the memory read). Memory: 21 bytes per slot plus the
- * sketch (8 bytes per expected
- * entry, sized from the budget and the average entry size observed).
+ * sketch (8 bytes per expected entry, sized from the budget and the average
+ * entry size observed).
  */
 import {
   growFloat64,
