@@ -199,8 +199,10 @@ describe('W-TinyLFU regions', () => {
     const { policy, add } = harness(400);
     const slots: number[] = [];
     for (let k = 0; k < 400; k++) slots.push(add(k));
-    // Settle the pending candidates, so the next duel draws from the full window itself.
-    while (policy.regions.candidates > 0) policy.remove(policy.victim());
+    // Settle the pending candidates and the overflow the last insertion left
+    // in the window (which would be one), so the next duel draws from the
+    // full window itself.
+    while (policy.regions.candidates > 0 || policy.regions.window > 4) policy.remove(policy.victim());
     const windowSlots = slots.filter((slot) => policy.regionOf(slot) === 'window');
     assert.ok(windowSlots.length > 1, `window of ${windowSlots.length}`);
     const [used, unused] = windowSlots as [number, number];
@@ -246,6 +248,21 @@ describe('W-TinyLFU regions', () => {
       assert.equal(r.window, 2, `after insertion ${k}`);
       assert.equal(r.window + r.probation + r.protected, 100);
     }
+  });
+
+  it('the oldest entry of a window left over its share is protected when used before its duel, as a candidate is', () => {
+    const { policy, add } = harness(100);
+    const slots: number[] = [];
+    for (let k = 0; k < 100; k++) slots.push(add(k));
+    // The window's share is one entry; the last insertion left it at two.
+    const [older, newest] = slots.slice(-2) as [number, number];
+    assert.equal(policy.regionOf(older), 'window');
+    assert.equal(policy.regionOf(newest), 'window');
+    policy.touch(newest);
+    assert.equal(policy.regionOf(newest), 'window', 'the newest entry only gets its flag');
+    policy.touch(older);
+    assert.equal(policy.regionOf(older), 'protected');
+    assert.equal(policy.regions.window, 1);
   });
 
   it('a lone used window entry offered to a duel gets its second chance in place (the list stays whole)', () => {

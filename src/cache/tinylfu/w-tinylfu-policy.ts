@@ -42,8 +42,10 @@
  * of its size, where draining would move at most one entry, leaves the
  * window over its share by that entry, and the next eviction's duel takes
  * the window's oldest entry directly (a used one gets its second chance
- * first, as in a drain). An evicting insertion then costs one list move
- * into the window and one out, not three.
+ * first, as in a drain). Until then that oldest entry, if unused, stands
+ * for the candidate it would have been: used, it is protected at once. An
+ * evicting insertion then costs one list move into the window and one out,
+ * not three.
  *
  * The window's share adapts by hill climbing, as in Caffeine: after every
  * sample of 10 requests per entry, the share moves by a step in the
@@ -312,8 +314,13 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       : this.#hashes[slot]!;
     this.#record(hash);
     if ((flags & REFERENCED) !== 0) return;
-    if ((flags & REGION_MASK) === CANDIDATE) {
-      // Used while awaiting admission: it has proved itself, protect it now.
+    if (
+      (flags & REGION_MASK) === CANDIDATE ||
+      (flags === WINDOW && slot === this.#head[WINDOW] && this.#windowOverflow && this.#regionBytes[WINDOW]! > this.#windowMax)
+    ) {
+      // Used while awaiting admission (a candidate, or the unused oldest
+      // entry of a window left over its share for the next duel, which
+      // would have been one): it has proved itself, protect it now.
       this.#unlink(slot);
       this.#link(slot, PROTECTED);
       this.#demoteProtected();
