@@ -199,8 +199,10 @@ describe('W-TinyLFU regions', () => {
     const { policy, add } = harness(400);
     const slots: number[] = [];
     for (let k = 0; k < 400; k++) slots.push(add(k));
-    // Settle the pending candidates, so the next duel draws from the full window itself.
-    while (policy.regions.candidates > 0) policy.remove(policy.victim());
+    // Settle the pending candidates and the overflow the last insertion left
+    // in the window (which would be one), so the next duel draws from the
+    // full window itself.
+    while (policy.regions.candidates > 0 || policy.regions.window > 4) policy.remove(policy.victim());
     const windowSlots = slots.filter((slot) => policy.regionOf(slot) === 'window');
     assert.ok(windowSlots.length > 1, `window of ${windowSlots.length}`);
     const [used, unused] = windowSlots as [number, number];
@@ -227,6 +229,73 @@ describe('W-TinyLFU regions', () => {
     assert.equal(policy.regionOf(main), 'protected');
     policy.touch(main, 'main');
     assert.equal(policy.frequencyOf('main'), 3);
+  });
+
+  it('in a full cache, a new entry leaves the overflow of the window to the next duel instead of making it a candidate', () => {
+    const { policy, add } = harness(100);
+    const stored = new Set<number>();
+    for (let k = 0; k < 100; k++) stored.add(add(k));
+    for (let k = 0; k < 50; k++) {
+      const victim = policy.victim();
+      policy.remove(victim);
+      stored.delete(victim);
+      // The duel took the window's oldest entry (evicted, or admitted to
+      // probation): the window is back within its share of one entry.
+      if (k > 0) assert.equal(policy.regions.window, 1, `after eviction ${k}`);
+      stored.add(add(`new${k}`));
+      const r = policy.regions;
+      assert.equal(r.candidates, 0, `after insertion ${k}`);
+      assert.equal(r.window, 2, `after insertion ${k}`);
+      assert.equal(r.window + r.probation + r.protected, 100);
+    }
+  });
+
+  it('the oldest entry of a window left over its share is protected when used before its duel, as a candidate is', () => {
+    const { policy, add } = harness(100);
+    const slots: number[] = [];
+    for (let k = 0; k < 100; k++) slots.push(add(k));
+    // The window's share is one entry; the last insertion left it at two.
+    const [older, newest] = slots.slice(-2) as [number, number];
+    assert.equal(policy.regionOf(older), 'window');
+    assert.equal(policy.regionOf(newest), 'window');
+    policy.touch(newest);
+    assert.equal(policy.regionOf(newest), 'window', 'the newest entry only gets its flag');
+    policy.touch(older);
+    assert.equal(policy.regionOf(older), 'protected');
+    assert.equal(policy.regions.window, 1);
+  });
+
+  it('a lone used window entry offered to a duel gets its second chance in place (the list stays whole)', () => {
+    // A budget of 50 gives the window half an entry: it holds only the newest.
+    const { policy, add } = harness(50);
+    const stored = new Set<number>();
+    for (let k = 0; k < 50; k++) stored.add(add(k));
+    // Popular main-region entries: the window's entries lose their duels.
+    for (let i = 0; i < 3; i++) for (const slot of stored) if (policy.regionOf(slot) !== 'window') policy.touch(slot);
+    for (let k = 0; k < 200; k++) {
+      // Two evictions in a row, the window's entries used before each: the
+      // second duel finds the window's last entry alone, and used.
+      for (let e = 0; e < 2; e++) {
+        for (const slot of stored) if (policy.regionOf(slot) === 'window') policy.touch(slot);
+        const victim = policy.victim();
+        assert.equal(stored.has(victim), true, `eviction ${k}: victim ${victim} is stored`);
+        policy.remove(victim);
+        stored.delete(victim);
+      }
+      stored.add(add(`new${k}`));
+      stored.add(add(`newer${k}`));
+      const r = policy.regions;
+      assert.equal(r.window + r.candidates + r.probation + r.protected, 50);
+    }
+    // Every entry can still be reached: evicting all of them empties every region.
+    while (stored.size > 0) {
+      const victim = policy.victim();
+      assert.equal(stored.has(victim), true, `victim ${victim} is stored`);
+      policy.remove(victim);
+      stored.delete(victim);
+    }
+    const r = policy.regions;
+    assert.equal(r.window + r.candidates + r.probation + r.protected, 0);
   });
 
   it('victim() is stable until the order changes, and remove() admits a winning candidate', () => {

@@ -148,10 +148,14 @@ export class FrequencySketch {
       if (c2 < min) min = c2;
       if (c3 < min) min = c3;
       if (min === MAX_COUNT) continue;
-      if (c0 === min) t[i0] = t[i0]! + (1 << s0);
-      if (c1 === min && ((t[i1]! >>> s1) & 15) === min) t[i1] = t[i1]! + (1 << s1);
-      if (c2 === min && ((t[i2]! >>> s2) & 15) === min) t[i2] = t[i2]! + (1 << s2);
-      if (c3 === min && ((t[i3]! >>> s3) & 15) === min) t[i3] = t[i3]! + (1 << s3);
+      // Branch-free: ((c - min - 1) >>> 31) is 1 exactly when c === min
+      // (no counter is below min); a word is re-read after the writes before
+      // it, so a counter picked twice is raised once.
+      const m1 = min + 1;
+      t[i0] = t[i0]! + (((c0 - m1) >>> 31) << s0);
+      t[i1] = t[i1]! + (((((t[i1]! >>> s1) & 15) - m1) >>> 31) << s1);
+      t[i2] = t[i2]! + (((((t[i2]! >>> s2) & 15) - m1) >>> 31) << s2);
+      t[i3] = t[i3]! + (((((t[i3]! >>> s3) & 15) - m1) >>> 31) << s3);
       if (++additions >= sampleSize) {
         this.#additions = additions;
         this.halve();

@@ -14,7 +14,8 @@
  * - window: a small region (1% of the budget to start with) that every new
  *   entry enters, so a burst of requests for a new key can hit before the
  *   key has earned a frequency;
- * - candidates: entries just pushed out of the window, awaiting admission;
+ * - candidates: entries pushed out of the window while nobody needed room
+ *   (see below), awaiting admission;
  * - probation and protected: a segmented LRU for the main region. An entry
  *   used while in probation moves to protected (80% of the main region);
  *   protected overflow is demoted back to probation. Probation's least
@@ -35,6 +36,16 @@
  * together these keep an attacker from pinning the cache's content by
  * flooding the sketch with colliding keys. When no eviction is needed,
  * candidates join probation for free at the next insertion.
+ *
+ * In a full cache (the common case) the window's overflow does not become a
+ * candidate at all: an insertion into a cache with no room for another entry
+ * of its size, where draining would move at most one entry, leaves the
+ * window over its share by that entry, and the next eviction's duel takes
+ * the window's oldest entry directly (a used one gets its second chance
+ * first, as in a drain). Until then that oldest entry, if unused, stands
+ * for the candidate it would have been: used, it is protected at once. An
+ * evicting insertion then costs one list move into the window and one out,
+ * not three.
  *
  * The window's share adapts by hill climbing, as in Caffeine: after every
  * sample of 10 requests per entry, the share moves by a step in the
@@ -177,6 +188,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #pendingCount = 0;
   #pendingFilter = 0;
 
+  /** Whether the last `add` left the window over its share for the next duel (no drain since). */
+  #windowOverflow = false;
+
   // The last `victim()` decision, valid until the next change.
   #decided = false;
   #loser = 0;
@@ -230,6 +244,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#sampleHits = 0;
     this.#previousHitRate = 0;
     this.#decided = false;
+    this.#windowOverflow = false;
   }
 
   /** The sketch's estimate for a key (for tests and diagnostics). */
@@ -253,14 +268,32 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   add(slot: number): void {
     this.#decided = false;
     if (--this.#sampleLeft <= 0) this.#climb();
-    const hash = this.#hash(this.#context.keyOf(slot));
+    const key = this.#context.keyOf(slot);
+    const hash = typeof key === 'number' ? numberHash(key, this.#seed) : this.#hash(key);
     this.#hashes[slot] = hash;
     this.#record(hash);
-    this.#flushCandidates();
-    this.#bytes[slot] = this.#context.sizeOf(slot);
+    if (this.#head[CANDIDATE] !== 0) this.#flushCandidates();
+    const bytes = this.#context.sizeOf(slot);
+    this.#bytes[slot] = bytes;
+    const windowBefore = this.#regionBytes[WINDOW]!;
+    const windowCountBefore = this.#regionCount[WINDOW]!;
     this.#link(slot, WINDOW);
     // The sketch's size only matters at the scale of many entries.
     if ((++this.#adds & 63) === 1) this.#sizeSketch();
+    // In a cache too full for another entry of this size, the next insertion
+    // evicts: when draining would move one entry at most (the window was
+    // within its share, or held one entry), the window is left over its
+    // share and that eviction's duel takes the window's oldest entry
+    // directly (see victim()), instead of it moving to the candidates first.
+    const maxBytes = this.#maxBytes;
+    if (
+      maxBytes !== undefined &&
+      (windowBefore <= this.#windowMax || windowCountBefore <= 1) &&
+      this.#heldBytes() + bytes > maxBytes
+    ) {
+      this.#windowOverflow = true;
+      return;
+    }
     this.#drainWindow();
   }
 
@@ -281,8 +314,13 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       : this.#hashes[slot]!;
     this.#record(hash);
     if ((flags & REFERENCED) !== 0) return;
-    if ((flags & REGION_MASK) === CANDIDATE) {
-      // Used while awaiting admission: it has proved itself, protect it now.
+    if (
+      (flags & REGION_MASK) === CANDIDATE ||
+      (flags === WINDOW && slot === this.#head[WINDOW] && this.#windowOverflow && this.#regionBytes[WINDOW]! > this.#windowMax)
+    ) {
+      // Used while awaiting admission (a candidate, or the unused oldest
+      // entry of a window left over its share for the next duel, which
+      // would have been one): it has proved itself, protect it now.
       this.#unlink(slot);
       this.#link(slot, PROTECTED);
       this.#demoteProtected();
@@ -350,10 +388,15 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const head = this.#head;
     let candidate = head[CANDIDATE]!;
     const victim = head[PROBATION] || head[PROTECTED]!;
-    if (candidate === 0 && this.#regionCount[WINDOW]! > 1 && this.#regionBytes[WINDOW]! >= this.#windowMax) {
+    if (
+      candidate === 0 &&
+      this.#regionCount[WINDOW]! > (this.#windowOverflow ? 0 : 1) &&
+      this.#regionBytes[WINDOW]! >= this.#windowMax
+    ) {
       // A full window competes with the main region; one below its share lets the main region shrink.
-      // Its oldest entry is examined as when the window drains: a referenced one gets its second
-      // chance first (each step consumes one hit's flag, so this ends within one turn of the window).
+      // (It competes even with one entry when the last insertion left its overflow here.) Its oldest
+      // entry is examined as when the window drains: a referenced one gets its second chance first
+      // (each step consumes one hit's flag, so this ends within one turn of the window).
       candidate = head[WINDOW]!;
       while (this.#secondChance(candidate, WINDOW)) candidate = head[WINDOW]!;
     }
@@ -454,6 +497,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /** Moves the window's overflow, oldest first, to the candidates; the newest entry always stays. */
   #drainWindow(): void {
+    this.#windowOverflow = false;
     const windowMax = this.#windowMax;
     while (this.#regionBytes[WINDOW]! > windowMax && this.#regionCount[WINDOW]! > 1) {
       const oldest = this.#head[WINDOW]!;
@@ -513,6 +557,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const next = this.#next;
     const prev = this.#prev;
     const after = next[slot]!;
+    // Alone in its list: already the most recent.
+    if (after === 0) return true;
     this.#head[region] = after;
     prev[after] = 0;
     const tail = this.#tail[region]!;
