@@ -27,9 +27,20 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ') || 'test/**/*.test.ts'}`);
   process.exit(1);
 }
+// A test stuck on something (a lost notification, a child that never exits) fails
+// after TEST_TIMEOUT_MS instead of hanging CI. A file whose tests are done but whose
+// process stays up (an open socket, a timer someone forgot) is not forced to exit:
+// that is a leak worth seeing. The watchdog ends the whole run after RUN_TIMEOUT_MS.
+const TEST_TIMEOUT_MS = 300_000;
+const RUN_TIMEOUT_MS = 20 * 60_000;
 const result = spawnSync(
   process.execPath,
-  ['--expose-gc', '--import', 'tsx', '--test', '--test-reporter=spec', ...files],
-  { cwd: root, stdio: 'inherit', env: process.env },
+  ['--expose-gc', '--import', 'tsx', '--test', '--test-reporter=spec', `--test-timeout=${TEST_TIMEOUT_MS}`, ...files],
+  { cwd: root, stdio: 'inherit', env: process.env, timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL' },
 );
+if (result.error !== undefined || result.signal !== null) {
+  const why = result.error?.code === 'ETIMEDOUT' ? `did not finish within ${RUN_TIMEOUT_MS / 60_000} minutes` : `ended by ${result.signal ?? result.error?.message}`;
+  console.error(`run-tests: the test run ${why}: a test file probably left a handle open (socket, child process, timer)`);
+  process.exit(1);
+}
 process.exit(result.status ?? 1);

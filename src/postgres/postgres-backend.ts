@@ -125,10 +125,12 @@ export function idToText(id: unknown, field = 'id'): string {
   return id;
 }
 
-function isDuplicateCreation(error: unknown): boolean {
-  // Two sessions racing on CREATE TABLE IF NOT EXISTS: one of them may hit the catalog's unique index.
+export function isDuplicateCreation(error: unknown): boolean {
+  // Two sessions racing on CREATE TABLE IF NOT EXISTS: the loser may see the table
+  // (42P07 duplicate_table), the table's row type (42710 duplicate_object: 'type ...
+  // already exists') or the catalog's unique index (23505). Each means the winner created it.
   const code = (error as { code?: unknown } | null)?.code;
-  return code === '42P07' || code === '23505';
+  return code === '42P07' || code === '42710' || code === '23505';
 }
 
 export class PostgresBackend<T, ID extends PostgresId = string> implements Backend<T, ID> {

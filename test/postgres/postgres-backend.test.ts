@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { ManualClock } from '../../src/clock.js';
 import { PostgresBackend } from '../../src/postgres/index.js';
+import { isDuplicateCreation } from '../../src/postgres/postgres-backend.js';
 import type { ListenerState } from '../../src/postgres/index.js';
 import { NexusStore } from '../../src/store/nexus-store.js';
 import { NexusStoreError } from '../../src/store/store-error.js';
@@ -125,15 +126,36 @@ describe('PostgresBackend on PostgreSQL', { skip }, () => {
     );
   });
 
+  test('every error a losing CREATE TABLE IF NOT EXISTS can raise counts as created by the winner, and nothing else does', () => {
+    // 42P07 duplicate_table, 42710 duplicate_object ('type "t" already exists', seen in CI),
+    // 23505 unique_violation on pg_type_typname_nsp_index (reproduced with psql by holding
+    // the winner's transaction open).
+    for (const code of ['42P07', '42710', '23505']) assert.equal(isDuplicateCreation({ code }), true, code);
+    for (const error of [{ code: '42501' }, { code: '3D000' }, new Error('connection refused'), null, undefined]) {
+      assert.equal(isDuplicateCreation(error), false, String((error as { code?: string } | null)?.code ?? error));
+    }
+  });
+
   test('backends racing to create the same table all succeed', async (t) => {
-    const table = uniqueTable();
-    const backends = Array.from({ length: 5 }, () => new PostgresBackend<Item>({ pool, table, listen: false }));
+    // Each round races fresh backends on a new table; which catalog error the losers see
+    // (duplicate table, duplicate row type, unique index) depends on timing, so race often.
+    const racers = 6;
+    const racePool = new pg.Pool({ ...PG_CONFIG, max: racers });
+    const tables: string[] = [];
+    const backends: PostgresBackend<Item>[] = [];
     t.after(async () => {
       await Promise.all(backends.map((b) => b.close()));
-      await dropTable(pool, table);
+      for (const table of tables) await dropTable(pool, table);
+      await racePool.end();
     });
-    await Promise.all(backends.map((b, i) => b.save({ id: `r${i}`, v: i })));
-    assert.equal((await pool.query(`SELECT count(*)::int AS n FROM "${table}"`)).rows[0].n, 5);
+    for (let round = 0; round < 20; round++) {
+      const table = uniqueTable();
+      tables.push(table);
+      const racing = Array.from({ length: racers }, () => new PostgresBackend<Item>({ pool: racePool, table, listen: false }));
+      backends.push(...racing);
+      await Promise.all(racing.map((b, i) => b.save({ id: `r${i}`, v: i })));
+      assert.equal((await pool.query(`SELECT count(*)::int AS n FROM "${table}"`)).rows[0].n, racers, `round ${round}`);
+    }
   });
 
   test('works on a schema-qualified table', async (t) => {

@@ -17,14 +17,21 @@ describeBackendConformance('PostgresBackend', {
     const options = { pool, table, idOf: idOfConformanceItem, reconnectInitialDelayMs: 20 };
     const backend = new PostgresBackend<ConformanceItem, string>(options);
     const peer = new PostgresBackend<ConformanceItem, string>(options);
-    await Promise.all([backend.ready(), peer.ready()]);
+    const dispose = async () => {
+      await Promise.all([backend.close(), peer.close()]);
+      await dropTable(pool, table);
+    };
+    try {
+      await Promise.all([backend.ready(), peer.ready()]);
+    } catch (error) {
+      // Their listening connections are open: close them, or they keep the test process alive.
+      await dispose();
+      throw error;
+    }
     return {
       backend,
       peer,
-      async dispose() {
-        await Promise.all([backend.close(), peer.close()]);
-        await dropTable(pool, table);
-      },
+      dispose,
     };
   },
 });
