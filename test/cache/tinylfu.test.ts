@@ -62,14 +62,16 @@ describe('FrequencySketch', () => {
     assert.ok(exact > 950, `only ${exact} of 1024 keys seen once are estimated at 1`);
   });
 
-  it('halves every counter after 10 increments per expected entry (aging)', () => {
+  it('halves every counter after 5 increments per expected entry (aging)', () => {
     const sketch = new FrequencySketch(16);
     const hash = createKeyHasher(3);
+    assert.equal(sketch.samplePeriod, 80);
     for (let i = 0; i < 12; i++) sketch.increment(hash('hot'));
     assert.equal(sketch.frequency(hash('hot')), 12);
     assert.equal(sketch.aged, false);
-    // 160 increments in all trigger the halving.
-    for (let k = 0; sketch.additions < 159 && k < 1000; k++) sketch.increment(hash(`cold${k}`));
+    // 80 increments in all trigger the halving.
+    for (let k = 0; sketch.additions < 79 && k < 1000; k++) sketch.increment(hash(`cold${k}`));
+    assert.equal(sketch.aged, false);
     sketch.increment(hash('other'));
     assert.equal(sketch.aged, true);
     assert.equal(sketch.frequency(hash('hot')), 6);
@@ -296,6 +298,32 @@ describe('W-TinyLFU regions', () => {
     }
     const r = policy.regions;
     assert.equal(r.window + r.candidates + r.probation + r.protected, 0);
+  });
+
+  it('a protected entry unused for a whole aging period of the sketch is demoted to probation; a used one stays', () => {
+    const { policy, add } = harness(100);
+    const slots: number[] = [];
+    for (let k = 0; k < 100; k++) slots.push(add(k));
+    // The ten oldest are used: the next eviction promotes them to protected.
+    const favourites = slots.slice(0, 10);
+    for (const slot of favourites) policy.touch(slot);
+    policy.remove(policy.victim());
+    for (const slot of favourites) assert.equal(policy.regionOf(slot), 'protected');
+    const [kept] = favourites as [number];
+    const period = 5 * 100; // the sketch's aging period: 5 requests per expected entry
+    // New keys come and go, one eviction each; only `kept` is used again.
+    const churn = (from: number, to: number): void => {
+      for (let i = from; i < to; i++) {
+        if (i % 50 === 0) policy.touch(kept);
+        policy.remove(policy.victim());
+        add(`new${i}`);
+      }
+    };
+    churn(0, period * 0.8);
+    for (const slot of favourites) assert.equal(policy.regionOf(slot), 'protected', 'within the period, nothing moves');
+    churn(period * 0.8, period * 1.5);
+    assert.equal(policy.regionOf(kept), 'protected');
+    for (const slot of favourites.slice(1)) assert.notEqual(policy.regionOf(slot), 'protected', `slot ${slot}`);
   });
 
   it('victim() is stable until the order changes, and remove() admits a winning candidate', () => {
