@@ -17,18 +17,19 @@
  *     `prev`/`next` links in two `Int32Array`s with slot 0 as the sentinel
  *     (so linking never branches on an empty list). This list is also the
  *     `lru` eviction order, so a `get` is one `Map` lookup and one O(1) move.
- *   - stamp mode, for `size` and `tinylfu`: a `Float64Array` of last-use
- *     ticks. Those strategies already move the entry in their own order on
- *     each use; keeping a second linked list as well made `lfu` reads cost
+ *   - stamp mode, for `size`: a `Float64Array` of last-use ticks. Such a
+ *     strategy already moves the entry in its own order on each use;
+ *     keeping a second linked list as well made `lfu` reads cost
  *     1.7x `lru` reads (two list moves, each a few dependent cache misses),
  *     where one store of a tick costs little. The price is paid by
  *     `evictLeastRecentlyUsed(k)`, O(n log k) over the slots instead of
  *     O(k), a manual operation.
- *   - policy mode, for `lfu` (a policy with `lastUse`): the policy stamps
- *     each use in its own per-slot record, which a use touches anyway, and
- *     the cache keeps no recency at all. A `get` is then one `Map` lookup
- *     and the policy's `touch`: a separate stamp array was one more cache
- *     line per hit and cost `lfu` about a tenth of its `get` speed.
+ *   - policy mode, for `lfu` and `tinylfu` (a policy with `lastUse`): the
+ *     policy stamps each use in its own per-slot state, and the cache keeps
+ *     no recency at all. A `get` is then one `Map` lookup and the policy's
+ *     `touch`: a separate stamp array was one more cache line per hit and
+ *     cost `lfu` about a tenth of its `get` speed. (`tinylfu` reads its
+ *     stamps too, to find protected entries left unused.)
  *     `evictLeastRecentlyUsed` reads the stamps through `lastUse`.
  * - Pinned entries are outside every eviction order (their links are -1), so
  *   choosing a victim never skips anything; pins themselves are a `Set` of

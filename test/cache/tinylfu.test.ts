@@ -151,7 +151,7 @@ describe('key hashing', () => {
 
 describe('W-TinyLFU regions', () => {
   /** A policy driven directly, over unit or given sizes. */
-  function harness(maxBytes: number) {
+  function harness(maxBytes: number, firstStamp = 0) {
     const keys: unknown[] = [undefined];
     const sizes: number[] = [0];
     const context = {
@@ -161,7 +161,7 @@ describe('W-TinyLFU regions', () => {
       keyOf: (slot: number) => keys[slot],
       maxBytes,
     };
-    const policy = new WTinyLfuPolicy(context, 4096, { maxBytes, seed: 1 });
+    const policy = new WTinyLfuPolicy(context, 4096, { maxBytes, seed: 1, firstStamp });
     const add = (key: unknown, size = 1): number => {
       keys.push(key);
       sizes.push(size);
@@ -324,6 +324,64 @@ describe('W-TinyLFU regions', () => {
     churn(period * 0.8, period * 1.5);
     assert.equal(policy.regionOf(kept), 'protected');
     for (const slot of favourites.slice(1)) assert.notEqual(policy.regionOf(slot), 'protected', `slot ${slot}`);
+  });
+
+  it('keeps exact recency in its use stamps (lastUse), through their renumbering near 2^31 - 1', () => {
+    const limit = 0x7fffffff;
+    let renumbered = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const { policy, add } = harness(30, seed % 2 === 0 ? limit - 1 - seed * 7 : 0);
+      const next = random(seed);
+      const model = new Map<number, { lastUse: number; inOrder: boolean }>();
+      let tick = 0;
+      let lastStamp = 0;
+      const noteStamp = (slot: number): void => {
+        const stamp = policy.lastUse(slot);
+        assert.ok(stamp > 0 && stamp <= limit, `stamp ${stamp}`);
+        if (stamp < lastStamp) renumbered++;
+        lastStamp = stamp;
+      };
+      for (let step = 0; step < 400; step++) {
+        const roll = next();
+        const stored = [...model.keys()];
+        const slot = stored[Math.floor(next() * stored.length)];
+        const where = `seed ${seed}, step ${step}`;
+        if (slot === undefined || roll < 0.2) {
+          if (model.size === 30) {
+            const victim = policy.victim();
+            policy.remove(victim);
+            model.delete(victim);
+          }
+          const added = add(`k${seed}-${step}`);
+          model.set(added, { lastUse: tick++, inOrder: true });
+          noteStamp(added);
+        } else if (roll < 0.3) {
+          const entry = model.get(slot)!;
+          if (entry.inOrder) policy.remove(slot);
+          else policy.readd(slot);
+          entry.inOrder = !entry.inOrder;
+          if (entry.inOrder) {
+            entry.lastUse = tick++;
+            noteStamp(slot);
+          } else {
+            assert.equal(policy.lastUse(slot), 0, `${where}: removed`);
+            policy.touch(slot); // a get of a pinned entry: ignored
+            assert.equal(policy.lastUse(slot), 0, `${where}: touched while removed`);
+          }
+        } else {
+          const entry = model.get(slot)!;
+          policy.touch(slot);
+          if (entry.inOrder) {
+            entry.lastUse = tick++;
+            noteStamp(slot);
+          }
+        }
+        const byStamp = [...model.keys()].filter((s) => policy.lastUse(s) !== 0).sort((a, b) => policy.lastUse(a) - policy.lastUse(b));
+        const byModel = [...model].filter(([, e]) => e.inOrder).sort((a, b) => a[1].lastUse - b[1].lastUse).map(([s]) => s);
+        assert.deepEqual(byStamp, byModel, `${where}: recency`);
+      }
+    }
+    assert.ok(renumbered >= 10, `renumbered ${renumbered} times`);
   });
 
   it('victim() is stable until the order changes, and remove() admits a winning candidate', () => {

@@ -90,6 +90,11 @@
  * may complete deferred promotions first: that reorders the policy's own
  * lists, never the cache's.)
  *
+ * Recency: the policy stamps every use (`lastUse`, an int32 per slot,
+ * renumbered before it would overflow), which the cache reads for
+ * `evictLeastRecentlyUsed` instead of keeping stamps of its own, and the
+ * protected sweep reads to tell how long an entry went unused.
+ *
  * Cost: every operation is O(1) amortized (a deferred move is paid for by
  * the hit that set the flag); the sketch's halving is O(size) once per five
  * requests per entry. A hit does not run the generic key hasher: its hash
@@ -117,6 +122,8 @@ const REGION_MASK = 7;
 const DETACHED = 8;
 /** Set by a hit: the deferred move is made when the entry reaches the old end of its list. */
 const REFERENCED = 16;
+/** Stamps stay below this: reaching it renumbers them from 1. */
+const STAMP_LIMIT = 0x7fffffff;
 
 /** Initial share of the budget for the window; the climber moves it within the bounds below. */
 const WINDOW_FRACTION = 0.01;
@@ -142,6 +149,8 @@ export interface TinyLfuOptions {
   maxBytes?: number | undefined;
   /** Seed for the key hash and the random admission; random by default. */
   seed?: number;
+  /** Where the use stamps start: 0, except in tests of their renumbering. */
+  firstStamp?: number;
 }
 
 export class WTinyLfuPolicy implements EvictionPolicy {
@@ -155,18 +164,17 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   // Per slot: list links, the key's hash, flags (region, DETACHED,
   // REFERENCED; one byte, so the whole array tends to stay in the CPU's
-  // cache), accounted bytes, and the request count (modulo 2^32) when the
-  // entry was last known to be used: when it was added, or when a list
-  // examined it and consumed its REFERENCED flag. The use itself may lie
-  // earlier, so `#now() - lastSeen` is a lower bound of the time unused.
+  // cache), accounted bytes, and the stamp of the last use (`lastUse`: the
+  // cache keeps no recency of its own for this policy).
   #prev!: Int32Array;
   #next!: Int32Array;
   #hashes!: Int32Array;
   #flags!: Uint8Array;
   #bytes!: Float64Array;
-  #lastSeen!: Int32Array;
-  /** Requests (adds and hits) before the current climbing sample. */
-  #requestsBefore = 0;
+  #stamps!: Int32Array;
+  /** The last stamp given: uses (adds, hits, readds) so far, until renumbered. */
+  #stamp = 0;
+  readonly #firstStamp: number;
 
   // Per region (index = region constant): list ends and bytes.
   readonly #head = new Int32Array(5);
@@ -212,6 +220,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#seed = seed;
     this.#hash = createKeyHasher(seed);
     this.#random = seed | 1;
+    this.#firstStamp = options.firstStamp ?? 0;
+    this.#stamp = this.#firstStamp;
     this.#allocate(capacity);
     this.#resize();
   }
@@ -222,7 +232,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#hashes = new Int32Array(capacity);
     this.#flags = new Uint8Array(capacity);
     this.#bytes = new Float64Array(capacity);
-    this.#lastSeen = new Int32Array(capacity);
+    this.#stamps = new Int32Array(capacity);
   }
 
   grow(capacity: number): void {
@@ -233,7 +243,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     flags.set(this.#flags.subarray(0, Math.min(capacity, this.#flags.length)));
     this.#flags = flags;
     this.#bytes = growFloat64(this.#bytes, capacity);
-    this.#lastSeen = growInt32(this.#lastSeen, capacity);
+    this.#stamps = growInt32(this.#stamps, capacity);
   }
 
   clear(capacity: number): void {
@@ -246,7 +256,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#regionCount.fill(0);
     this.#peakBytes = 0;
     this.#adds = 0;
-    this.#requestsBefore = 0;
+    this.#stamp = this.#firstStamp;
     this.#sketch.reset();
     this.#windowFraction = WINDOW_FRACTION;
     this.#resize();
@@ -283,7 +293,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const key = this.#context.keyOf(slot);
     const hash = typeof key === 'number' ? numberHash(key, this.#seed) : this.#hash(key);
     this.#hashes[slot] = hash;
-    this.#lastSeen[slot] = this.#now();
+    this.#stampUse(slot);
     this.#record(hash);
     if (this.#head[CANDIDATE] !== 0) this.#flushCandidates();
     const bytes = this.#context.sizeOf(slot);
@@ -311,9 +321,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   touch(slot: number, key?: unknown): void {
+    const flags = this.#flags[slot]!;
+    // A `get` of a pinned entry: outside the order, not a use to track.
+    if ((flags & DETACHED) !== 0) return;
+    this.#stampUse(slot);
     this.#sampleHits++;
     if (--this.#sampleLeft <= 0) this.#climb();
-    const flags = this.#flags[slot]!;
     // A main-region entry already marked since its list last examined it
     // is not counted again: the sketch's estimate for it counts the rounds
     // in which it was used, which is all a duel needs (see the top comment).
@@ -334,7 +347,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       // Used while awaiting admission (a candidate, or the unused oldest
       // entry of a window left over its share for the next duel, which
       // would have been one): it has proved itself, protect it now.
-      this.#lastSeen[slot] = this.#now();
       this.#unlink(slot);
       this.#link(slot, PROTECTED);
       this.#demoteProtected();
@@ -344,6 +356,39 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     // entry reaches the old end of its list (see #secondChance and
     // #promoteUsedProbation).
     this.#flags[slot] = flags | REFERENCED;
+  }
+
+  lastUse(slot: number): number {
+    const flags = this.#flags[slot]!;
+    return flags === 0 || (flags & DETACHED) !== 0 ? 0 : this.#stamps[slot]!;
+  }
+
+  #stampUse(slot: number): void {
+    let stamp = this.#stamp + 1;
+    if (stamp === STAMP_LIMIT) {
+      // The entry may not be in a list yet (add, readd): stamped after.
+      this.#renumber();
+      stamp = this.#stamp + 1;
+    }
+    this.#stamp = stamp;
+    this.#stamps[slot] = stamp;
+  }
+
+  /**
+   * Renumbers the stamps of the entries in the order 1, 2, ... keeping their
+   * order, so stamps stay int32. O(n log n), once per 2^31 uses. The sweep
+   * reads the distance between stamps as the uses since an entry's last:
+   * afterwards it reads less, so it demotes later, never sooner.
+   */
+  #renumber(): void {
+    const stamps = this.#stamps;
+    const inOrder: number[] = [];
+    for (let region = WINDOW; region <= PROTECTED; region++) {
+      for (let slot = this.#head[region]!; slot !== 0; slot = this.#next[slot]!) inOrder.push(slot);
+    }
+    inOrder.sort((a, b) => stamps[a]! - stamps[b]!);
+    for (let i = 0; i < inOrder.length; i++) stamps[inOrder[i]!] = i + 1;
+    this.#stamp = inOrder.length;
   }
 
   /** Buffers a request's sketch increment; a full buffer is applied in one batch. */
@@ -382,6 +427,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   readd(slot: number): void {
     this.#decided = false;
+    this.#stampUse(slot);
     // Its size may have changed while it was out (a replacing `set`).
     this.#bytes[slot] = this.#context.sizeOf(slot);
     const home = this.#flags[slot]! & REGION_MASK;
@@ -477,7 +523,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    */
   #climb(): void {
     const requests = this.#sampleSize - this.#sampleLeft;
-    this.#requestsBefore = (this.#requestsBefore + requests) | 0;
     this.#sampleSize = this.#sampleLeft = Math.max(MIN_EXPECTED_ENTRIES, this.#expectedEntries) * SAMPLE_REQUESTS_PER_ENTRY;
     const hits = this.#sampleHits;
     this.#sampleHits = 0;
@@ -492,11 +537,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#resize();
     this.#drainWindow();
     this.#demoteProtected();
-  }
-
-  /** Requests (adds and hits) so far, modulo 2^32: the clock of `#lastSeen`. */
-  #now(): number {
-    return (this.#requestsBefore + this.#sampleSize - this.#sampleLeft) | 0;
   }
 
   #heldBytes(): number {
@@ -538,7 +578,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #promoteUsedProbation(): void {
     let oldest = this.#head[PROBATION]!;
     while (oldest !== 0 && (this.#flags[oldest]! & REFERENCED) !== 0) {
-      this.#lastSeen[oldest] = this.#now();
       this.#unlink(oldest);
       this.#link(oldest, PROTECTED);
       this.#demoteProtected();
@@ -565,8 +604,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const oldest = this.#head[PROTECTED]!;
     if (oldest === 0 || this.#secondChance(oldest, PROTECTED)) return;
     // Wrap-safe: the difference of two counts modulo 2^32.
-    const unused = (this.#now() - this.#lastSeen[oldest]!) | 0;
-    if (unused <= this.#sketch.samplePeriod) return;
+    if (this.#stamp - this.#stamps[oldest]! <= this.#sketch.samplePeriod) return;
     this.#unlink(oldest);
     this.#link(oldest, PROBATION);
   }
@@ -601,7 +639,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const flags = this.#flags[slot]!;
     if ((flags & REFERENCED) === 0) return false;
     this.#flags[slot] = flags & ~REFERENCED;
-    this.#lastSeen[slot] = this.#now();
     const next = this.#next;
     const prev = this.#prev;
     const after = next[slot]!;
