@@ -597,13 +597,14 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    * ones took to be admitted and used twice (measured: on Zipf 0.99 with
    * the hot set replaced every 20 cache sizes of requests, 40 to 60% of
    * the cache held keys not requested in the last 10 cache sizes, and the
-   * hit ratio fell 2 points below LRU's). The period keeps the sweep from demoting entries that a steady
-   * workload still uses, only rarely. One step per eviction: O(1).
+   * hit ratio fell 2 points below LRU's). The period keeps the sweep from
+   * demoting entries that a steady workload still uses, only rarely. One
+   * step per eviction: O(1).
    */
   #sweepProtected(): void {
     const oldest = this.#head[PROTECTED]!;
     if (oldest === 0 || this.#secondChance(oldest, PROTECTED)) return;
-    // Wrap-safe: the difference of two counts modulo 2^32.
+    // Uses since its last (fewer after a renumbering: never demoted sooner).
     if (this.#stamp - this.#stamps[oldest]! <= this.#sketch.samplePeriod) return;
     this.#unlink(oldest);
     this.#link(oldest, PROBATION);
