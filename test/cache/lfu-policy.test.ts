@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LfuPolicy } from '../../src/cache/policies/lfu.js';
-
-const STAMP_LIMIT = 0x7fffffff;
+import { STAMP_LIMIT, StampModel } from './stamp-model.js';
 
 interface ModelEntry {
   uses: number;
@@ -25,17 +24,10 @@ function run(seed: number, slots: number, steps: number, firstStamp: number): nu
   const random = lcg(seed);
   const policy = new LfuPolicy(slots + 1, firstStamp);
   const model = new Map<number, ModelEntry>();
+  const stamps = new StampModel(policy);
   let tick = 0;
-  let renumbered = 0;
-  let lastStamp = firstStamp;
   const order = (a: [number, ModelEntry], b: [number, ModelEntry]) => a[1].uses - b[1].uses || a[1].lastUse - b[1].lastUse;
   const inOrder = () => [...model].filter(([, e]) => e.inOrder).sort(order);
-  const noteStamp = (slot: number) => {
-    const stamp = policy.lastUse(slot);
-    assert.ok(stamp > 0 && stamp <= STAMP_LIMIT, `stamp ${stamp}`);
-    if (stamp < lastStamp) renumbered++;
-    lastStamp = stamp;
-  };
   for (let step = 0; step < steps; step++) {
     const slot = 1 + Math.floor(random() * slots);
     const entry = model.get(slot);
@@ -44,16 +36,16 @@ function run(seed: number, slots: number, steps: number, firstStamp: number): nu
     if (entry === undefined) {
       policy.add(slot);
       model.set(slot, { uses: 1, lastUse: tick++, inOrder: true });
-      noteStamp(slot);
+      stamps.used(slot);
     } else if (roll < 0.08) {
       if (entry.inOrder) policy.remove(slot);
       else policy.readd(slot);
       entry.inOrder = !entry.inOrder;
       if (entry.inOrder) {
         entry.lastUse = tick++;
-        noteStamp(slot);
+        stamps.used(slot);
       } else {
-        assert.equal(policy.lastUse(slot), 0, `${where}: removed`);
+        stamps.left(slot, where);
       }
     } else if (roll < 0.12) {
       const expected = inOrder()[0]?.[0] ?? 0;
@@ -61,19 +53,16 @@ function run(seed: number, slots: number, steps: number, firstStamp: number): nu
       if (expected !== 0) {
         policy.remove(expected);
         model.delete(expected);
+        stamps.left(expected, where);
       }
     } else if (entry.inOrder) {
       policy.touch(slot);
       entry.uses++;
       entry.lastUse = tick++;
-      noteStamp(slot);
+      stamps.used(slot);
     }
-    if (step % 50 === 0) {
-      // Recency as the cache reads it for evictLeastRecentlyUsed.
-      const byStamp = [...model.keys()].filter((s) => policy.lastUse(s) !== 0).sort((a, b) => policy.lastUse(a) - policy.lastUse(b));
-      const byModel = [...model].filter(([, e]) => e.inOrder).sort((a, b) => a[1].lastUse - b[1].lastUse).map(([s]) => s);
-      assert.deepEqual(byStamp, byModel, `${where}: recency`);
-    }
+    // Recency as the cache reads it for evictLeastRecentlyUsed.
+    if (step % 50 === 0) stamps.assertRecency(model.keys(), where);
   }
   const expected = inOrder().map(([s]) => s);
   const drained: number[] = [];
@@ -82,7 +71,7 @@ function run(seed: number, slots: number, steps: number, firstStamp: number): nu
     policy.remove(victim);
   }
   assert.deepEqual(drained, expected, `seed ${seed}: final order`);
-  return renumbered;
+  return stamps.renumbered;
 }
 
 describe('lfu policy against a model', () => {

@@ -12,6 +12,7 @@ import { EVICTION_STRATEGIES } from '../../src/cache/policies/registry.js';
 import { FrequencySketch } from '../../src/cache/tinylfu/frequency-sketch.js';
 import { createKeyHasher } from '../../src/cache/tinylfu/key-hash.js';
 import { WTinyLfuPolicy } from '../../src/cache/tinylfu/w-tinylfu-policy.js';
+import { STAMP_LIMIT, StampModel } from './stamp-model.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -327,59 +328,46 @@ describe('W-TinyLFU regions', () => {
   });
 
   it('keeps exact recency in its use stamps (lastUse), through their renumbering near 2^31 - 1', () => {
-    const limit = 0x7fffffff;
     let renumbered = 0;
     for (let seed = 1; seed <= 20; seed++) {
-      const { policy, add } = harness(30, seed % 2 === 0 ? limit - 1 - seed * 7 : 0);
+      const { policy, add } = harness(30, seed % 2 === 0 ? STAMP_LIMIT - 1 - seed * 7 : 0);
       const next = random(seed);
-      const model = new Map<number, { lastUse: number; inOrder: boolean }>();
-      let tick = 0;
-      let lastStamp = 0;
-      const noteStamp = (slot: number): void => {
-        const stamp = policy.lastUse(slot);
-        assert.ok(stamp > 0 && stamp <= limit, `stamp ${stamp}`);
-        if (stamp < lastStamp) renumbered++;
-        lastStamp = stamp;
-      };
+      const stamps = new StampModel(policy);
+      const inOrder = new Map<number, boolean>(); // every stored slot: whether it is in the order (not pinned)
       for (let step = 0; step < 400; step++) {
         const roll = next();
-        const stored = [...model.keys()];
+        const stored = [...inOrder.keys()];
         const slot = stored[Math.floor(next() * stored.length)];
         const where = `seed ${seed}, step ${step}`;
         if (slot === undefined || roll < 0.2) {
-          if (model.size === 30) {
+          if (inOrder.size === 30) {
             const victim = policy.victim();
             policy.remove(victim);
-            model.delete(victim);
+            inOrder.delete(victim);
+            stamps.left(victim, where);
           }
           const added = add(`k${seed}-${step}`);
-          model.set(added, { lastUse: tick++, inOrder: true });
-          noteStamp(added);
+          inOrder.set(added, true);
+          stamps.used(added);
         } else if (roll < 0.3) {
-          const entry = model.get(slot)!;
-          if (entry.inOrder) policy.remove(slot);
-          else policy.readd(slot);
-          entry.inOrder = !entry.inOrder;
-          if (entry.inOrder) {
-            entry.lastUse = tick++;
-            noteStamp(slot);
-          } else {
-            assert.equal(policy.lastUse(slot), 0, `${where}: removed`);
+          // Pin or unpin.
+          if (inOrder.get(slot)) {
+            policy.remove(slot);
+            stamps.left(slot, where);
             policy.touch(slot); // a get of a pinned entry: ignored
-            assert.equal(policy.lastUse(slot), 0, `${where}: touched while removed`);
+            assert.equal(policy.lastUse(slot), 0, `${where}: touched while pinned`);
+          } else {
+            policy.readd(slot);
+            stamps.used(slot);
           }
+          inOrder.set(slot, !inOrder.get(slot));
         } else {
-          const entry = model.get(slot)!;
           policy.touch(slot);
-          if (entry.inOrder) {
-            entry.lastUse = tick++;
-            noteStamp(slot);
-          }
+          if (inOrder.get(slot)) stamps.used(slot);
         }
-        const byStamp = [...model.keys()].filter((s) => policy.lastUse(s) !== 0).sort((a, b) => policy.lastUse(a) - policy.lastUse(b));
-        const byModel = [...model].filter(([, e]) => e.inOrder).sort((a, b) => a[1].lastUse - b[1].lastUse).map(([s]) => s);
-        assert.deepEqual(byStamp, byModel, `${where}: recency`);
+        stamps.assertRecency(inOrder.keys(), where);
       }
+      renumbered += stamps.renumbered;
     }
     assert.ok(renumbered >= 10, `renumbered ${renumbered} times`);
   });
