@@ -2,7 +2,7 @@
  * A count-min sketch of 4-bit counters that estimates how often each key was
  * seen recently: the popularity memory of W-TinyLFU.
  *
- * Structure: one `Uint32Array` of 2 * 2^k words, eight 4-bit counters per
+ * Structure: one `Int32Array` of 2 * 2^k words, eight 4-bit counters per
  * word, where 2^k is the power of two at or above the expected number of
  * entries (so about 16 counters, 8 bytes, per cached entry). A key's 32-bit
  * hash picks one 64-byte block of 16 words, then four counters inside it (a
@@ -41,15 +41,54 @@ function ceilPow2(n: number): number {
   return p;
 }
 
+/**
+ * Raises the counters of the key with this hash in table `t` by the
+ * conservative update: only the counters equal to the key's current minimum
+ * go up, which keeps collisions from inflating other keys' estimates more
+ * than needed. Returns the key's new estimate, or 0 when it was already 15
+ * (saturated: nothing changed). Re-reading each word handles two of the four
+ * counters landing on the same one.
+ */
+function raise(t: Int32Array, blockMask: number, hash: number): number {
+  const block = Math.imul(hash, 0x9e3779b1) & blockMask;
+  let h = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  h ^= h >>> 13;
+  const i0 = block | (h & 15);
+  const s0 = ((h >>> 4) & 7) << 2;
+  const i1 = block | ((h >>> 8) & 15);
+  const s1 = ((h >>> 12) & 7) << 2;
+  const i2 = block | ((h >>> 16) & 15);
+  const s2 = ((h >>> 20) & 7) << 2;
+  const i3 = block | ((h >>> 24) & 15);
+  const s3 = ((h >>> 28) & 7) << 2;
+  const c0 = (t[i0]! >>> s0) & 15;
+  const c1 = (t[i1]! >>> s1) & 15;
+  const c2 = (t[i2]! >>> s2) & 15;
+  const c3 = (t[i3]! >>> s3) & 15;
+  let min = c0 < c1 ? c0 : c1;
+  if (c2 < min) min = c2;
+  if (c3 < min) min = c3;
+  if (min === MAX_COUNT) return 0;
+  // Branch-free: ((c - min - 1) >>> 31) is 1 exactly when c === min (no
+  // counter is below min); `| 0` keeps the words int32 when the top nibble
+  // goes from 7 to 8.
+  const m1 = min + 1;
+  t[i0] = (t[i0]! + (((c0 - m1) >>> 31) << s0)) | 0;
+  t[i1] = (t[i1]! + (((((t[i1]! >>> s1) & 15) - m1) >>> 31) << s1)) | 0;
+  t[i2] = (t[i2]! + (((((t[i2]! >>> s2) & 15) - m1) >>> 31) << s2)) | 0;
+  t[i3] = (t[i3]! + (((((t[i3]! >>> s3) & 15) - m1) >>> 31) << s3)) | 0;
+  return m1;
+}
+
 export class FrequencySketch {
-  #table: Uint32Array = new Uint32Array(0);
+  #table: Int32Array = new Int32Array(0);
   /** Selects a 16-word (64-byte) block: its index times 16. */
   #blockMask = 0;
   #capacity = 0;
   #sampleSize = 0;
   #additions = 0;
   #aged = false;
-  readonly #one = new Int32Array(1);
+  #halvings = 0;
 
   constructor(expectedEntries = MIN_ENTRIES) {
     this.ensureCapacity(expectedEntries);
@@ -67,6 +106,16 @@ export class FrequencySketch {
    */
   get aged(): boolean {
     return this.#aged;
+  }
+
+  /**
+   * Counts the halvings (a reset or a growth, which forget every count,
+   * count as four: enough to take any 4-bit estimate to 0). An estimate
+   * taken when this read `h` is now that estimate shifted right by
+   * `halvings - h` (see `incrementAll`).
+   */
+  get halvings(): number {
+    return this.#halvings;
   }
 
   /** Increments between two halvings: the sketch's memory, as a number of requests. */
@@ -90,16 +139,17 @@ export class FrequencySketch {
     const capacity = ceilPow2(expected);
     if (capacity <= this.#capacity) return;
     this.#capacity = capacity;
-    this.#table = new Uint32Array(capacity * 2);
+    this.#table = new Int32Array(capacity * 2);
     this.#blockMask = (capacity * 2 - 1) & ~15;
     this.#additions = 0;
     this.#aged = false;
+    this.#halvings += 4;
   }
 
   /** The estimated recent frequency of the key with this hash, 0 to 15. */
   frequency(hash: number): number {
     const t = this.#table;
-    const block = (Math.imul(hash, 0x9e3779b1) >>> 0) & this.#blockMask;
+    const block = Math.imul(hash, 0x9e3779b1) & this.#blockMask;
     let h = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
     h ^= h >>> 13;
     let min = (t[block | (h & 15)]! >>> (((h >>> 4) & 7) << 2)) & 15;
@@ -111,65 +161,51 @@ export class FrequencySketch {
     return c < min ? c : min;
   }
 
-  /** Records one occurrence of the key with this hash. */
-  increment(hash: number): void {
-    this.#one[0] = hash;
-    this.incrementAll(this.#one, 1);
+  /**
+   * Records one occurrence of the key with this hash, at once; returns the
+   * key's estimate afterwards (1 to 15), as of the sketch's `halvings` after
+   * the call.
+   */
+  increment(hash: number): number {
+    const raised = raise(this.#table, this.#blockMask, hash);
+    if (raised === 0) return MAX_COUNT;
+    if (++this.#additions >= this.#sampleSize) {
+      this.halve();
+      return raised >>> 1;
+    }
+    return raised;
   }
 
   /**
-   * Records `count` occurrences, one per hash in `hashes`, but first reads
-   * every block in a tight loop: the reads are independent, so the processor
-   * overlaps their cache misses instead of waiting for one after the other.
-   * Returns a meaningless value computed from those reads, so that no
-   * compiler drops them.
-   *
-   * Increment uses the conservative update: only the counters equal to the
-   * key's current minimum are raised; re-reading each word handles two of
-   * the four counters landing on the same one. The table and the counts are
-   * held in locals for the whole batch (this loop is the hot path of every
-   * hit).
+   * Records `count` occurrences, one per hash in `hashes`, and writes each
+   * key's estimate afterwards to `estimates` (as of `halvings` after the
+   * call), but first reads every block in a tight loop: the reads are
+   * independent, so the processor overlaps their cache misses instead of
+   * waiting for one after the other. Returns a meaningless value computed
+   * from those reads, so that no compiler drops them. The table and the
+   * counts are held in locals for the whole batch (this loop is the hot path
+   * of every hit).
    */
-  incrementAll(hashes: Int32Array, count: number): number {
+  incrementAll(hashes: Int32Array, count: number, estimates: Uint8Array): number {
     const t = this.#table;
     const blockMask = this.#blockMask;
     let touched = 0;
-    for (let i = 0; i < count; i++) touched |= t[(Math.imul(hashes[i]!, 0x9e3779b1) >>> 0) & blockMask]!;
+    for (let i = 0; i < count; i++) touched |= t[Math.imul(hashes[i]!, 0x9e3779b1) & blockMask]!;
     let additions = this.#additions;
     const sampleSize = this.#sampleSize;
     for (let i = 0; i < count; i++) {
-      const hash = hashes[i]!;
-      const block = (Math.imul(hash, 0x9e3779b1) >>> 0) & blockMask;
-      let h = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
-      h ^= h >>> 13;
-      const i0 = block | (h & 15);
-      const s0 = ((h >>> 4) & 7) << 2;
-      const i1 = block | ((h >>> 8) & 15);
-      const s1 = ((h >>> 12) & 7) << 2;
-      const i2 = block | ((h >>> 16) & 15);
-      const s2 = ((h >>> 20) & 7) << 2;
-      const i3 = block | ((h >>> 24) & 15);
-      const s3 = ((h >>> 28) & 7) << 2;
-      const c0 = (t[i0]! >>> s0) & 15;
-      const c1 = (t[i1]! >>> s1) & 15;
-      const c2 = (t[i2]! >>> s2) & 15;
-      const c3 = (t[i3]! >>> s3) & 15;
-      let min = c0 < c1 ? c0 : c1;
-      if (c2 < min) min = c2;
-      if (c3 < min) min = c3;
-      if (min === MAX_COUNT) continue;
-      // Branch-free: ((c - min - 1) >>> 31) is 1 exactly when c === min
-      // (no counter is below min); a word is re-read after the writes before
-      // it, so a counter picked twice is raised once.
-      const m1 = min + 1;
-      t[i0] = t[i0]! + (((c0 - m1) >>> 31) << s0);
-      t[i1] = t[i1]! + (((((t[i1]! >>> s1) & 15) - m1) >>> 31) << s1);
-      t[i2] = t[i2]! + (((((t[i2]! >>> s2) & 15) - m1) >>> 31) << s2);
-      t[i3] = t[i3]! + (((((t[i3]! >>> s3) & 15) - m1) >>> 31) << s3);
+      const raised = raise(t, blockMask, hashes[i]!);
+      if (raised === 0) {
+        estimates[i] = MAX_COUNT;
+        continue;
+      }
+      estimates[i] = raised;
       if (++additions >= sampleSize) {
         this.#additions = additions;
         this.halve();
         additions = this.#additions;
+        // The estimates given so far predate the halving: age them with it.
+        for (let j = 0; j <= i; j++) estimates[j] = estimates[j]! >>> 1;
       }
     }
     this.#additions = additions;
@@ -182,6 +218,7 @@ export class FrequencySketch {
     for (let i = 0; i < t.length; i++) t[i] = (t[i]! >>> 1) & 0x77777777;
     this.#additions >>>= 1;
     this.#aged = true;
+    this.#halvings++;
   }
 
   /** Forgets every count (for `clear`). */
@@ -189,5 +226,6 @@ export class FrequencySketch {
     this.#table.fill(0);
     this.#additions = 0;
     this.#aged = false;
+    this.#halvings += 4;
   }
 }

@@ -21,14 +21,17 @@
  * any key look popular and push out the real working set).
  */
 
-/** A murmur3 fmix32 finalizer: every input bit affects every output bit. */
+/**
+ * A murmur3 fmix32 finalizer: every input bit affects every output bit.
+ * Hashes are signed int32 values: the engine keeps those unboxed (small
+ * integers), where an unsigned value of 2^31 or more would be a heap number.
+ */
 export function mix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return h ^ (h >>> 16);
 }
 
 /** FNV-1a over UTF-16 code units, starting from `seed`. */
@@ -44,17 +47,17 @@ const floatView = new Float64Array(1);
 const wordView = new Uint32Array(floatView.buffer);
 
 export function numberHash(n: number, seed: number): number {
-  if ((n | 0) === n) return mix32((n ^ seed) >>> 0); // covers -0 as well
+  if ((n | 0) === n) return mix32(n ^ seed); // covers -0 as well
   if (n !== n) return mix32(seed ^ 0x7ff80000);
   floatView[0] = n;
-  return mix32(((wordView[0] as number) ^ Math.imul((wordView[1] as number) ^ seed, 0x9e3779b1)) >>> 0);
+  return mix32((wordView[0] as number) ^ Math.imul((wordView[1] as number) ^ seed, 0x9e3779b1));
 }
 
-/** A random 32-bit seed from the platform's CSPRNG when there is one. */
+/** A random 32-bit seed (a signed int32) from the platform's CSPRNG when there is one. */
 export function randomSeed(): number {
-  const c = (globalThis as { crypto?: { getRandomValues?: (a: Uint32Array) => Uint32Array } }).crypto;
-  if (c?.getRandomValues) return (c.getRandomValues(new Uint32Array(1))[0] as number) >>> 0;
-  return (Math.random() * 0x100000000) >>> 0;
+  const c = (globalThis as { crypto?: { getRandomValues?: (a: Int32Array) => Int32Array } }).crypto;
+  if (c?.getRandomValues) return c.getRandomValues(new Int32Array(1))[0] as number;
+  return (Math.random() * 0x100000000) | 0;
 }
 
 export type KeyHasher = (key: unknown) => number;
@@ -86,9 +89,9 @@ export function createKeyHasher(seed: number = randomSeed()): KeyHasher {
         return numberHash(key, seed);
       case 'object':
         if (key === null) return mix32(seed ^ 0x6e756c6c);
-        return mix32((idOf(key) ^ Math.imul(seed, 0x27d4eb2f)) >>> 0);
+        return mix32(idOf(key) ^ Math.imul(seed, 0x27d4eb2f));
       case 'function':
-        return mix32((idOf(key) ^ Math.imul(seed, 0x27d4eb2f)) >>> 0);
+        return mix32(idOf(key) ^ Math.imul(seed, 0x27d4eb2f));
       case 'symbol':
         // Registered symbols (Symbol.for) cannot be weakly held; their
         // registry key identifies them anyway.
@@ -96,7 +99,7 @@ export function createKeyHasher(seed: number = randomSeed()): KeyHasher {
         // stands in (a collision only blurs one frequency estimate).
         if (Symbol.keyFor(key) !== undefined) return stringHash(`sym:${Symbol.keyFor(key)}`, seed);
         try {
-          return mix32((idOf(key as unknown as object) ^ Math.imul(seed, 0x27d4eb2f)) >>> 0);
+          return mix32(idOf(key as unknown as object) ^ Math.imul(seed, 0x27d4eb2f));
         } catch {
           return stringHash(`sym(${key.description ?? ''})`, seed);
         }

@@ -61,10 +61,20 @@
  * - the sketch increment of a hit or a new entry goes into a buffer of 64
  *   hashes, applied in one batch (whose independent memory reads the
  *   processor overlaps) when the buffer fills. A duel applies the buffer
- *   first only when one of the two duelists may be in it: a 32-bit filter
- *   of the buffered hashes (one bit per hash, from its top 5 bits) tells,
+ *   first only when one of the two duelists may be in it: a 1024-bit filter
+ *   of the buffered hashes (one bit per hash, from its top 10 bits) tells,
  *   so the duelists' counts always include their own latest requests,
- *   while other keys' increments may wait (at most 63 requests);
+ *   while other keys' increments may wait (at most 63 requests). While the
+ *   window holds fewer entries than the buffer, a new entry could duel
+ *   before its increment is applied: its increment is made at once;
+ * - a duel reads no sketch counter: each slot keeps its key's estimate as
+ *   of its last applied increment and the sketch's halving count then
+ *   (a byte and an int32), and the estimate now is that one halved once
+ *   per halving since. It differs from the sketch's own only when other
+ *   keys' increments landed on all four of the key's counters since (the
+ *   sketch would over-estimate it). On the request path the sketch is
+ *   only updated, in batches whose cache misses overlap (but for the
+ *   immediate increments above);
  * - the move in the lists is deferred: a hit only sets a "referenced" flag
  *   (one byte per slot). When a list's oldest entry is examined, a
  *   referenced one gets its due instead of being evicted or demoted: in
@@ -82,6 +92,8 @@
  * - once the sketch has aged, a candidate seen at most once cannot win its
  *   duel, so the victim's count is not looked up (the common eviction of a
  *   key requested once).
+ * - hashes are int32 (see key-hash.ts): they stay unboxed through every
+ *   call.
  * This keeps `get` within a few memory accesses of plain LRU's.
  *
  * The cache asks `victim()` and then calls `remove` on the slot it evicts;
@@ -99,7 +111,7 @@
  * the hit that set the flag); the sketch's halving is O(size) once per five
  * requests per entry. A hit does not run the generic key hasher: its hash
  * is kept per slot (a number or a short string at hand is rehashed, which
- * is cheaper than the memory read). Memory: 25 bytes per slot plus the
+ * is cheaper than the memory read). Memory: 30 bytes per slot plus the
  * sketch (8 bytes per expected entry, sized from the budget and the average
  * entry size observed).
  */
@@ -172,6 +184,13 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #flags!: Uint8Array;
   #bytes!: Float64Array;
   #stamps!: Int32Array;
+  /**
+   * The sketch's estimate for the slot's key right after its last applied
+   * increment, and the sketch's halvings then: duels read these instead of
+   * the sketch (see `#estimate`).
+   */
+  #seen!: Uint8Array;
+  #seenAt!: Int32Array;
   /** The last stamp given: uses (adds, hits, readds) so far, until renumbered. */
   #stamp = 0;
   readonly #firstStamp: number;
@@ -199,11 +218,15 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #previousHitRate = 0;
 
   // Hashes of recent requests whose sketch increments are still to be
-  // applied, and a 32-bit filter of them (bit `hash >>> 27` per hash): a
-  // duel applies them first only if the filter says one may concern a duelist.
+  // applied, their slots (to keep the estimates the increments give), and a
+  // filter of them: a duel applies them first only if the filter says one
+  // may concern a duelist.
   readonly #pending = new Int32Array(PENDING_HITS);
+  readonly #pendingSlots = new Int32Array(PENDING_HITS);
+  readonly #pendingEstimates = new Uint8Array(PENDING_HITS);
   #pendingCount = 0;
-  #pendingFilter = 0;
+  /** One bit per 1024 for the buffered hashes (`hash >>> 22`): a duelist whose bit is clear has nothing buffered. */
+  readonly #pendingFilter = new Int32Array(32);
 
   /** Whether the last `add` left the window over its share for the next duel (no drain since). */
   #windowOverflow = false;
@@ -216,7 +239,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   constructor(context: PolicyContext, capacity: number, options: TinyLfuOptions = {}) {
     this.#context = context;
     this.#maxBytes = options.maxBytes;
-    const seed = options.seed ?? randomSeed();
+    const seed = (options.seed ?? randomSeed()) | 0;
     this.#seed = seed;
     this.#hash = createKeyHasher(seed);
     this.#random = seed | 1;
@@ -233,6 +256,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#flags = new Uint8Array(capacity);
     this.#bytes = new Float64Array(capacity);
     this.#stamps = new Int32Array(capacity);
+    this.#seen = new Uint8Array(capacity);
+    this.#seenAt = new Int32Array(capacity);
   }
 
   grow(capacity: number): void {
@@ -244,12 +269,16 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#flags = flags;
     this.#bytes = growFloat64(this.#bytes, capacity);
     this.#stamps = growInt32(this.#stamps, capacity);
+    const seen = new Uint8Array(capacity);
+    seen.set(this.#seen.subarray(0, Math.min(capacity, this.#seen.length)));
+    this.#seen = seen;
+    this.#seenAt = growInt32(this.#seenAt, capacity);
   }
 
   clear(capacity: number): void {
     this.#allocate(capacity);
     this.#pendingCount = 0;
-    this.#pendingFilter = 0;
+    this.#pendingFilter.fill(0);
     this.#head.fill(0);
     this.#tail.fill(0);
     this.#regionBytes.fill(0);
@@ -294,7 +323,15 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const hash = typeof key === 'number' ? numberHash(key, this.#seed) : this.#hash(key);
     this.#hashes[slot] = hash;
     this.#stampUse(slot);
-    this.#record(hash);
+    // An entry may duel before a buffered increment would be applied when
+    // the window holds fewer entries than the buffer: count it at once
+    // (a duel would otherwise apply the whole buffer for it).
+    if (this.#regionCount[WINDOW]! < PENDING_HITS) {
+      this.#seen[slot] = this.#sketch.increment(hash);
+      this.#seenAt[slot] = this.#sketch.halvings;
+    } else {
+      this.#record(hash, slot);
+    }
     if (this.#head[CANDIDATE] !== 0) this.#flushCandidates();
     const bytes = this.#context.sizeOf(slot);
     this.#bytes[slot] = bytes;
@@ -338,7 +375,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       typeof key === 'number' ? numberHash(key, seed)
       : typeof key === 'string' && key.length <= 32 ? stringHash(key, seed)
       : this.#hashes[slot]!;
-    this.#record(hash);
+    this.#record(hash, slot);
     if ((flags & REFERENCED) !== 0) return;
     if (
       (flags & REGION_MASK) === CANDIDATE ||
@@ -392,10 +429,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   /** Buffers a request's sketch increment; a full buffer is applied in one batch. */
-  #record(hash: number): void {
+  #record(hash: number, slot: number): void {
     const pending = this.#pendingCount;
     this.#pending[pending] = hash;
-    this.#pendingFilter |= 1 << (hash >>> 27);
+    this.#pendingSlots[pending] = slot;
+    const filter = this.#pendingFilter;
+    filter[hash >>> 27] = filter[hash >>> 27]! | (1 << (hash >>> 22));
     this.#pendingCount = pending + 1;
     if (pending + 1 === PENDING_HITS) this.#applyPending();
   }
@@ -405,8 +444,25 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const count = this.#pendingCount;
     if (count === 0) return;
     this.#pendingCount = 0;
-    this.#pendingFilter = 0;
-    this.#sketch.incrementAll(this.#pending, count);
+    const filter = this.#pendingFilter;
+    for (let i = 0; i < 32; i++) filter[i] = 0;
+    const estimates = this.#pendingEstimates;
+    this.#sketch.incrementAll(this.#pending, count, estimates);
+    const slots = this.#pendingSlots;
+    const seen = this.#seen;
+    const seenAt = this.#seenAt;
+    const halvings = this.#sketch.halvings;
+    const hashes = this.#hashes;
+    const pending = this.#pending;
+    for (let i = 0; i < count; i++) {
+      // Unless the slot changed hands since (an entry added with an
+      // immediate increment, see add()).
+      const slot = slots[i]!;
+      if (hashes[slot] === pending[i]) {
+        seen[slot] = estimates[i]!;
+        seenAt[slot] = halvings;
+      }
+    }
   }
 
   remove(slot: number): void {
@@ -480,20 +536,19 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   #admit(candidate: number, victim: number): boolean {
-    // The duelists' counts must include their buffered requests, if any.
+    // The duelists' estimates must include their buffered requests, if any.
+    const filter = this.#pendingFilter;
     const candidateHash = this.#hashes[candidate]!;
-    if ((this.#pendingFilter >>> (candidateHash >>> 27)) & 1) this.#applyPending();
-    let candidateFrequency = this.#sketch.frequency(candidateHash);
+    if ((filter[candidateHash >>> 27]! >>> (candidateHash >>> 22)) & 1) this.#applyPending();
     // Once the sketch has aged, a candidate seen at most once can win by no
     // rule below: the victim's count is not needed (the common case, a
-    // key requested once, costs one sketch lookup).
-    if (candidateFrequency <= 1 && this.#sketch.aged) return false;
+    // key requested once).
+    const aged = this.#sketch.aged;
+    if (aged && this.#estimate(candidate) <= 1) return false;
     const victimHash = this.#hashes[victim]!;
-    if ((this.#pendingFilter >>> (victimHash >>> 27)) & 1) {
-      this.#applyPending();
-      candidateFrequency = this.#sketch.frequency(candidateHash);
-    }
-    const victimFrequency = this.#sketch.frequency(victimHash);
+    if ((filter[victimHash >>> 27]! >>> (victimHash >>> 22)) & 1) this.#applyPending();
+    const candidateFrequency = this.#estimate(candidate);
+    const victimFrequency = this.#estimate(victim);
     // The candidate's count includes the request that brought it in; the
     // victim's last request may lie a whole cycle back. Comparing histories
     // fairly means the candidate must lead by more than that one request,
@@ -512,6 +567,18 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     x ^= x << 5;
     this.#random = x;
     return (x & 127) === 0;
+  }
+
+  /**
+   * The sketch's estimate for the key in `slot`, as of its last applied
+   * increment and aged by the halvings since: what reading the sketch would
+   * give, without its cache miss, except that later increments of other
+   * keys colliding on all four of its counters are not seen (they could
+   * only over-estimate it). 0 once four halvings have passed.
+   */
+  #estimate(slot: number): number {
+    const age = this.#sketch.halvings - this.#seenAt[slot]!;
+    return age >= 4 ? 0 : this.#seen[slot]! >>> age;
   }
 
   /**
