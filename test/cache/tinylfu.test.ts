@@ -78,6 +78,32 @@ describe('FrequencySketch', () => {
     assert.equal(sketch.frequency(hash('hot')), 6);
   });
 
+  it('returns each key\'s estimate after its increment, aged when a halving falls inside a batch', () => {
+    const sketch = new FrequencySketch(16);
+    const hash = createKeyHasher(13);
+    assert.equal(sketch.increment(hash('a')), 1);
+    assert.equal(sketch.increment(hash('a')), 2);
+    const start = sketch.halvings;
+    // 78 more increments, one batch: the 80th (sample period 80) halves.
+    const hashes = new Int32Array(78);
+    hashes[0] = hash('a');
+    for (let i = 1; i < 78; i++) hashes[i] = hash(`cold${i}`);
+    const estimates = new Uint8Array(78);
+    sketch.incrementAll(hashes, 78, estimates);
+    assert.equal(sketch.halvings, start + 1);
+    // 'a' was at 3 right after its increment; the halving since makes it 1,
+    // which is what the sketch says now.
+    assert.equal(estimates[0], 1);
+    assert.equal(sketch.frequency(hash('a')), 1);
+    for (let i = 1; i < 78; i++) assert.equal(estimates[i], sketch.frequency(hashes[i]!), `key ${i}`);
+    // Saturation: the estimate stays 15.
+    for (let i = 0; i < 20; i++) sketch.increment(hash('hot'));
+    assert.equal(sketch.increment(hash('hot')), 15);
+    // A reset counts as four halvings: any estimate taken before ages to 0.
+    sketch.reset();
+    assert.equal(sketch.halvings, start + 5);
+  });
+
   it('grows with the expected entries (never shrinks) and forgets counts when it grows', () => {
     const sketch = new FrequencySketch(100);
     assert.equal(sketch.capacity, 128);
@@ -127,6 +153,16 @@ describe('key hashing', () => {
     assert.equal(createKeyHasher(9)('x'), createKeyHasher(9)('x'));
   });
 
+  it('gives int32 hashes (which the engine keeps unboxed), for every kind of key', () => {
+    const hash = createKeyHasher();
+    const keys: unknown[] = [{}, () => 1, Symbol('s'), 10n, null, undefined, true, 1.5, NaN, -0];
+    for (let k = 0; k < 1000; k++) keys.push(k, `key${k}`, k * 1e9, -k);
+    for (const key of keys) {
+      const h = hash(key);
+      assert.equal(h, h | 0, `hash of ${String(key)} is ${h}`);
+    }
+  });
+
   it('spreads sequential keys over the low bits', () => {
     const hash = createKeyHasher(1);
     const buckets = new Array<number>(64).fill(0);
@@ -170,7 +206,13 @@ describe('W-TinyLFU regions', () => {
       policy.add(slot);
       return slot;
     };
-    return { policy, add };
+    /** Adds `key` into a slot a removed entry left free. */
+    const readd = (slot: number, key: unknown, size = 1): void => {
+      keys[slot] = key;
+      sizes[slot] = size;
+      policy.add(slot);
+    };
+    return { policy, add, readd };
   }
 
   it('keeps the window near 1% of the budget and protected within 80% of the main region, in bytes', () => {
@@ -370,6 +412,50 @@ describe('W-TinyLFU regions', () => {
       renumbered += stamps.renumbered;
     }
     assert.ok(renumbered >= 10, `renumbered ${renumbered} times`);
+  });
+
+  it('duels on the estimate each entry keeps from its last increment, which follows the sketch through batches and halvings', () => {
+    // A small window (immediate increments) and a large one (batched).
+    for (const budget of [3000, 300]) {
+      const { policy, add, readd } = harness(budget);
+      const next = random(budget);
+      const slotOf = new Map<number, number>();
+      const keyOf = new Map<number, number>();
+      let behind = 0;
+      let checked = 0;
+      for (let i = 0; i < 40_000; i++) {
+        // Skewed keys: some hot, most seen once or twice.
+        const key = Math.floor(next() ** 3 * 20_000);
+        const slot = slotOf.get(key);
+        if (slot !== undefined) {
+          policy.touch(slot, key);
+        } else {
+          let added: number;
+          if (slotOf.size >= budget) {
+            added = policy.victim();
+            policy.remove(added);
+            slotOf.delete(keyOf.get(added)!);
+            readd(added, key);
+          } else {
+            added = add(key);
+          }
+          slotOf.set(key, added);
+          keyOf.set(added, key);
+        }
+        if (i % 5000 === 4999) {
+          for (const [k, s] of slotOf) {
+            const kept = policy.estimateOf(s);
+            const sketch = policy.frequencyOf(k);
+            assert.ok(kept <= sketch, `key ${k}: kept ${kept} above the sketch's ${sketch}`);
+            if (kept < sketch) behind++;
+            checked++;
+          }
+        }
+      }
+      // Only collisions on all four counters put the sketch above.
+      assert.ok(behind < checked * 0.02, `budget ${budget}: ${behind} of ${checked} kept estimates below the sketch`);
+      assert.ok(checked > 0);
+    }
   });
 
   it('victim() is stable until the order changes, and remove() admits a winning candidate', () => {

@@ -304,6 +304,16 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     return this.#sketch.frequency(this.#hash(key));
   }
 
+  /**
+   * The estimate a duel would use for the entry in `slot` (its kept
+   * estimate, aged; for tests and diagnostics): at most `frequencyOf` its
+   * key, and equal unless other keys collided on all of its counters.
+   */
+  estimateOf(slot: number): number {
+    this.#applyPending();
+    return this.#estimate(slot);
+  }
+
   /** Bytes per region, for tests and diagnostics. */
   get regions(): { window: number; candidates: number; probation: number; protected: number } {
     const b = this.#regionBytes;
