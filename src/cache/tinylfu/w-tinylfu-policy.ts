@@ -368,12 +368,14 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   touch(slot: number, key?: unknown): void {
-    const flags = this.#flags[slot]!;
     // A `get` of a pinned entry: outside the order, not a use to track.
-    if ((flags & DETACHED) !== 0) return;
+    if ((this.#flags[slot]! & DETACHED) !== 0) return;
     this.#stampUse(slot);
     this.#sampleHits++;
     if (--this.#sampleLeft <= 0) this.#climb();
+    // Read after the climbing step, which may have moved this very entry
+    // (a shrinking window drains to the candidates).
+    const flags = this.#flags[slot]!;
     // A main-region entry already marked since its list last examined it
     // is not counted again: the sketch's estimate for it counts the rounds
     // in which it was used, which is all a duel needs (see the top comment).
