@@ -356,10 +356,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     // share and that eviction's duel takes the window's oldest entry
     // directly (see victim()), instead of it moving to the candidates first.
     const maxBytes = this.#maxBytes;
+    const b = this.#regionBytes;
     if (
       maxBytes !== undefined &&
       (windowBefore <= this.#windowMax || windowCountBefore <= 1) &&
-      this.#heldBytes() + bytes > maxBytes
+      // The bytes held (#heldBytes, written out: this is every insertion's path).
+      b[WINDOW]! + b[CANDIDATE]! + b[PROBATION]! + b[PROTECTED]! + bytes > maxBytes
     ) {
       this.#windowOverflow = true;
       return;
@@ -512,9 +514,14 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   victim(): number {
     if (this.#decided) return this.#loser;
-    this.#sweepProtected();
-    this.#promoteUsedProbation();
+    // The steps below are called only when they have work (these checks
+    // are their first lines): an eviction is on the path of every
+    // insertion into a full cache, and a call costs as much as the check.
     const head = this.#head;
+    const flags = this.#flags;
+    if (head[PROTECTED] !== 0) this.#sweepProtected();
+    const oldestProbation = head[PROBATION]!;
+    if (oldestProbation !== 0 && (flags[oldestProbation]! & REFERENCED) !== 0) this.#promoteUsedProbation();
     let candidate = head[CANDIDATE]!;
     const victim = head[PROBATION] || head[PROTECTED]!;
     if (
@@ -527,7 +534,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       // entry is examined as when the window drains: a referenced one gets its second chance first
       // (each step consumes one hit's flag, so this ends within one turn of the window).
       candidate = head[WINDOW]!;
-      while (this.#secondChance(candidate, WINDOW)) candidate = head[WINDOW]!;
+      while ((flags[candidate]! & REFERENCED) !== 0 && this.#secondChance(candidate, WINDOW)) candidate = head[WINDOW]!;
     }
     let loser: number;
     let winner = 0;
