@@ -192,26 +192,15 @@ const workloads: Workload[] = [
 // Each competitor runs in a fresh process of its own (this file in child
 // mode), once per repetition: an application uses one cache, and a process
 // that also ran another strategy's code (or another library) measures the
-// mix. Each child runs every workload once to warm up, then MEASURED_RUNS
-// times, and reports each workload's fastest run: on this shared machine a
-// run is only ever slowed down by its neighbours, so the fastest is the
-// least disturbed estimate of the cache's own speed (the same rule for
-// every competitor).
+// mix. Each child runs every workload once to warm up, then once measured.
 const CHILD_ENV = 'NEXUS_HIT_RATIO_BENCH_CHILD';
-const MEASURED_RUNS = 3;
 const RESULT_PREFIX = 'RESULT ';
 const childName = process.env[CHILD_ENV];
 if (childName !== undefined) {
   const competitor = competitors.find((c) => c.name === childName);
   if (competitor === undefined) throw new Error(`no competitor ${childName}`);
   for (const workload of workloads) workload.run(competitor.make);
-  const fastest = workloads.map(() => 0);
-  for (let run = 0; run < MEASURED_RUNS; run++) {
-    workloads.forEach((workload, w) => {
-      fastest[w] = Math.max(fastest[w]!, workload.run(competitor.make));
-    });
-  }
-  console.log(RESULT_PREFIX + JSON.stringify(fastest));
+  console.log(RESULT_PREFIX + JSON.stringify(workloads.map((w) => w.run(competitor.make))));
   process.exit(0);
 }
 
@@ -310,9 +299,8 @@ Millions of operations per second, median of ${REPS} repetitions of
 ${OPS.toLocaleString('en-US')} operations; numeric keys, unit sizes, ${N.toLocaleString('en-US')}-entry caches.
 Each repetition runs each cache in a fresh process of its own (the order
 rotating), as an application using one strategy would, and as the cache
-benchmark does; the process warms up, runs each workload ${MEASURED_RUNS} times and
-keeps its fastest run. \`tinylfu / lru\` is the median of the
-per-repetition ratios, with their range: this machine is shared and noisy.
+benchmark does. \`tinylfu / lru\` is the median of the per-repetition
+ratios, with their range: this machine is shared and noisy.
 
 ${table(['workload', 'lru', 'tinylfu', 'lru-cache', 'tinylfu / lru', 'range'], throughputRows)}
 `,
