@@ -118,6 +118,7 @@
 import {
   growFloat64,
   growInt32,
+  growUint8,
   type EvictionPolicy,
   type PolicyContext,
   type PolicyFactory,
@@ -264,14 +265,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#prev = growInt32(this.#prev, capacity);
     this.#next = growInt32(this.#next, capacity);
     this.#hashes = growInt32(this.#hashes, capacity);
-    const flags = new Uint8Array(capacity);
-    flags.set(this.#flags.subarray(0, Math.min(capacity, this.#flags.length)));
-    this.#flags = flags;
+    this.#flags = growUint8(this.#flags, capacity);
     this.#bytes = growFloat64(this.#bytes, capacity);
     this.#stamps = growInt32(this.#stamps, capacity);
-    const seen = new Uint8Array(capacity);
-    seen.set(this.#seen.subarray(0, Math.min(capacity, this.#seen.length)));
-    this.#seen = seen;
+    this.#seen = growUint8(this.#seen, capacity);
     this.#seenAt = growInt32(this.#seenAt, capacity);
   }
 
