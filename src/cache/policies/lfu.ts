@@ -61,7 +61,7 @@
  * 32 bytes per bucket, in an array that grows with the number of distinct
  * counts (not with the cache).
  */
-import { growInt32, type EvictionPolicy, type PolicyFactory } from './policy.js';
+import { growInt32, renumberStamps, STAMP_LIMIT, type EvictionPolicy, type PolicyFactory } from './policy.js';
 
 const MAX_COUNT = 0x7fffffff;
 
@@ -73,8 +73,6 @@ const S_BUCKET = 2;
 const S_STAMP = 3;
 const S_COUNT = 3;
 const SLOT_SHIFT = 2;
-/** The largest stamp: giving it renumbers the stamps from 1. */
-const STAMP_LIMIT = 0x7fffffff;
 // Bucket record: [count, head, tail, prev, next, up]; bucket 0 is the
 // sentinel of the circular bucket list (count 0).
 const B_COUNT = 0;
@@ -269,9 +267,7 @@ export class LfuPolicy implements EvictionPolicy {
     for (let bucket = buckets[B_NEXT]!; bucket !== 0; bucket = buckets[(bucket << BUCKET_SHIFT) | B_NEXT]!) {
       for (let slot = buckets[(bucket << BUCKET_SHIFT) | B_HEAD]!; slot !== 0; slot = slots[(slot << SLOT_SHIFT) | S_NEXT]!) inOrder.push(slot);
     }
-    inOrder.sort((a, b) => slots[(a << SLOT_SHIFT) | S_STAMP]! - slots[(b << SLOT_SHIFT) | S_STAMP]!);
-    for (let i = 0; i < inOrder.length; i++) slots[(inOrder[i]! << SLOT_SHIFT) | S_STAMP] = i + 1;
-    this.#stamp = inOrder.length;
+    this.#stamp = renumberStamps(inOrder, slots, (slot) => (slot << SLOT_SHIFT) | S_STAMP);
   }
 
   /** A new empty bucket for `count`, linked right after bucket `after` (0: first); `up` links kept exact. */

@@ -100,6 +100,20 @@ export interface EvictionPolicy {
 /** Builds a policy for a cache whose per-slot arrays hold `capacity` slots. */
 export type PolicyFactory = (context: PolicyContext, capacity: number) => EvictionPolicy;
 
+/** Use stamps (`lastUse`) stay below this: giving it renumbers them (`renumberStamps`). */
+export const STAMP_LIMIT = 0x7fffffff;
+
+/**
+ * Renumbers use stamps 1, 2, ... keeping their order, so they stay int32:
+ * `slots` are the entries in the order, `stamps[indexOf(slot)]` the stamp of
+ * each. Returns the last stamp given. O(n log n), once per 2^31 uses.
+ */
+export function renumberStamps(slots: number[], stamps: Int32Array, indexOf: (slot: number) => number): number {
+  slots.sort((a, b) => stamps[indexOf(a)]! - stamps[indexOf(b)]!);
+  for (let i = 0; i < slots.length; i++) stamps[indexOf(slots[i]!)] = i + 1;
+  return slots.length;
+}
+
 /** An `Int32Array` of `capacity` elements holding the first elements of `from`. */
 export function growInt32(from: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
   const to = new Int32Array(capacity);

@@ -119,6 +119,8 @@ import {
   growFloat64,
   growInt32,
   growUint8,
+  renumberStamps,
+  STAMP_LIMIT,
   type EvictionPolicy,
   type PolicyContext,
   type PolicyFactory,
@@ -135,8 +137,6 @@ const REGION_MASK = 7;
 const DETACHED = 8;
 /** Set by a hit: the deferred move is made when the entry reaches the old end of its list. */
 const REFERENCED = 16;
-/** Stamps stay below this: reaching it renumbers them from 1. */
-const STAMP_LIMIT = 0x7fffffff;
 
 /** Initial share of the budget for the window; the climber moves it within the bounds below. */
 const WINDOW_FRACTION = 0.01;
@@ -353,12 +353,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     // share and that eviction's duel takes the window's oldest entry
     // directly (see victim()), instead of it moving to the candidates first.
     const maxBytes = this.#maxBytes;
-    const b = this.#regionBytes;
     if (
       maxBytes !== undefined &&
       (windowBefore <= this.#windowMax || windowCountBefore <= 1) &&
-      // The bytes held (#heldBytes, written out: this is every insertion's path).
-      b[WINDOW]! + b[CANDIDATE]! + b[PROBATION]! + b[PROTECTED]! + bytes > maxBytes
+      this.#heldBytes() + bytes > maxBytes
     ) {
       this.#windowOverflow = true;
       return;
@@ -429,14 +427,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    * afterwards it reads less, so it demotes later, never sooner.
    */
   #renumber(): void {
-    const stamps = this.#stamps;
     const inOrder: number[] = [];
     for (let region = WINDOW; region <= PROTECTED; region++) {
       for (let slot = this.#head[region]!; slot !== 0; slot = this.#next[slot]!) inOrder.push(slot);
     }
-    inOrder.sort((a, b) => stamps[a]! - stamps[b]!);
-    for (let i = 0; i < inOrder.length; i++) stamps[inOrder[i]!] = i + 1;
-    this.#stamp = inOrder.length;
+    this.#stamp = renumberStamps(inOrder, this.#stamps, (slot) => slot);
   }
 
   /** Buffers a request's sketch increment; a full buffer is applied in one batch. */
