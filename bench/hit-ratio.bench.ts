@@ -223,7 +223,8 @@ for (let rep = 0; rep < REPS; rep++) {
     const measured = inChild(competitor.name);
     workloads.forEach((workload, w) => {
       const key = `${workload.name}|${competitor.name}`;
-      samples.set(key, [...(samples.get(key) ?? []), measured[w]!]);
+      if (!samples.has(key)) samples.set(key, []);
+      samples.get(key)!.push(measured[w]!);
     });
   }
   console.log(`throughput repetition ${rep + 1}/${REPS} done`);
