@@ -198,21 +198,24 @@ describe('W-TinyLFU regions', () => {
       keyOf: (slot: number) => keys[slot],
       maxBytes,
     };
-    const policy = new WTinyLfuPolicy(context, 4096, { maxBytes, seed: 1, firstStamp });
+    let capacity = 4096;
+    const policy = new WTinyLfuPolicy(context, capacity, { maxBytes, seed: 1, firstStamp });
     const add = (key: unknown, size = 1): number => {
       keys.push(key);
       sizes.push(size);
       const slot = keys.length - 1;
+      // Grown as the cache grows its slots.
+      if (slot >= capacity) policy.grow((capacity *= 2));
       policy.add(slot);
       return slot;
     };
     /** Adds `key` into a slot a removed entry left free. */
-    const readd = (slot: number, key: unknown, size = 1): void => {
+    const addInto = (slot: number, key: unknown, size = 1): void => {
       keys[slot] = key;
       sizes[slot] = size;
       policy.add(slot);
     };
-    return { policy, add, readd };
+    return { policy, add, addInto };
   }
 
   it('keeps the window near 1% of the budget and protected within 80% of the main region, in bytes', () => {
@@ -415,9 +418,10 @@ describe('W-TinyLFU regions', () => {
   });
 
   it('duels on the estimate each entry keeps from its last increment, which follows the sketch through batches and halvings', () => {
-    // A small window (immediate increments) and a large one (batched).
-    for (const budget of [3000, 300]) {
-      const { policy, add, readd } = harness(budget);
+    // A window of 100 entries (increments buffered, at least at first) and
+    // one of 3 (each new entry's increment made at once).
+    for (const budget of [10_000, 300]) {
+      const { policy, add, addInto } = harness(budget);
       const next = random(budget);
       const slotOf = new Map<number, number>();
       const keyOf = new Map<number, number>();
@@ -425,7 +429,7 @@ describe('W-TinyLFU regions', () => {
       let checked = 0;
       for (let i = 0; i < 40_000; i++) {
         // Skewed keys: some hot, most seen once or twice.
-        const key = Math.floor(next() ** 3 * 20_000);
+        const key = Math.floor(next() ** 3 * 100_000);
         const slot = slotOf.get(key);
         if (slot !== undefined) {
           policy.touch(slot, key);
@@ -435,7 +439,7 @@ describe('W-TinyLFU regions', () => {
             added = policy.victim();
             policy.remove(added);
             slotOf.delete(keyOf.get(added)!);
-            readd(added, key);
+            addInto(added, key);
           } else {
             added = add(key);
           }
