@@ -462,6 +462,23 @@ describe('W-TinyLFU regions', () => {
     }
   });
 
+  it('a slot that changes hands keeps its new key\'s estimate, not the one its old key\'s buffered hits bring', () => {
+    const { policy, add, addInto } = harness(300);
+    for (let k = 0; k < 300; k++) add(k);
+    // The newest entry sits in the window, where every hit is counted (and
+    // buffered); then it leaves, and a new key takes its slot, its
+    // increment made at once (the window holds fewer entries than the
+    // buffer).
+    const slot = add('old');
+    for (let i = 0; i < 10; i++) policy.touch(slot, 'old');
+    policy.remove(slot);
+    addInto(slot, 'new');
+    // Applying the buffer now must not give the new key the old one's count.
+    assert.ok(policy.frequencyOf('old') >= 10, `old key counted ${policy.frequencyOf('old')} times`);
+    assert.equal(policy.estimateOf(slot), policy.frequencyOf('new'));
+    assert.equal(policy.estimateOf(slot), 1);
+  });
+
   it('a hit that falls on a climbing step which drains its entry out of the window leaves it where the drain put it', () => {
     // The hit used to read the entry's flags before the hill-climbing step
     // it triggers, then write the stale region back: the entry sat in the
