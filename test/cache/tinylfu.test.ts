@@ -419,7 +419,8 @@ describe('W-TinyLFU regions', () => {
 
   it('duels on the estimate each entry keeps from its last increment, which follows the sketch through batches and halvings', () => {
     // A window of 100 entries (increments buffered, at least at first) and
-    // one of 3 (each new entry's increment made at once).
+    // one of 3 (each new entry's increment made late: at the next insertion,
+    // or at its duel).
     for (const budget of [10_000, 300]) {
       const { policy, add, addInto } = harness(budget);
       const next = random(budget);
@@ -467,7 +468,7 @@ describe('W-TinyLFU regions', () => {
     for (let k = 0; k < 300; k++) add(k);
     // The newest entry sits in the window, where every hit is counted (and
     // buffered); then it leaves, and a new key takes its slot, its
-    // increment made at once (the window holds fewer entries than the
+    // increment made late (the window holds fewer entries than the
     // buffer).
     const slot = add('old');
     for (let i = 0; i < 10; i++) policy.touch(slot, 'old');
@@ -477,6 +478,38 @@ describe('W-TinyLFU regions', () => {
     assert.ok(policy.frequencyOf('old') >= 10, `old key counted ${policy.frequencyOf('old')} times`);
     assert.equal(policy.estimateOf(slot), policy.frequencyOf('new'));
     assert.equal(policy.estimateOf(slot), 1);
+  });
+
+  it('a new entry whose increment is still late duels with it counted', () => {
+    // A small window (its share soon climbs to 0): each new entry's
+    // increment is made late, at the next insertion. Here the entry duels
+    // before any: the other window entry is deleted, so it is the window's
+    // only entry, left over its share for the next eviction.
+    const { policy, add, addInto } = harness(50);
+    const insert = (key: unknown): number => {
+      const slot = policy.victim();
+      policy.remove(slot);
+      addInto(slot, key);
+      return slot;
+    };
+    for (let k = 0; k < 50; k++) add(k);
+    for (let k = 50; k < 700; k++) insert(k);
+    // A key requested 7 times, then deleted.
+    const first = insert('popular');
+    for (let i = 0; i < 6; i++) policy.touch(first, 'popular');
+    policy.remove(first);
+    addInto(first, 'filler');
+    let other = 0;
+    for (let k = 700; k < 710; k++) other = insert(k);
+    assert.equal(policy.frequencyOf('popular'), 7);
+    const back = insert('popular');
+    policy.remove(other);
+    assert.equal(policy.regions.window, 1);
+    // It wins against probation's oldest (seen once): counted 8 times, not 0.
+    const loser = policy.victim();
+    assert.notEqual(loser, back);
+    assert.equal(policy.regionOf(loser), 'probation');
+    assert.equal(policy.estimateOf(back), 8);
   });
 
   it('a hit that falls on a climbing step which drains its entry out of the window leaves it where the drain put it', () => {

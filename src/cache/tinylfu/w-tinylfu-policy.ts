@@ -66,17 +66,19 @@
  *   so the duelists' counts always include their own latest requests,
  *   while other keys' increments may wait (at most 63 requests). While the
  *   window holds fewer entries than the buffer, a new entry could duel
- *   before its increment is applied: its increment is made at once;
+ *   before the buffer is applied (which it would then be, for this one
+ *   entry): its increment is made late instead, at the next insertion or
+ *   at its duel, whichever comes first. Its block of the sketch is read
+ *   when it is added, so the processor fetches it from memory meanwhile;
  * - a duel reads no sketch counter: each slot keeps its key's estimate as
- *   of its last applied increment and the sketch's halving count then
- *   (a byte and an int32), and the estimate now is that one halved once
- *   per halving since. It differs from the sketch's own only when other
- *   keys' increments landed on all four of the key's counters since (the
- *   sketch would over-estimate it). On the request path the sketch is
- *   only updated, in batches whose cache misses overlap (but for the
- *   immediate increments above);
+ *   of its last applied increment (4 bits of the word that holds the key's
+ *   hash), halved in place with every halving of the sketch. It differs
+ *   from the sketch's own only when other keys' increments landed on all
+ *   four of the key's counters since (the sketch would over-estimate it).
+ *   On the request path the sketch is only updated, in batches whose cache
+ *   misses overlap (but for the late increments above, one per insertion);
  * - the move in the lists is deferred: a hit only sets a "referenced" flag
- *   (one byte per slot). When a list's oldest entry is examined, a
+ *   (a bit of the slot's flags). When a list's oldest entry is examined, a
  *   referenced one gets its due instead of being evicted or demoted: in
  *   the window and protected it goes to the recent end (a second chance,
  *   CLOCK: a close approximation of LRU), in probation it is promoted to
@@ -111,14 +113,12 @@
  * the hit that set the flag); the sketch's halving is O(size) once per five
  * requests per entry. A hit does not run the generic key hasher: its hash
  * is kept per slot (a number or a short string at hand is rehashed, which
- * is cheaper than the memory read). Memory: 30 bytes per slot plus the
+ * is cheaper than the memory read). Memory: 20 bytes per slot plus the
  * sketch (8 bytes per expected entry, sized from the budget and the average
  * entry size observed).
  */
 import {
-  growFloat64,
   growInt32,
-  growUint8,
   renumberStamps,
   STAMP_LIMIT,
   type EvictionPolicy,
@@ -133,10 +133,18 @@ const CANDIDATE = 2;
 const PROBATION = 3;
 const PROTECTED = 4;
 const REGION_MASK = 7;
+/** An entry's words in `#state`. */
+const STAMP = 0;
+const FLAGS = 1;
 /** Set in an entry's flags while it is out of the order (pinned); the region bits keep where it was. */
 const DETACHED = 8;
 /** Set by a hit: the deferred move is made when the entry reaches the old end of its list. */
 const REFERENCED = 16;
+
+/** A tag's hash bits (see `#tags`). */
+const HASH_BITS = ~15;
+/** A tag's kept estimate (0 to 15, as the sketch's counters). */
+const ESTIMATE_BITS = 15;
 
 /** Initial share of the budget for the window; the climber moves it within the bounds below. */
 const WINDOW_FRACTION = 0.01;
@@ -175,23 +183,32 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   readonly #sketch = new FrequencySketch();
   #random: number;
 
-  // Per slot: list links, the key's hash, flags (region, DETACHED,
-  // REFERENCED; one byte, so the whole array tends to stay in the CPU's
-  // cache), accounted bytes, and the stamp of the last use (`lastUse`: the
-  // cache keeps no recency of its own for this policy).
+  // Per slot (20 bytes): list links, the key's tag, and the state a hit
+  // reads and writes. The bytes an entry is accounted with are the
+  // cache's (`sizeOf`), which never change while the entry is in the order.
+  // (One record of all of these per slot was measured: an eviction read
+  // one cache line instead of four, but hits got 10% slower, the records
+  // being 4 times the state's size: the per-slot memory that hits touch
+  // should stay small.)
   #prev!: Int32Array;
   #next!: Int32Array;
-  #hashes!: Int32Array;
-  #flags!: Uint8Array;
-  #bytes!: Float64Array;
-  #stamps!: Int32Array;
   /**
-   * The sketch's estimate for the slot's key right after its last applied
-   * increment, and the sketch's halvings then: duels read these instead of
-   * the sketch (see `#estimate`).
+   * The key's hash (bits 4 to 31; the sketch and the filter use only
+   * those) and, in bits 0 to 3, its kept estimate: the sketch's estimate
+   * for the key as of its last applied increment, halved with the sketch
+   * since (see `#estimate`). A duel reads one word per duelist.
    */
-  #seen!: Uint8Array;
-  #seenAt!: Int32Array;
+  #tags!: Int32Array;
+  /**
+   * Two words per slot: the stamp of the last use (`lastUse`: the cache
+   * keeps no recency of its own for this policy), then the flags (region,
+   * DETACHED, REFERENCED). A hit reads the flags and writes the stamp: side
+   * by side they are one cache line (in two arrays they were two, and hits
+   * were 10% slower).
+   */
+  #state!: Int32Array;
+  /** The sketch's halvings that the kept estimates reflect. */
+  #agedTo = 0;
   /** The last stamp given: uses (adds, hits, readds) so far, until renumbered. */
   #stamp = 0;
   readonly #firstStamp: number;
@@ -229,6 +246,15 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** One bit per 1024 for the buffered hashes (`hash >>> 22`): a duelist whose bit is clear has nothing buffered. */
   readonly #pendingFilter = new Int32Array(32);
 
+  /**
+   * A new entry whose sketch increment is made late (0: none) and its hash:
+   * its block of the sketch was read ahead when it was added, and the
+   * increment is made when the entry duels or at the next change,
+   * whichever comes first (see add()).
+   */
+  #late = 0;
+  #lateHash = 0;
+
   /** Whether the last `add` left the window over its share for the next duel (no drain since). */
   #windowOverflow = false;
 
@@ -247,35 +273,29 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#firstStamp = options.firstStamp ?? 0;
     this.#stamp = this.#firstStamp;
     this.#allocate(capacity);
+    this.#agedTo = this.#sketch.halvings;
     this.#resize();
   }
 
   #allocate(capacity: number): void {
     this.#prev = new Int32Array(capacity);
     this.#next = new Int32Array(capacity);
-    this.#hashes = new Int32Array(capacity);
-    this.#flags = new Uint8Array(capacity);
-    this.#bytes = new Float64Array(capacity);
-    this.#stamps = new Int32Array(capacity);
-    this.#seen = new Uint8Array(capacity);
-    this.#seenAt = new Int32Array(capacity);
+    this.#tags = new Int32Array(capacity);
+    this.#state = new Int32Array(capacity * 2);
   }
 
   grow(capacity: number): void {
     this.#prev = growInt32(this.#prev, capacity);
     this.#next = growInt32(this.#next, capacity);
-    this.#hashes = growInt32(this.#hashes, capacity);
-    this.#flags = growUint8(this.#flags, capacity);
-    this.#bytes = growFloat64(this.#bytes, capacity);
-    this.#stamps = growInt32(this.#stamps, capacity);
-    this.#seen = growUint8(this.#seen, capacity);
-    this.#seenAt = growInt32(this.#seenAt, capacity);
+    this.#tags = growInt32(this.#tags, capacity);
+    this.#state = growInt32(this.#state, capacity * 2);
   }
 
   clear(capacity: number): void {
     this.#allocate(capacity);
     this.#pendingCount = 0;
     this.#pendingFilter.fill(0);
+    this.#late = 0;
     this.#head.fill(0);
     this.#tail.fill(0);
     this.#regionBytes.fill(0);
@@ -284,6 +304,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#adds = 0;
     this.#stamp = this.#firstStamp;
     this.#sketch.reset();
+    this.#agedTo = this.#sketch.halvings;
     this.#windowFraction = WINDOW_FRACTION;
     this.#resize();
     this.#step = -STEP_FRACTION;
@@ -298,7 +319,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** The sketch's estimate for a key (for tests and diagnostics). */
   frequencyOf(key: unknown): number {
     this.#applyPending();
-    return this.#sketch.frequency(this.#hash(key));
+    return this.#sketch.frequency(this.#hash(key) & HASH_BITS);
   }
 
   /**
@@ -319,7 +340,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /** The region of an entry in the order: 'window' | 'candidate' | 'probation' | 'protected', or undefined. */
   regionOf(slot: number): 'window' | 'candidate' | 'probation' | 'protected' | undefined {
-    const r = this.#flags[slot]! & (REGION_MASK | DETACHED);
+    const r = this.#state[slot * 2 + FLAGS]! & (REGION_MASK | DETACHED);
     return r === WINDOW ? 'window' : r === CANDIDATE ? 'candidate' : r === PROBATION ? 'probation' : r === PROTECTED ? 'protected' : undefined;
   }
 
@@ -327,24 +348,27 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#decided = false;
     if (--this.#sampleLeft <= 0) this.#climb();
     const key = this.#context.keyOf(slot);
-    const hash = typeof key === 'number' ? numberHash(key, this.#seed) : this.#hash(key);
-    this.#hashes[slot] = hash;
+    const hash = (typeof key === 'number' ? numberHash(key, this.#seed) : this.#hash(key)) & HASH_BITS;
+    // First, so the last entry added still holds its slot's tag.
+    if (this.#late !== 0) this.#applyLate();
+    // Its estimate is 0 until its increment is applied.
+    this.#tags[slot] = hash;
     this.#stampUse(slot);
     // An entry may duel before a buffered increment would be applied when
-    // the window holds fewer entries than the buffer: count it at once
-    // (a duel would otherwise apply the whole buffer for it).
+    // the window holds fewer entries than the buffer: its increment is
+    // made late (see the top comment).
     if (this.#regionCount[WINDOW]! < PENDING_HITS) {
-      this.#seen[slot] = this.#sketch.increment(hash);
-      this.#seenAt[slot] = this.#sketch.halvings;
+      this.#sketch.prefetch(hash);
+      this.#late = slot;
+      this.#lateHash = hash;
     } else {
       this.#record(hash, slot);
     }
     if (this.#head[CANDIDATE] !== 0) this.#flushCandidates();
     const bytes = this.#context.sizeOf(slot);
-    this.#bytes[slot] = bytes;
     const windowBefore = this.#regionBytes[WINDOW]!;
     const windowCountBefore = this.#regionCount[WINDOW]!;
-    this.#link(slot, WINDOW);
+    this.#link(slot, WINDOW, bytes);
     // The sketch's size only matters at the scale of many entries.
     if ((++this.#adds & 63) === 1) this.#sizeSketch();
     // In a cache too full for another entry of this size, the next insertion
@@ -366,13 +390,13 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   touch(slot: number, key?: unknown): void {
     // A `get` of a pinned entry: outside the order, not a use to track.
-    if ((this.#flags[slot]! & DETACHED) !== 0) return;
+    if ((this.#state[slot * 2 + FLAGS]! & DETACHED) !== 0) return;
     this.#stampUse(slot);
     this.#sampleHits++;
     if (--this.#sampleLeft <= 0) this.#climb();
     // Read after the climbing step, which may have moved this very entry
     // (a shrinking window drains to the candidates).
-    const flags = this.#flags[slot]!;
+    const flags = this.#state[slot * 2 + FLAGS]!;
     // A main-region entry already marked since its list last examined it
     // is not counted again: the sketch's estimate for it counts the rounds
     // in which it was used, which is all a duel needs (see the top comment).
@@ -381,9 +405,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     // the stored hash from memory; both give the same value.
     const seed = this.#seed;
     const hash =
-      typeof key === 'number' ? numberHash(key, seed)
-      : typeof key === 'string' && key.length <= 32 ? stringHash(key, seed)
-      : this.#hashes[slot]!;
+      typeof key === 'number' ? numberHash(key, seed) & HASH_BITS
+      : typeof key === 'string' && key.length <= 32 ? stringHash(key, seed) & HASH_BITS
+      : this.#tags[slot]! & HASH_BITS;
     this.#record(hash, slot);
     if ((flags & REFERENCED) !== 0) return;
     if (
@@ -393,20 +417,19 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       // Used while awaiting admission (a candidate, or the unused oldest
       // entry of a window left over its share for the next duel, which
       // would have been one): it has proved itself, protect it now.
-      this.#unlink(slot);
-      this.#link(slot, PROTECTED);
+      this.#link(slot, PROTECTED, this.#unlink(slot));
       this.#demoteProtected();
       return;
     }
     // Window, probation, protected: the move is made lazily, when the
     // entry reaches the old end of its list (see #secondChance and
     // #promoteUsedProbation).
-    this.#flags[slot] = flags | REFERENCED;
+    this.#state[slot * 2 + FLAGS] = flags | REFERENCED;
   }
 
   lastUse(slot: number): number {
-    const flags = this.#flags[slot]!;
-    return flags === 0 || (flags & DETACHED) !== 0 ? 0 : this.#stamps[slot]!;
+    const flags = this.#state[slot * 2 + FLAGS]!;
+    return flags === 0 || (flags & DETACHED) !== 0 ? 0 : this.#state[slot * 2 + STAMP]!;
   }
 
   #stampUse(slot: number): void {
@@ -417,7 +440,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       stamp = this.#stamp + 1;
     }
     this.#stamp = stamp;
-    this.#stamps[slot] = stamp;
+    this.#state[slot * 2 + STAMP] = stamp;
   }
 
   /**
@@ -431,7 +454,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     for (let region = WINDOW; region <= PROTECTED; region++) {
       for (let slot = this.#head[region]!; slot !== 0; slot = this.#next[slot]!) inOrder.push(slot);
     }
-    this.#stamp = renumberStamps(inOrder, this.#stamps, (slot) => slot);
+    this.#stamp = renumberStamps(inOrder, this.#state, (slot) => slot * 2 + STAMP);
   }
 
   /** Buffers a request's sketch increment; a full buffer is applied in one batch. */
@@ -445,43 +468,71 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (pending + 1 === PENDING_HITS) this.#applyPending();
   }
 
-  /** Applies the buffered sketch increments. */
+  /** Makes the late increment of the last entry added (see add()). */
+  #applyLate(): void {
+    const hash = this.#lateHash;
+    const slot = this.#late;
+    this.#late = 0;
+    const estimate = this.#sketch.increment(hash);
+    if (this.#sketch.halvings !== this.#agedTo) this.#ageEstimates();
+    // The slot still holds the key's tag: only `add` writes another, and it
+    // applies this increment first. (If the entry was removed since, the
+    // tag stays with the free slot, unread.)
+    this.#tags[slot] = hash | estimate;
+  }
+
+  /** Applies the buffered sketch increments (and the late one). */
   #applyPending(): void {
+    if (this.#late !== 0) this.#applyLate();
     const count = this.#pendingCount;
     if (count === 0) return;
     this.#pendingCount = 0;
     const filter = this.#pendingFilter;
     for (let i = 0; i < 32; i++) filter[i] = 0;
     const estimates = this.#pendingEstimates;
+    // The estimates are as of the sketch's halvings after the batch.
     this.#sketch.incrementAll(this.#pending, count, estimates);
+    if (this.#sketch.halvings !== this.#agedTo) this.#ageEstimates();
     const slots = this.#pendingSlots;
-    const seen = this.#seen;
-    const seenAt = this.#seenAt;
-    const halvings = this.#sketch.halvings;
-    const hashes = this.#hashes;
+    const tags = this.#tags;
     const pending = this.#pending;
     for (let i = 0; i < count; i++) {
-      // Unless the slot changed hands since (an entry added with an
-      // immediate increment, see add()).
+      // Unless the slot changed hands since (an entry added with a late
+      // increment, see add()).
       const slot = slots[i]!;
-      if (hashes[slot] === pending[i]) {
-        seen[slot] = estimates[i]!;
-        seenAt[slot] = halvings;
-      }
+      const hash = pending[i]!;
+      if ((tags[slot]! & HASH_BITS) === hash) tags[slot] = hash | estimates[i]!;
+    }
+  }
+
+  /**
+   * Halves every kept estimate once per halving of the sketch since they
+   * were last aged (a growth or a reset of the sketch counts as four, which
+   * takes any estimate to 0), so each stays what the sketch's own estimate
+   * would be. O(slots), run with the halving, which is O(table): once per
+   * sample period of requests.
+   */
+  #ageEstimates(): void {
+    const halvings = this.#sketch.halvings;
+    const shift = Math.min(4, halvings - this.#agedTo);
+    this.#agedTo = halvings;
+    const tags = this.#tags;
+    for (let slot = 0; slot < tags.length; slot++) {
+      const tag = tags[slot]!;
+      if ((tag & ESTIMATE_BITS) !== 0) tags[slot] = (tag & HASH_BITS) | ((tag & ESTIMATE_BITS) >>> shift);
     }
   }
 
   remove(slot: number): void {
-    const region = this.#flags[slot]! & REGION_MASK;
+    const region = this.#state[slot * 2 + FLAGS]! & REGION_MASK;
     this.#unlink(slot);
-    this.#flags[slot] = region | DETACHED;
+    this.#state[slot * 2 + FLAGS] = region | DETACHED;
     if (this.#decided && slot === this.#loser && this.#winner !== 0) {
       // The candidate won its duel: it is admitted to probation.
       const winner = this.#winner;
-      const winnerRegion = this.#flags[winner]! & (REGION_MASK | DETACHED);
+      const winnerRegion = this.#state[winner * 2 + FLAGS]! & (REGION_MASK | DETACHED);
       if (winnerRegion === CANDIDATE || winnerRegion === WINDOW) {
-        this.#unlink(winner);
-        this.#link(winner, PROBATION);
+        this.#link(winner, PROBATION, this.#unlink(winner));
       }
     }
     this.#decided = false;
@@ -491,15 +542,15 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#decided = false;
     this.#stampUse(slot);
     // Its size may have changed while it was out (a replacing `set`).
-    this.#bytes[slot] = this.#context.sizeOf(slot);
-    const home = this.#flags[slot]! & REGION_MASK;
+    const home = this.#state[slot * 2 + FLAGS]! & REGION_MASK;
+    const bytes = this.#context.sizeOf(slot);
     if (home === PROTECTED) {
-      this.#link(slot, PROTECTED);
+      this.#link(slot, PROTECTED, bytes);
       this.#demoteProtected();
     } else if (home === PROBATION || home === CANDIDATE) {
-      this.#link(slot, PROBATION);
+      this.#link(slot, PROBATION, bytes);
     } else {
-      this.#link(slot, WINDOW);
+      this.#link(slot, WINDOW, bytes);
       this.#drainWindow();
     }
   }
@@ -510,10 +561,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     // are their first lines): an eviction is on the path of every
     // insertion into a full cache, and a call costs as much as the check.
     const head = this.#head;
-    const flags = this.#flags;
+    const state = this.#state;
     if (head[PROTECTED] !== 0) this.#sweepProtected();
     const oldestProbation = head[PROBATION]!;
-    if (oldestProbation !== 0 && (flags[oldestProbation]! & REFERENCED) !== 0) this.#promoteUsedProbation();
+    if (oldestProbation !== 0 && (state[oldestProbation * 2 + FLAGS]! & REFERENCED) !== 0) this.#promoteUsedProbation();
     let candidate = head[CANDIDATE]!;
     const victim = head[PROBATION] || head[PROTECTED]!;
     if (
@@ -526,7 +577,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       // entry is examined as when the window drains: a referenced one gets its second chance first
       // (each step consumes one hit's flag, so this ends within one turn of the window).
       candidate = head[WINDOW]!;
-      while ((flags[candidate]! & REFERENCED) !== 0 && this.#secondChance(candidate, WINDOW)) candidate = head[WINDOW]!;
+      while ((state[candidate * 2 + FLAGS]! & REFERENCED) !== 0 && this.#secondChance(candidate, WINDOW)) candidate = head[WINDOW]!;
     }
     let loser: number;
     let winner = 0;
@@ -548,15 +599,17 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   #admit(candidate: number, victim: number): boolean {
     // The duelists' estimates must include their buffered requests, if any.
+    const late = this.#late;
+    if (late !== 0 && (late === candidate || late === victim)) this.#applyLate();
     const filter = this.#pendingFilter;
-    const candidateHash = this.#hashes[candidate]!;
+    const candidateHash = this.#tags[candidate]!;
     if ((filter[candidateHash >>> 27]! >>> (candidateHash >>> 22)) & 1) this.#applyPending();
     // Once the sketch has aged, a candidate seen at most once can win by no
     // rule below: the victim's count is not needed (the common case, a
     // key requested once).
     const aged = this.#sketch.aged;
     if (aged && this.#estimate(candidate) <= 1) return false;
-    const victimHash = this.#hashes[victim]!;
+    const victimHash = this.#tags[victim]!;
     if ((filter[victimHash >>> 27]! >>> (victimHash >>> 22)) & 1) this.#applyPending();
     const candidateFrequency = this.#estimate(candidate);
     const victimFrequency = this.#estimate(victim);
@@ -582,14 +635,13 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /**
    * The sketch's estimate for the key in `slot`, as of its last applied
-   * increment and aged by the halvings since: what reading the sketch would
-   * give, without its cache miss, except that later increments of other
-   * keys colliding on all four of its counters are not seen (they could
-   * only over-estimate it). 0 once four halvings have passed.
+   * increment and halved with the sketch since: what reading the sketch
+   * would give, without its cache miss, except that later increments of
+   * other keys colliding on all four of its counters are not seen (they
+   * could only over-estimate it).
    */
   #estimate(slot: number): number {
-    const age = this.#sketch.halvings - this.#seenAt[slot]!;
-    return age >= 4 ? 0 : this.#seen[slot]! >>> age;
+    return this.#tags[slot]! & ESTIMATE_BITS;
   }
 
   /**
@@ -641,8 +693,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     while (this.#regionBytes[WINDOW]! > windowMax && this.#regionCount[WINDOW]! > 1) {
       const oldest = this.#head[WINDOW]!;
       if (this.#secondChance(oldest, WINDOW)) continue;
-      this.#unlink(oldest);
-      this.#link(oldest, CANDIDATE);
+      this.#link(oldest, CANDIDATE, this.#unlink(oldest));
     }
   }
 
@@ -655,9 +706,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    */
   #promoteUsedProbation(): void {
     let oldest = this.#head[PROBATION]!;
-    while (oldest !== 0 && (this.#flags[oldest]! & REFERENCED) !== 0) {
-      this.#unlink(oldest);
-      this.#link(oldest, PROTECTED);
+    while (oldest !== 0 && (this.#state[oldest * 2 + FLAGS]! & REFERENCED) !== 0) {
+      this.#link(oldest, PROTECTED, this.#unlink(oldest));
       this.#demoteProtected();
       oldest = this.#head[PROBATION]!;
     }
@@ -683,9 +733,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const oldest = this.#head[PROTECTED]!;
     if (oldest === 0 || this.#secondChance(oldest, PROTECTED)) return;
     // Uses since its last (fewer after a renumbering: never demoted sooner).
-    if (this.#stamp - this.#stamps[oldest]! <= this.#sketch.samplePeriod) return;
-    this.#unlink(oldest);
-    this.#link(oldest, PROBATION);
+    if (this.#stamp - this.#state[oldest * 2 + STAMP]! <= this.#sketch.samplePeriod) return;
+    this.#link(oldest, PROBATION, this.#unlink(oldest));
   }
 
   /** Candidates nobody needed room for are admitted to probation. */
@@ -693,8 +742,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     let slot = this.#head[CANDIDATE]!;
     while (slot !== 0) {
       const after = this.#next[slot]!;
-      this.#unlink(slot);
-      this.#link(slot, PROBATION);
+      this.#link(slot, PROBATION, this.#unlink(slot));
       slot = after;
     }
   }
@@ -704,8 +752,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     while (this.#regionBytes[PROTECTED]! > protectedMax && this.#regionCount[PROTECTED]! > 1) {
       const oldest = this.#head[PROTECTED]!;
       if (this.#secondChance(oldest, PROTECTED)) continue;
-      this.#unlink(oldest);
-      this.#link(oldest, PROBATION);
+      this.#link(oldest, PROBATION, this.#unlink(oldest));
     }
   }
 
@@ -715,9 +762,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    * use after all. Returns whether it did.
    */
   #secondChance(slot: number, region: number): boolean {
-    const flags = this.#flags[slot]!;
+    const flags = this.#state[slot * 2 + FLAGS]!;
     if ((flags & REFERENCED) === 0) return false;
-    this.#flags[slot] = flags & ~REFERENCED;
+    this.#state[slot * 2 + FLAGS] = flags & ~REFERENCED;
     const next = this.#next;
     const prev = this.#prev;
     const after = next[slot]!;
@@ -752,34 +799,40 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (expected > this.#expectedEntries) {
       this.#expectedEntries = expected;
       this.#sketch.ensureCapacity(expected);
+      // A new table forgets every count: so do the kept estimates.
+      if (this.#sketch.halvings !== this.#agedTo) this.#ageEstimates();
     }
   }
 
-  /** Appends `slot` as the most recent entry of `region`, accounting its size as of `add` or `readd`. */
-  #link(slot: number, region: number): void {
-    const bytes = this.#bytes[slot]!;
+  /**
+   * Appends `slot` as the most recent entry of `region`, accounting `bytes`:
+   * its size as of `add` or `readd` (a move passes what `#unlink` returned).
+   */
+  #link(slot: number, region: number, bytes: number): void {
     const tail = this.#tail[region]!;
     this.#prev[slot] = tail;
     this.#next[slot] = 0;
     if (tail === 0) this.#head[region] = slot;
     else this.#next[tail] = slot;
     this.#tail[region] = slot;
-    this.#flags[slot] = region;
+    this.#state[slot * 2 + FLAGS] = region;
     this.#regionBytes[region] = this.#regionBytes[region]! + bytes;
     this.#regionCount[region] = this.#regionCount[region]! + 1;
   }
 
-  /** Takes `slot` out of its region's list, with the size it was accounted with. */
-  #unlink(slot: number): void {
-    const region = this.#flags[slot]! & REGION_MASK;
+  /** Takes `slot` out of its region's list; returns the bytes it was accounted with. */
+  #unlink(slot: number): number {
+    const region = this.#state[slot * 2 + FLAGS]! & REGION_MASK;
     const before = this.#prev[slot]!;
     const after = this.#next[slot]!;
     if (before === 0) this.#head[region] = after;
     else this.#next[before] = after;
     if (after === 0) this.#tail[region] = before;
     else this.#prev[after] = before;
-    this.#regionBytes[region] = this.#regionBytes[region]! - this.#bytes[slot]!;
+    const bytes = this.#context.sizeOf(slot);
+    this.#regionBytes[region] = this.#regionBytes[region]! - bytes;
     this.#regionCount[region] = this.#regionCount[region]! - 1;
+    return bytes;
   }
 }
 
