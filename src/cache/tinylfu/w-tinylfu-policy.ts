@@ -249,8 +249,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /**
    * A new entry whose sketch increment is made late (0: none) and its hash:
    * its block of the sketch was read ahead when it was added, and the
-   * increment is made when the entry duels or at the next change,
-   * whichever comes first (see add()).
+   * increment is made at the next insertion, at the entry's duel, or when
+   * the buffer is applied, whichever comes first (see add()).
    */
   #late = 0;
   #lateHash = 0;
@@ -497,8 +497,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const tags = this.#tags;
     const pending = this.#pending;
     for (let i = 0; i < count; i++) {
-      // Unless the slot changed hands since (an entry added with a late
-      // increment, see add()).
+      // Unless the slot changed hands since (its entry removed, another
+      // added there).
       const slot = slots[i]!;
       const hash = pending[i]!;
       if ((tags[slot]! & HASH_BITS) === hash) tags[slot] = hash | estimates[i]!;
@@ -820,7 +820,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#regionCount[region] = this.#regionCount[region]! + 1;
   }
 
-  /** Takes `slot` out of its region's list; returns the bytes it was accounted with. */
+  /**
+   * Takes `slot` out of its region's list; returns the bytes it was
+   * accounted with (the cache's size for it, which does not change while
+   * the entry is in the order).
+   */
   #unlink(slot: number): number {
     const region = this.#state[slot * 2 + FLAGS]! & REGION_MASK;
     const before = this.#prev[slot]!;
