@@ -222,6 +222,10 @@ const MEMORY_COMPETITORS: Competitor[] = [
     name: 'nexus lfu',
     make: () => new MemoryManager<string, unknown>({ strategy: 'lfu', sizeEstimator: one }),
   },
+  {
+    name: 'nexus tinylfu',
+    make: () => new MemoryManager<string, unknown>({ strategy: 'tinylfu', sizeEstimator: one }),
+  },
   { name: 'lru-cache (max)', make: (c) => new LRUCache<string, object>({ max: c }) as CacheLike },
   { name: 'lru-cache (maxSize + sizeCalculation)', make: (c) => new LRUCache<string, object>({ maxSize: c, sizeCalculation: one }) as CacheLike },
   { name: 'mnemonist LRUCache', make: (c) => new MnemonistLRUCache<string, unknown>(c) as CacheLike },
@@ -445,7 +449,7 @@ ${table(['strategy', 'eviction listener', 'ms (median)', 'ms (worst)'], emergenc
 - set with eviction under a byte budget vs lru-cache (maxSize): **${ratio('set', 'nexus lru', LRU_SIZE)}** (target >= 1.0x); vs mnemonist LRUCache: ${ratio('set', 'nexus lru', MNEMONIST)}, LRUMap: ${ratio('set', 'nexus lru', MNEMONIST_MAP)}; with our default watermarks: ${ratio('set', 'nexus lru, default watermarks', LRU_SIZE)}.
 - Zipf read-through vs lru-cache (maxSize): **${ratio('zipf', 'nexus lru', LRU_SIZE)}** (target >= 1.0x); vs mnemonist LRUCache: ${ratio('zipf', 'nexus lru', MNEMONIST)}, LRUMap: ${ratio('zipf', 'nexus lru', MNEMONIST_MAP)}.
 - \`lfu\` relative to our \`lru\` (target >= 0.70x): get ${lfuOverLru('get')}, set ${lfuOverLru('set')}, Zipf ${lfuOverLru('zipf')}.
-- Bytes per entry: ours ${fmt(bytes('nexus lru'), 1)} (lfu ${fmt(bytes('nexus lfu'), 1)}); lru-cache maxSize ${fmt(bytes(LRU_SIZE), 1)} (target: no more), count mode ${fmt(bytes(LRU_COUNT), 1)} (aim), Map ${fmt(bytes('Map'), 1)}.
+- Bytes per entry: ours ${fmt(bytes('nexus lru'), 1)} (lfu ${fmt(bytes('nexus lfu'), 1)}, tinylfu ${fmt(bytes('nexus tinylfu'), 1)}); lru-cache maxSize ${fmt(bytes(LRU_SIZE), 1)} (target: no more), count mode ${fmt(bytes(LRU_COUNT), 1)} (aim), Map ${fmt(bytes('Map'), 1)}.
 - Evicting 100k entries in one handlePressure('emergency'): ${fmt(emergencyFigures.get('lru/false')!, 1)} ms, ${fmt(emergencyFigures.get('lru/true')!, 1)} ms with a listener (target < 50 ms).
 - Slowest of the ${REPETITIONS} \`nexus lru\` runs: get ${fmt(worst('get'), 1)} ms, set ${fmt(worst('set'), 1)} ms, Zipf ${fmt(worst('zipf'), 1)} ms (noise check).
 `;
