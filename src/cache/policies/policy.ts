@@ -121,13 +121,6 @@ export function growInt32(from: Int32Array, capacity: number): Int32Array<ArrayB
   return to;
 }
 
-/** An `Uint8Array` of `capacity` elements holding the first elements of `from`. */
-export function growUint8(from: Uint8Array, capacity: number): Uint8Array<ArrayBuffer> {
-  const to = new Uint8Array(capacity);
-  to.set(from.length <= capacity ? from : from.subarray(0, capacity));
-  return to;
-}
-
 /** An `Uint32Array` of `capacity` elements holding the first elements of `from`. */
 export function growUint32(from: Uint32Array, capacity: number): Uint32Array<ArrayBuffer> {
   const to = new Uint32Array(capacity);
