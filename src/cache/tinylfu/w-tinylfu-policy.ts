@@ -468,6 +468,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (pending + 1 === PENDING_HITS) this.#applyPending();
   }
 
+  /** Whether the filter's bit for this hash (set by `#record`) is set: false means nothing buffered for it. */
+  #mayBeBuffered(hash: number): boolean {
+    return ((this.#pendingFilter[hash >>> 27]! >>> (hash >>> 22)) & 1) !== 0;
+  }
+
   /** Makes the late increment of the last entry added (see add()). */
   #applyLate(): void {
     const hash = this.#lateHash;
@@ -601,16 +606,13 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     // The duelists' estimates must include their buffered requests, if any.
     const late = this.#late;
     if (late !== 0 && (late === candidate || late === victim)) this.#applyLate();
-    const filter = this.#pendingFilter;
-    const candidateHash = this.#tags[candidate]!;
-    if ((filter[candidateHash >>> 27]! >>> (candidateHash >>> 22)) & 1) this.#applyPending();
+    if (this.#mayBeBuffered(this.#tags[candidate]!)) this.#applyPending();
     // Once the sketch has aged, a candidate seen at most once can win by no
     // rule below: the victim's count is not needed (the common case, a
     // key requested once).
     const aged = this.#sketch.aged;
     if (aged && this.#estimate(candidate) <= 1) return false;
-    const victimHash = this.#tags[victim]!;
-    if ((filter[victimHash >>> 27]! >>> (victimHash >>> 22)) & 1) this.#applyPending();
+    if (this.#mayBeBuffered(this.#tags[victim]!)) this.#applyPending();
     const candidateFrequency = this.#estimate(candidate);
     const victimFrequency = this.#estimate(victim);
     // The candidate's count includes the request that brought it in; the
