@@ -4,9 +4,10 @@
 // the entries in the order of their last uses. It counts the renumberings
 // it sees (a stamp below the one given before it).
 import assert from 'node:assert/strict';
+import { STAMP_LIMIT } from '../../src/cache/policies/policy.js';
 
-/** Stamps stay below 2^31 - 1: reaching it renumbers them. */
-export const STAMP_LIMIT = 0x7fffffff;
+/** Stamps stay below this (2^31 - 1): reaching it renumbers them. */
+export { STAMP_LIMIT };
 
 export class StampModel {
   renumbered = 0;
