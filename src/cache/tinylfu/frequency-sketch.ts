@@ -5,11 +5,17 @@
  * Structure: one `Int32Array` of 2 * 2^k words, eight 4-bit counters per
  * word, where 2^k is the power of two at or above the expected number of
  * entries (so about 16 counters, 8 bytes, per cached entry). A key's 32-bit
- * hash picks one 64-byte block of 16 words, then four counters inside it (a
- * word and a nibble each, from independent hash bits); its frequency is the
- * smallest of the four, which over-estimates only when all four collide
- * with more popular keys. Keeping the four counters in one block (Caffeine's
- * layout) costs one memory-cache miss per operation instead of four.
+ * hash picks one 16-byte block of 4 words (from the top bits of its
+ * product with a constant), then one counter in each of the four words
+ * (from other hash bits); its frequency is the smallest of the four, which
+ * over-estimates only when all four collide with more popular keys.
+ * Keeping the four counters in one block costs one memory-cache miss per
+ * operation instead of four (Caffeine's idea, with 64-byte blocks). A
+ * 16-byte block lies within one 64-byte cache line wherever the table
+ * starts (array storage is 16-byte aligned), where a 64-byte block spans
+ * two lines unless the table happens to be 64-byte aligned: one miss, not
+ * two. The collisions are as likely as with larger blocks (as many keys
+ * per counter); only their spread is less even.
  *
  * Increment uses the conservative update: only the counters equal to the
  * current minimum are raised, which keeps collisions from inflating the
@@ -42,29 +48,38 @@ function ceilPow2(n: number): number {
 }
 
 /**
+ * The first word of the key's 4-word block: the top bits of the hash's
+ * product with a constant (a hash whose low bits are zero, as tinylfu's
+ * are, still spreads over every block).
+ */
+function blockOf(hash: number, blockShift: number): number {
+  return (Math.imul(hash, 0x9e3779b1) >>> blockShift) << 2;
+}
+
+/**
  * Raises the counters of the key with this hash in table `t` by the
  * conservative update: only the counters equal to the key's current minimum
  * go up, which keeps collisions from inflating other keys' estimates more
  * than needed. Returns the key's new estimate, or 0 when it was already 15
- * (saturated: nothing changed). Re-reading each word handles two of the four
- * counters landing on the same one.
+ * (saturated: nothing changed). The four counters are in four different
+ * words: each word is read once and written once.
  */
-function raise(t: Int32Array, blockMask: number, hash: number): number {
-  const block = Math.imul(hash, 0x9e3779b1) & blockMask;
+function raise(t: Int32Array, blockShift: number, hash: number): number {
+  const block = blockOf(hash, blockShift);
   let h = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
   h ^= h >>> 13;
-  const i0 = block | (h & 15);
-  const s0 = ((h >>> 4) & 7) << 2;
-  const i1 = block | ((h >>> 8) & 15);
-  const s1 = ((h >>> 12) & 7) << 2;
-  const i2 = block | ((h >>> 16) & 15);
-  const s2 = ((h >>> 20) & 7) << 2;
-  const i3 = block | ((h >>> 24) & 15);
-  const s3 = ((h >>> 28) & 7) << 2;
-  const c0 = (t[i0]! >>> s0) & 15;
-  const c1 = (t[i1]! >>> s1) & 15;
-  const c2 = (t[i2]! >>> s2) & 15;
-  const c3 = (t[i3]! >>> s3) & 15;
+  const s0 = (h & 7) << 2;
+  const s1 = ((h >>> 8) & 7) << 2;
+  const s2 = ((h >>> 16) & 7) << 2;
+  const s3 = ((h >>> 24) & 7) << 2;
+  const w0 = t[block]!;
+  const w1 = t[block | 1]!;
+  const w2 = t[block | 2]!;
+  const w3 = t[block | 3]!;
+  const c0 = (w0 >>> s0) & 15;
+  const c1 = (w1 >>> s1) & 15;
+  const c2 = (w2 >>> s2) & 15;
+  const c3 = (w3 >>> s3) & 15;
   let min = c0 < c1 ? c0 : c1;
   if (c2 < min) min = c2;
   if (c3 < min) min = c3;
@@ -73,17 +88,17 @@ function raise(t: Int32Array, blockMask: number, hash: number): number {
   // counter is below min); `| 0` keeps the words int32 when the top nibble
   // goes from 7 to 8.
   const m1 = min + 1;
-  t[i0] = (t[i0]! + (((c0 - m1) >>> 31) << s0)) | 0;
-  t[i1] = (t[i1]! + (((((t[i1]! >>> s1) & 15) - m1) >>> 31) << s1)) | 0;
-  t[i2] = (t[i2]! + (((((t[i2]! >>> s2) & 15) - m1) >>> 31) << s2)) | 0;
-  t[i3] = (t[i3]! + (((((t[i3]! >>> s3) & 15) - m1) >>> 31) << s3)) | 0;
+  t[block] = (w0 + (((c0 - m1) >>> 31) << s0)) | 0;
+  t[block | 1] = (w1 + (((c1 - m1) >>> 31) << s1)) | 0;
+  t[block | 2] = (w2 + (((c2 - m1) >>> 31) << s2)) | 0;
+  t[block | 3] = (w3 + (((c3 - m1) >>> 31) << s3)) | 0;
   return m1;
 }
 
 export class FrequencySketch {
   #table: Int32Array = new Int32Array(0);
-  /** Selects a 16-word (64-byte) block: its index times 16. */
-  #blockMask = 0;
+  /** 32 minus the bits of a block index (see `blockOf`). */
+  #blockShift = 32;
   #capacity = 0;
   #sampleSize = 0;
   #additions = 0;
@@ -143,7 +158,8 @@ export class FrequencySketch {
     if (capacity <= this.#capacity) return;
     this.#capacity = capacity;
     this.#table = new Int32Array(capacity * 2);
-    this.#blockMask = (capacity * 2 - 1) & ~15;
+    // 2 * capacity words in blocks of 4: log2(capacity / 2) index bits.
+    this.#blockShift = 32 - (Math.log2(capacity) - 1);
     this.#additions = 0;
     this.#aged = false;
     this.#halvings += 4;
@@ -156,24 +172,21 @@ export class FrequencySketch {
    * memory. (The value read is kept, so that no compiler drops the read.)
    */
   prefetch(hash: number): void {
-    const t = this.#table;
-    const block = Math.imul(hash, 0x9e3779b1) & this.#blockMask;
-    // Both ends: the block may span two cache lines (see incrementAll).
-    this.#prefetched = t[block]! | t[block | 15]!;
+    this.#prefetched = this.#table[blockOf(hash, this.#blockShift)]!;
   }
 
   /** The estimated recent frequency of the key with this hash, 0 to 15. */
   frequency(hash: number): number {
     const t = this.#table;
-    const block = Math.imul(hash, 0x9e3779b1) & this.#blockMask;
+    const block = blockOf(hash, this.#blockShift);
     let h = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
     h ^= h >>> 13;
-    let min = (t[block | (h & 15)]! >>> (((h >>> 4) & 7) << 2)) & 15;
-    let c = (t[block | ((h >>> 8) & 15)]! >>> (((h >>> 12) & 7) << 2)) & 15;
+    let min = (t[block]! >>> ((h & 7) << 2)) & 15;
+    let c = (t[block | 1]! >>> (((h >>> 8) & 7) << 2)) & 15;
     if (c < min) min = c;
-    c = (t[block | ((h >>> 16) & 15)]! >>> (((h >>> 20) & 7) << 2)) & 15;
+    c = (t[block | 2]! >>> (((h >>> 16) & 7) << 2)) & 15;
     if (c < min) min = c;
-    c = (t[block | ((h >>> 24) & 15)]! >>> (((h >>> 28) & 7) << 2)) & 15;
+    c = (t[block | 3]! >>> (((h >>> 24) & 7) << 2)) & 15;
     return c < min ? c : min;
   }
 
@@ -183,7 +196,7 @@ export class FrequencySketch {
    * the call.
    */
   increment(hash: number): number {
-    const raised = raise(this.#table, this.#blockMask, hash);
+    const raised = raise(this.#table, this.#blockShift, hash);
     if (raised === 0) return MAX_COUNT;
     if (++this.#additions >= this.#sampleSize) {
       this.halve();
@@ -204,18 +217,13 @@ export class FrequencySketch {
    */
   incrementAll(hashes: Int32Array, count: number, estimates: Uint8Array): number {
     const t = this.#table;
-    const blockMask = this.#blockMask;
+    const blockShift = this.#blockShift;
     let touched = 0;
-    for (let i = 0; i < count; i++) {
-      // The block's first and last words: a block spans two cache lines
-      // unless the table happens to be 64-byte aligned.
-      const block = Math.imul(hashes[i]!, 0x9e3779b1) & blockMask;
-      touched |= t[block]! | t[block | 15]!;
-    }
+    for (let i = 0; i < count; i++) touched |= t[blockOf(hashes[i]!, blockShift)]!;
     let additions = this.#additions;
     const sampleSize = this.#sampleSize;
     for (let i = 0; i < count; i++) {
-      const raised = raise(t, blockMask, hashes[i]!);
+      const raised = raise(t, blockShift, hashes[i]!);
       if (raised === 0) {
         estimates[i] = MAX_COUNT;
         continue;
