@@ -63,6 +63,20 @@ describe('FrequencySketch', () => {
     assert.ok(exact > 950, `only ${exact} of 1024 keys seen once are estimated at 1`);
   });
 
+  it('spreads hashes whose low 4 bits are zero (as tinylfu passes them) over the whole table', () => {
+    const sketch = new FrequencySketch(1024);
+    const hash = createKeyHasher(17);
+    // Twice as many keys as the table is sized for: crowded, but within one
+    // aging period. Spread over a quarter of the blocks (as when the block
+    // comes from the hash's low bits), fewer than 75% stay exact.
+    const hashes = Array.from({ length: 2048 }, (_, k) => hash(k) & ~15);
+    for (const h of hashes) sketch.increment(h);
+    assert.equal(sketch.aged, false);
+    let exact = 0;
+    for (const h of hashes) if (sketch.frequency(h) === 1) exact++;
+    assert.ok(exact > 1950, `only ${exact} of 2048 keys seen once are estimated at 1`);
+  });
+
   it('halves every counter after 5 increments per expected entry (aging)', () => {
     const sketch = new FrequencySketch(16);
     const hash = createKeyHasher(3);
