@@ -59,6 +59,16 @@ function blockOf(hash: number, blockShift: number): number {
 }
 
 /**
+ * Bits that pick the key's counter in each word of its block (bits 8j to
+ * 8j + 2 for word j: one of its 8 nibbles): a second mix of the hash,
+ * independent of the block's.
+ */
+function counterBits(hash: number): number {
+  const h = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
+
+/**
  * Raises the counters of the key with this hash in table `t` by the
  * conservative update: only the counters equal to the key's current minimum
  * go up, which keeps collisions from inflating other keys' estimates more
@@ -68,8 +78,7 @@ function blockOf(hash: number, blockShift: number): number {
  */
 function raise(t: Int32Array, blockShift: number, hash: number): number {
   const block = blockOf(hash, blockShift);
-  let h = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
-  h ^= h >>> 13;
+  const h = counterBits(hash);
   const s0 = (h & 7) << 2;
   const s1 = ((h >>> 8) & 7) << 2;
   const s2 = ((h >>> 16) & 7) << 2;
@@ -181,8 +190,7 @@ export class FrequencySketch {
   frequency(hash: number): number {
     const t = this.#table;
     const block = blockOf(hash, this.#blockShift);
-    let h = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
-    h ^= h >>> 13;
+    const h = counterBits(hash);
     let min = (t[block]! >>> ((h & 7) << 2)) & 15;
     let c = (t[block | 1]! >>> (((h >>> 8) & 7) << 2)) & 15;
     if (c < min) min = c;
