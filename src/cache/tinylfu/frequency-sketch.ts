@@ -219,16 +219,17 @@ export class FrequencySketch {
   }
 
   /**
-   * Records `count` occurrences, one per hash in `hashes`, and writes each
-   * key's estimate afterwards to `estimates` (as of `halvings` after the
-   * call), but first reads every block in a tight loop: the reads are
+   * Records `count` occurrences, one per hash in `hashes`, whose low 4 bits
+   * must be 0: each key's estimate afterwards (as of `halvings` after the
+   * call) is written there, in place (one array for the batch, not two).
+   * It first reads every block in a tight loop: the reads are
    * independent, so the processor overlaps their cache misses instead of
    * waiting for one after the other. Returns a meaningless value computed
    * from those reads, so that no compiler drops them. The table and the
    * counts are held in locals for the whole batch (this loop is the hot path
    * of every hit).
    */
-  incrementAll(hashes: Int32Array, count: number, estimates: Uint8Array): number {
+  incrementAll(hashes: Int32Array, count: number): number {
     const t = this.#table;
     const blockShift = this.#blockShift;
     let touched = 0;
@@ -236,18 +237,22 @@ export class FrequencySketch {
     let additions = this.#additions;
     const sampleSize = this.#sampleSize;
     for (let i = 0; i < count; i++) {
-      const raised = raise(t, blockShift, hashes[i]!);
+      const hash = hashes[i]!;
+      const raised = raise(t, blockShift, hash);
       if (raised === 0) {
-        estimates[i] = MAX_COUNT;
+        hashes[i] = hash | MAX_COUNT;
         continue;
       }
-      estimates[i] = raised;
+      hashes[i] = hash | raised;
       if (++additions >= sampleSize) {
         this.#additions = additions;
         this.halve();
         additions = this.#additions;
         // The estimates given so far predate the halving: age them with it.
-        for (let j = 0; j <= i; j++) estimates[j] = estimates[j]! >>> 1;
+        for (let j = 0; j <= i; j++) {
+          const given = hashes[j]!;
+          hashes[j] = (given & ~MAX_COUNT) | ((given & MAX_COUNT) >>> 1);
+        }
       }
     }
     this.#additions = additions;

@@ -241,7 +241,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   // may concern a duelist.
   readonly #pending = new Int32Array(PENDING_HITS);
   readonly #pendingSlots = new Int32Array(PENDING_HITS);
-  readonly #pendingEstimates = new Uint8Array(PENDING_HITS);
   #pendingCount = 0;
   /** One bit per 1024 for the buffered hashes (`hash >>> 22`): a duelist whose bit is clear has nothing buffered. */
   readonly #pendingFilter = new Int32Array(32);
@@ -494,19 +493,19 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#pendingCount = 0;
     const filter = this.#pendingFilter;
     for (let i = 0; i < 32; i++) filter[i] = 0;
-    const estimates = this.#pendingEstimates;
-    // The estimates are as of the sketch's halvings after the batch.
-    this.#sketch.incrementAll(this.#pending, count, estimates);
+    // Each hash comes back with its key's estimate in its low bits (the
+    // tag to keep), as of the sketch's halvings after the batch.
+    const pending = this.#pending;
+    this.#sketch.incrementAll(pending, count);
     if (this.#sketch.halvings !== this.#agedTo) this.#ageEstimates();
     const slots = this.#pendingSlots;
     const tags = this.#tags;
-    const pending = this.#pending;
     for (let i = 0; i < count; i++) {
       // Unless the slot changed hands since (its entry removed, another
       // added there).
       const slot = slots[i]!;
-      const hash = pending[i]!;
-      if ((tags[slot]! & HASH_BITS) === hash) tags[slot] = hash | estimates[i]!;
+      const tag = pending[i]!;
+      if (((tags[slot]! ^ tag) & HASH_BITS) === 0) tags[slot] = tag;
     }
   }
 
