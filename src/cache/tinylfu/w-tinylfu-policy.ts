@@ -133,6 +133,17 @@ const CANDIDATE = 2;
 const PROBATION = 3;
 const PROTECTED = 4;
 const REGION_MASK = 7;
+/**
+ * The lists are circular, through a sentinel node per region: nodes 1 to
+ * 4 (the region constants) are the sentinels, and the entry in the cache's
+ * slot `s` is node `s + NODE_OFFSET` (slots start at 1, so no entry is a
+ * sentinel). A region's oldest entry is its sentinel's `next`, its newest
+ * the sentinel's `prev`; linking and unlinking need no test for an empty
+ * list or an end, and no separate array of list ends.
+ */
+const NODE_OFFSET = 4;
+/** Nodes up to this one are sentinels: a list is empty when its sentinel's `next` is at most this. */
+const LAST_SENTINEL = PROTECTED;
 /** An entry's words in `#state`. */
 const STAMP = 0;
 const FLAGS = 1;
@@ -178,12 +189,14 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   readonly tracksUse = true;
   readonly #context: PolicyContext;
   readonly #maxBytes: number | undefined;
+  /** `#maxBytes`, or Infinity without a budget: one number for the test on every insertion. */
+  readonly #budgetBytes: number;
   readonly #hash: KeyHasher;
   readonly #seed: number;
   readonly #sketch = new FrequencySketch();
   #random: number;
 
-  // Per slot (20 bytes): list links, the key's tag, and the state a hit
+  // Per node (20 bytes): list links, the key's tag, and the state a hit
   // reads and writes. The bytes an entry is accounted with are the
   // cache's (`sizeOf`), which never change while the entry is in the order.
   // (One record of all of these per slot was measured: an eviction read
@@ -200,7 +213,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    */
   #tags!: Int32Array;
   /**
-   * Two words per slot: the stamp of the last use (`lastUse`: the cache
+   * Two words per node: the stamp of the last use (`lastUse`: the cache
    * keeps no recency of its own for this policy), then the flags (region,
    * DETACHED, REFERENCED). A hit reads the flags and writes the stamp: side
    * by side they are one cache line (in two arrays they were two, and hits
@@ -213,9 +226,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #stamp = 0;
   readonly #firstStamp: number;
 
-  // Per region (index = region constant): list ends and bytes.
-  readonly #head = new Int32Array(5);
-  readonly #tail = new Int32Array(5);
+  // Per region (index = region constant): bytes and entries.
   readonly #regionBytes = new Float64Array(5);
   readonly #regionCount = new Int32Array(5);
   #peakBytes = 0;
@@ -236,35 +247,41 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #previousHitRate = 0;
 
   // Hashes of recent requests whose sketch increments are still to be
-  // applied, their slots (to keep the estimates the increments give), and a
+  // applied, their nodes (to keep the estimates the increments give), and a
   // filter of them: a duel applies them first only if the filter says one
   // may concern a duelist.
   readonly #pending = new Int32Array(PENDING_HITS);
-  readonly #pendingSlots = new Int32Array(PENDING_HITS);
+  readonly #pendingNodes = new Int32Array(PENDING_HITS);
   #pendingCount = 0;
   /** One bit per 1024 for the buffered hashes (`hash >>> 22`): a duelist whose bit is clear has nothing buffered. */
   readonly #pendingFilter = new Int32Array(32);
 
   /**
-   * A new entry whose sketch increment is made late (0: none) and its hash:
-   * its block of the sketch was read ahead when it was added, and the
-   * increment is made at the next insertion, at the entry's duel, or when
-   * the buffer is applied, whichever comes first (see add()).
+   * A new entry whose sketch increment is made late (its node, 0: none) and
+   * its hash: its block of the sketch was read ahead when it was added, and
+   * the increment is made at the next insertion, at the entry's duel, or
+   * when the buffer is applied, whichever comes first (see add()).
    */
   #late = 0;
   #lateHash = 0;
 
-  /** Whether the last `add` left the window over its share for the next duel (no drain since). */
-  #windowOverflow = false;
+  // Flags that the hot paths test are numbers (0 or 1), not booleans: the
+  // optimized code tests a number field with one comparison, and a boolean
+  // field through a generic truthiness check (four comparisons, seen in
+  // the engine's output).
+  /** 1 when the last `add` left the window over its share for the next duel (no drain since). */
+  #windowOverflow = 0;
 
-  // The last `victim()` decision, valid until the next change.
-  #decided = false;
-  #loser = 0;
+  // The last `victim()` decision, valid until the next change: the slot to
+  // evict (0: none) and the node of the candidate that then joins probation.
+  #decided = 0;
+  #loserSlot = 0;
   #winner = 0;
 
   constructor(context: PolicyContext, capacity: number, options: TinyLfuOptions = {}) {
     this.#context = context;
     this.#maxBytes = options.maxBytes;
+    this.#budgetBytes = options.maxBytes ?? Infinity;
     const seed = (options.seed ?? randomSeed()) | 0;
     this.#seed = seed;
     this.#hash = createKeyHasher(seed);
@@ -277,17 +294,24 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   #allocate(capacity: number): void {
-    this.#prev = new Int32Array(capacity);
-    this.#next = new Int32Array(capacity);
-    this.#tags = new Int32Array(capacity);
-    this.#state = new Int32Array(capacity * 2);
+    const nodes = capacity + NODE_OFFSET;
+    this.#prev = new Int32Array(nodes);
+    this.#next = new Int32Array(nodes);
+    this.#tags = new Int32Array(nodes);
+    this.#state = new Int32Array(nodes * 2);
+    // Each region's list starts empty: its sentinel links to itself.
+    for (let region = WINDOW; region <= PROTECTED; region++) {
+      this.#prev[region] = region;
+      this.#next[region] = region;
+    }
   }
 
   grow(capacity: number): void {
-    this.#prev = growInt32(this.#prev, capacity);
-    this.#next = growInt32(this.#next, capacity);
-    this.#tags = growInt32(this.#tags, capacity);
-    this.#state = growInt32(this.#state, capacity * 2);
+    const nodes = capacity + NODE_OFFSET;
+    this.#prev = growInt32(this.#prev, nodes);
+    this.#next = growInt32(this.#next, nodes);
+    this.#tags = growInt32(this.#tags, nodes);
+    this.#state = growInt32(this.#state, nodes * 2);
   }
 
   clear(capacity: number): void {
@@ -295,8 +319,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#pendingCount = 0;
     this.#pendingFilter.fill(0);
     this.#late = 0;
-    this.#head.fill(0);
-    this.#tail.fill(0);
     this.#regionBytes.fill(0);
     this.#regionCount.fill(0);
     this.#peakBytes = 0;
@@ -311,8 +333,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#sampleSize = 0;
     this.#sampleHits = 0;
     this.#previousHitRate = 0;
-    this.#decided = false;
-    this.#windowOverflow = false;
+    this.#decided = 0;
+    this.#windowOverflow = 0;
   }
 
   /** The sketch's estimate for a key (for tests and diagnostics). */
@@ -328,7 +350,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    */
   estimateOf(slot: number): number {
     this.#applyPending();
-    return this.#estimate(slot);
+    return this.#estimate(slot + NODE_OFFSET);
   }
 
   /** Bytes per region, for tests and diagnostics. */
@@ -339,35 +361,36 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /** The region of an entry in the order: 'window' | 'candidate' | 'probation' | 'protected', or undefined. */
   regionOf(slot: number): 'window' | 'candidate' | 'probation' | 'protected' | undefined {
-    const r = this.#state[slot * 2 + FLAGS]! & (REGION_MASK | DETACHED);
+    const r = this.#state[(slot + NODE_OFFSET) * 2 + FLAGS]! & (REGION_MASK | DETACHED);
     return r === WINDOW ? 'window' : r === CANDIDATE ? 'candidate' : r === PROBATION ? 'probation' : r === PROTECTED ? 'protected' : undefined;
   }
 
   add(slot: number): void {
-    this.#decided = false;
+    this.#decided = 0;
     if (--this.#sampleLeft <= 0) this.#climb();
+    const node = slot + NODE_OFFSET;
     const key = this.#context.keyOf(slot);
     const hash = (typeof key === 'number' ? numberHash(key, this.#seed) : this.#hash(key)) & HASH_BITS;
-    // First, so the last entry added still holds its slot's tag.
+    // First, so the last entry added still holds its node's tag.
     if (this.#late !== 0) this.#applyLate();
     // Its estimate is 0 until its increment is applied.
-    this.#tags[slot] = hash;
-    this.#stampUse(slot);
+    this.#tags[node] = hash;
+    this.#stampUse(node);
+    const windowCountBefore = this.#regionCount[WINDOW]!;
     // An entry may duel before a buffered increment would be applied when
     // the window holds fewer entries than the buffer: its increment is
     // made late (see the top comment).
-    if (this.#regionCount[WINDOW]! < PENDING_HITS) {
+    if (windowCountBefore < PENDING_HITS) {
       this.#sketch.prefetch(hash);
-      this.#late = slot;
+      this.#late = node;
       this.#lateHash = hash;
     } else {
-      this.#record(hash, slot);
+      this.#record(hash, node);
     }
-    if (this.#head[CANDIDATE] !== 0) this.#flushCandidates();
+    if (this.#next[CANDIDATE]! !== CANDIDATE) this.#flushCandidates();
     const bytes = this.#context.sizeOf(slot);
     const windowBefore = this.#regionBytes[WINDOW]!;
-    const windowCountBefore = this.#regionCount[WINDOW]!;
-    this.#link(slot, WINDOW, bytes);
+    this.#link(node, WINDOW, bytes);
     // The sketch's size only matters at the scale of many entries.
     if ((++this.#adds & 63) === 1) this.#sizeSketch();
     // In a cache too full for another entry of this size, the next insertion
@@ -375,27 +398,25 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     // within its share, or held one entry), the window is left over its
     // share and that eviction's duel takes the window's oldest entry
     // directly (see victim()), instead of it moving to the candidates first.
-    const maxBytes = this.#maxBytes;
-    if (
-      maxBytes !== undefined &&
-      (windowBefore <= this.#windowMax || windowCountBefore <= 1) &&
-      this.#heldBytes() + bytes > maxBytes
-    ) {
-      this.#windowOverflow = true;
+    // (Without a budget, `#budgetBytes` is Infinity: the window drains.)
+    if ((windowBefore <= this.#windowMax || windowCountBefore <= 1) && this.#heldBytes() + bytes > this.#budgetBytes) {
+      this.#windowOverflow = 1;
       return;
     }
     this.#drainWindow();
   }
 
   touch(slot: number, key?: unknown): void {
+    const node = slot + NODE_OFFSET;
+    const state = this.#state;
     // A `get` of a pinned entry: outside the order, not a use to track.
-    if ((this.#state[slot * 2 + FLAGS]! & DETACHED) !== 0) return;
-    this.#stampUse(slot);
+    if ((state[node * 2 + FLAGS]! & DETACHED) !== 0) return;
+    this.#stampUse(node);
     this.#sampleHits++;
     if (--this.#sampleLeft <= 0) this.#climb();
     // Read after the climbing step, which may have moved this very entry
     // (a shrinking window drains to the candidates).
-    const flags = this.#state[slot * 2 + FLAGS]!;
+    const flags = state[node * 2 + FLAGS]!;
     // A main-region entry already marked since its list last examined it
     // is not counted again: the sketch's estimate for it counts the rounds
     // in which it was used, which is all a duel needs (see the top comment).
@@ -406,32 +427,36 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const hash =
       typeof key === 'number' ? numberHash(key, seed) & HASH_BITS
       : typeof key === 'string' && key.length <= 32 ? stringHash(key, seed) & HASH_BITS
-      : this.#tags[slot]! & HASH_BITS;
-    this.#record(hash, slot);
+      : this.#tags[node]! & HASH_BITS;
+    this.#record(hash, node);
     if ((flags & REFERENCED) !== 0) return;
     if (
       (flags & REGION_MASK) === CANDIDATE ||
-      (flags === WINDOW && slot === this.#head[WINDOW] && this.#windowOverflow && this.#regionBytes[WINDOW]! > this.#windowMax)
+      (flags === WINDOW &&
+        node === this.#next[WINDOW] &&
+        this.#windowOverflow !== 0 &&
+        this.#regionBytes[WINDOW]! > this.#windowMax)
     ) {
       // Used while awaiting admission (a candidate, or the unused oldest
       // entry of a window left over its share for the next duel, which
       // would have been one): it has proved itself, protect it now.
-      this.#link(slot, PROTECTED, this.#unlink(slot));
+      this.#link(node, PROTECTED, this.#unlink(node));
       this.#demoteProtected();
       return;
     }
     // Window, probation, protected: the move is made lazily, when the
     // entry reaches the old end of its list (see #secondChance and
     // #promoteUsedProbation).
-    this.#state[slot * 2 + FLAGS] = flags | REFERENCED;
+    state[node * 2 + FLAGS] = flags | REFERENCED;
   }
 
   lastUse(slot: number): number {
-    const flags = this.#state[slot * 2 + FLAGS]!;
-    return flags === 0 || (flags & DETACHED) !== 0 ? 0 : this.#state[slot * 2 + STAMP]!;
+    const node = slot + NODE_OFFSET;
+    const flags = this.#state[node * 2 + FLAGS]!;
+    return flags === 0 || (flags & DETACHED) !== 0 ? 0 : this.#state[node * 2 + STAMP]!;
   }
 
-  #stampUse(slot: number): void {
+  #stampUse(node: number): void {
     let stamp = this.#stamp + 1;
     if (stamp === STAMP_LIMIT) {
       // The entry may not be in a list yet (add, readd): stamped after.
@@ -439,7 +464,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       stamp = this.#stamp + 1;
     }
     this.#stamp = stamp;
-    this.#state[slot * 2 + STAMP] = stamp;
+    this.#state[node * 2 + STAMP] = stamp;
   }
 
   /**
@@ -450,17 +475,18 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    */
   #renumber(): void {
     const inOrder: number[] = [];
+    const next = this.#next;
     for (let region = WINDOW; region <= PROTECTED; region++) {
-      for (let slot = this.#head[region]!; slot !== 0; slot = this.#next[slot]!) inOrder.push(slot);
+      for (let node = next[region]!; node !== region; node = next[node]!) inOrder.push(node);
     }
-    this.#stamp = renumberStamps(inOrder, this.#state, (slot) => slot * 2 + STAMP);
+    this.#stamp = renumberStamps(inOrder, this.#state, (node) => node * 2 + STAMP);
   }
 
   /** Buffers a request's sketch increment; a full buffer is applied in one batch. */
-  #record(hash: number, slot: number): void {
+  #record(hash: number, node: number): void {
     const pending = this.#pendingCount;
     this.#pending[pending] = hash;
-    this.#pendingSlots[pending] = slot;
+    this.#pendingNodes[pending] = node;
     const filter = this.#pendingFilter;
     filter[hash >>> 27] = filter[hash >>> 27]! | (1 << (hash >>> 22));
     this.#pendingCount = pending + 1;
@@ -475,14 +501,14 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** Makes the late increment of the last entry added (see add()). */
   #applyLate(): void {
     const hash = this.#lateHash;
-    const slot = this.#late;
+    const node = this.#late;
     this.#late = 0;
     const estimate = this.#sketch.increment(hash);
     if (this.#sketch.halvings !== this.#agedTo) this.#ageEstimates();
-    // The slot still holds the key's tag: only `add` writes another, and it
+    // The node still holds the key's tag: only `add` writes another, and it
     // applies this increment first. (If the entry was removed since, the
-    // tag stays with the free slot, unread.)
-    this.#tags[slot] = hash | estimate;
+    // tag stays with the free node, unread.)
+    this.#tags[node] = hash | estimate;
   }
 
   /** Applies the buffered sketch increments (and the late one). */
@@ -498,14 +524,14 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const pending = this.#pending;
     this.#sketch.incrementAll(pending, count);
     if (this.#sketch.halvings !== this.#agedTo) this.#ageEstimates();
-    const slots = this.#pendingSlots;
+    const nodes = this.#pendingNodes;
     const tags = this.#tags;
     for (let i = 0; i < count; i++) {
-      // Unless the slot changed hands since (its entry removed, another
+      // Unless the node changed hands since (its entry removed, another
       // added there).
-      const slot = slots[i]!;
+      const node = nodes[i]!;
       const tag = pending[i]!;
-      if (((tags[slot]! ^ tag) & HASH_BITS) === 0) tags[slot] = tag;
+      if (((tags[node]! ^ tag) & HASH_BITS) === 0) tags[node] = tag;
     }
   }
 
@@ -521,72 +547,83 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const shift = Math.min(4, halvings - this.#agedTo);
     this.#agedTo = halvings;
     const tags = this.#tags;
-    for (let slot = 0; slot < tags.length; slot++) {
-      const tag = tags[slot]!;
-      if ((tag & ESTIMATE_BITS) !== 0) tags[slot] = (tag & HASH_BITS) | ((tag & ESTIMATE_BITS) >>> shift);
+    for (let node = 0; node < tags.length; node++) {
+      const tag = tags[node]!;
+      if ((tag & ESTIMATE_BITS) !== 0) tags[node] = (tag & HASH_BITS) | ((tag & ESTIMATE_BITS) >>> shift);
     }
   }
 
   remove(slot: number): void {
-    const region = this.#state[slot * 2 + FLAGS]! & REGION_MASK;
-    this.#unlink(slot);
-    this.#state[slot * 2 + FLAGS] = region | DETACHED;
-    if (this.#decided && slot === this.#loser && this.#winner !== 0) {
+    const node = slot + NODE_OFFSET;
+    const state = this.#state;
+    const region = state[node * 2 + FLAGS]! & REGION_MASK;
+    this.#unlink(node);
+    state[node * 2 + FLAGS] = region | DETACHED;
+    if (this.#decided !== 0 && slot === this.#loserSlot && this.#winner !== 0) {
       // The candidate won its duel: it is admitted to probation.
       const winner = this.#winner;
-      const winnerRegion = this.#state[winner * 2 + FLAGS]! & (REGION_MASK | DETACHED);
+      const winnerRegion = state[winner * 2 + FLAGS]! & (REGION_MASK | DETACHED);
       if (winnerRegion === CANDIDATE || winnerRegion === WINDOW) {
         this.#link(winner, PROBATION, this.#unlink(winner));
       }
     }
-    this.#decided = false;
+    this.#decided = 0;
   }
 
   readd(slot: number): void {
-    this.#decided = false;
-    this.#stampUse(slot);
+    const node = slot + NODE_OFFSET;
+    this.#decided = 0;
+    this.#stampUse(node);
     // Its size may have changed while it was out (a replacing `set`).
-    const home = this.#state[slot * 2 + FLAGS]! & REGION_MASK;
+    const home = this.#state[node * 2 + FLAGS]! & REGION_MASK;
     const bytes = this.#context.sizeOf(slot);
     if (home === PROTECTED) {
-      this.#link(slot, PROTECTED, bytes);
+      this.#link(node, PROTECTED, bytes);
       this.#demoteProtected();
     } else if (home === PROBATION || home === CANDIDATE) {
-      this.#link(slot, PROBATION, bytes);
+      this.#link(node, PROBATION, bytes);
     } else {
-      this.#link(slot, WINDOW, bytes);
+      this.#link(node, WINDOW, bytes);
       this.#drainWindow();
     }
   }
 
   victim(): number {
-    if (this.#decided) return this.#loser;
+    if (this.#decided !== 0) return this.#loserSlot;
     // The steps below are called only when they have work (these checks
     // are their first lines): an eviction is on the path of every
     // insertion into a full cache, and a call costs as much as the check.
-    const head = this.#head;
+    const next = this.#next;
     const state = this.#state;
-    if (head[PROTECTED] !== 0) this.#sweepProtected();
-    const oldestProbation = head[PROBATION]!;
-    if (oldestProbation !== 0 && (state[oldestProbation * 2 + FLAGS]! & REFERENCED) !== 0) this.#promoteUsedProbation();
-    let candidate = head[CANDIDATE]!;
-    const victim = head[PROBATION] || head[PROTECTED]!;
+    if (next[PROTECTED]! !== PROTECTED) this.#sweepProtected();
+    const oldestProbation = next[PROBATION]!;
+    if (oldestProbation !== PROBATION && (state[oldestProbation * 2 + FLAGS]! & REFERENCED) !== 0) this.#promoteUsedProbation();
+    // Nodes, or 0 for none (a sentinel: an empty list).
+    let candidate = next[CANDIDATE]!;
+    if (candidate <= LAST_SENTINEL) candidate = 0;
+    let victim = next[PROBATION]!;
+    if (victim <= LAST_SENTINEL) victim = next[PROTECTED]!;
+    if (victim <= LAST_SENTINEL) victim = 0;
     if (
       candidate === 0 &&
-      this.#regionCount[WINDOW]! > (this.#windowOverflow ? 0 : 1) &&
+      this.#regionCount[WINDOW]! > (this.#windowOverflow !== 0 ? 0 : 1) &&
       this.#regionBytes[WINDOW]! >= this.#windowMax
     ) {
       // A full window competes with the main region; one below its share lets the main region shrink.
       // (It competes even with one entry when the last insertion left its overflow here.) Its oldest
       // entry is examined as when the window drains: a referenced one gets its second chance first
       // (each step consumes one hit's flag, so this ends within one turn of the window).
-      candidate = head[WINDOW]!;
-      while ((state[candidate * 2 + FLAGS]! & REFERENCED) !== 0 && this.#secondChance(candidate, WINDOW)) candidate = head[WINDOW]!;
+      candidate = next[WINDOW]!;
+      while ((state[candidate * 2 + FLAGS]! & REFERENCED) !== 0 && this.#secondChance(candidate, WINDOW)) candidate = next[WINDOW]!;
     }
     let loser: number;
     let winner = 0;
     if (candidate === 0) {
-      loser = victim || head[WINDOW]!;
+      loser = victim;
+      if (loser === 0) {
+        loser = next[WINDOW]!;
+        if (loser <= LAST_SENTINEL) loser = 0;
+      }
     } else if (victim === 0) {
       loser = candidate;
     } else if (this.#admit(candidate, victim)) {
@@ -595,10 +632,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     } else {
       loser = candidate;
     }
-    this.#decided = true;
-    this.#loser = loser;
+    const loserSlot = loser === 0 ? 0 : loser - NODE_OFFSET;
+    this.#decided = 1;
+    this.#loserSlot = loserSlot;
     this.#winner = winner;
-    return loser;
+    return loserSlot;
   }
 
   #admit(candidate: number, victim: number): boolean {
@@ -635,14 +673,14 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   /**
-   * The sketch's estimate for the key in `slot`, as of its last applied
+   * The sketch's estimate for the key of `node`, as of its last applied
    * increment and halved with the sketch since: what reading the sketch
    * would give, without its cache miss, except that later increments of
    * other keys colliding on all four of its counters are not seen (they
    * could only over-estimate it).
    */
-  #estimate(slot: number): number {
-    return this.#tags[slot]! & ESTIMATE_BITS;
+  #estimate(node: number): number {
+    return this.#tags[node]! & ESTIMATE_BITS;
   }
 
   /**
@@ -689,10 +727,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /** Moves the window's overflow, oldest first, to the candidates; the newest entry always stays. */
   #drainWindow(): void {
-    this.#windowOverflow = false;
+    this.#windowOverflow = 0;
     const windowMax = this.#windowMax;
     while (this.#regionBytes[WINDOW]! > windowMax && this.#regionCount[WINDOW]! > 1) {
-      const oldest = this.#head[WINDOW]!;
+      const oldest = this.#next[WINDOW]!;
       if (this.#secondChance(oldest, WINDOW)) continue;
       this.#link(oldest, CANDIDATE, this.#unlink(oldest));
     }
@@ -706,11 +744,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    * each step consumes a hit's flag: O(1) amortized.
    */
   #promoteUsedProbation(): void {
-    let oldest = this.#head[PROBATION]!;
-    while (oldest !== 0 && (this.#state[oldest * 2 + FLAGS]! & REFERENCED) !== 0) {
+    let oldest = this.#next[PROBATION]!;
+    while (oldest !== PROBATION && (this.#state[oldest * 2 + FLAGS]! & REFERENCED) !== 0) {
       this.#link(oldest, PROTECTED, this.#unlink(oldest));
       this.#demoteProtected();
-      oldest = this.#head[PROBATION]!;
+      oldest = this.#next[PROBATION]!;
     }
   }
 
@@ -731,8 +769,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    * step per eviction: O(1).
    */
   #sweepProtected(): void {
-    const oldest = this.#head[PROTECTED]!;
-    if (oldest === 0 || this.#secondChance(oldest, PROTECTED)) return;
+    const oldest = this.#next[PROTECTED]!;
+    if (oldest === PROTECTED || this.#secondChance(oldest, PROTECTED)) return;
     // Uses since its last (fewer after a renumbering: never demoted sooner).
     if (this.#stamp - this.#state[oldest * 2 + STAMP]! <= this.#sketch.samplePeriod) return;
     this.#link(oldest, PROBATION, this.#unlink(oldest));
@@ -740,44 +778,46 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /** Candidates nobody needed room for are admitted to probation. */
   #flushCandidates(): void {
-    let slot = this.#head[CANDIDATE]!;
-    while (slot !== 0) {
-      const after = this.#next[slot]!;
-      this.#link(slot, PROBATION, this.#unlink(slot));
-      slot = after;
+    const next = this.#next;
+    let node = next[CANDIDATE]!;
+    while (node !== CANDIDATE) {
+      const after = next[node]!;
+      this.#link(node, PROBATION, this.#unlink(node));
+      node = after;
     }
   }
 
   #demoteProtected(): void {
     const protectedMax = this.#protectedMax;
     while (this.#regionBytes[PROTECTED]! > protectedMax && this.#regionCount[PROTECTED]! > 1) {
-      const oldest = this.#head[PROTECTED]!;
+      const oldest = this.#next[PROTECTED]!;
       if (this.#secondChance(oldest, PROTECTED)) continue;
       this.#link(oldest, PROBATION, this.#unlink(oldest));
     }
   }
 
   /**
-   * If the oldest entry of `region` was used since it was last examined,
-   * clears the flag and moves it to the recent end: it is not the oldest by
-   * use after all. Returns whether it did.
+   * If `node`, the oldest entry of `region`, was used since it was last
+   * examined, clears the flag and moves it to the recent end: it is not
+   * the oldest by use after all. Returns whether it did.
    */
-  #secondChance(slot: number, region: number): boolean {
-    const flags = this.#state[slot * 2 + FLAGS]!;
+  #secondChance(node: number, region: number): boolean {
+    const flags = this.#state[node * 2 + FLAGS]!;
     if ((flags & REFERENCED) === 0) return false;
-    this.#state[slot * 2 + FLAGS] = flags & ~REFERENCED;
+    this.#state[node * 2 + FLAGS] = flags & ~REFERENCED;
     const next = this.#next;
     const prev = this.#prev;
-    const after = next[slot]!;
+    const after = next[node]!;
     // Alone in its list: already the most recent.
-    if (after === 0) return true;
-    this.#head[region] = after;
-    prev[after] = 0;
-    const tail = this.#tail[region]!;
-    next[tail] = slot;
-    prev[slot] = tail;
-    next[slot] = 0;
-    this.#tail[region] = slot;
+    if (after === region) return true;
+    // Out of the head (its `prev` is the sentinel), in after the newest.
+    next[region] = after;
+    prev[after] = region;
+    const newest = prev[region]!;
+    next[newest] = node;
+    prev[node] = newest;
+    next[node] = region;
+    prev[region] = node;
     return true;
   }
 
@@ -806,35 +846,33 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   /**
-   * Appends `slot` as the most recent entry of `region`, accounting `bytes`:
+   * Appends `node` as the most recent entry of `region`, accounting `bytes`:
    * its size as of `add` or `readd` (a move passes what `#unlink` returned).
    */
-  #link(slot: number, region: number, bytes: number): void {
-    const tail = this.#tail[region]!;
-    this.#prev[slot] = tail;
-    this.#next[slot] = 0;
-    if (tail === 0) this.#head[region] = slot;
-    else this.#next[tail] = slot;
-    this.#tail[region] = slot;
-    this.#state[slot * 2 + FLAGS] = region;
+  #link(node: number, region: number, bytes: number): void {
+    const prev = this.#prev;
+    const newest = prev[region]!;
+    this.#next[newest] = node;
+    prev[node] = newest;
+    this.#next[node] = region;
+    prev[region] = node;
+    this.#state[node * 2 + FLAGS] = region;
     this.#regionBytes[region] = this.#regionBytes[region]! + bytes;
     this.#regionCount[region] = this.#regionCount[region]! + 1;
   }
 
   /**
-   * Takes `slot` out of its region's list; returns the bytes it was
+   * Takes `node` out of its region's list; returns the bytes it was
    * accounted with (the cache's size for it, which does not change while
    * the entry is in the order).
    */
-  #unlink(slot: number): number {
-    const region = this.#state[slot * 2 + FLAGS]! & REGION_MASK;
-    const before = this.#prev[slot]!;
-    const after = this.#next[slot]!;
-    if (before === 0) this.#head[region] = after;
-    else this.#next[before] = after;
-    if (after === 0) this.#tail[region] = before;
-    else this.#prev[after] = before;
-    const bytes = this.#context.sizeOf(slot);
+  #unlink(node: number): number {
+    const region = this.#state[node * 2 + FLAGS]! & REGION_MASK;
+    const before = this.#prev[node]!;
+    const after = this.#next[node]!;
+    this.#next[before] = after;
+    this.#prev[after] = before;
+    const bytes = this.#context.sizeOf(node - NODE_OFFSET);
     this.#regionBytes[region] = this.#regionBytes[region]! - bytes;
     this.#regionCount[region] = this.#regionCount[region]! - 1;
     return bytes;
