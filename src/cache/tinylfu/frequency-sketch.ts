@@ -46,7 +46,7 @@ const MAX_COUNT = 15;
 // The helpers below are `const` arrow functions, not function declarations:
 // a declared function's binding can be reassigned, so optimized code that
 // inlines one re-checks, on every call, that it is still the same function
-// (measured with an instruction count: 21 instructions per evicting insert).
+// (measured with an instruction count: 18 fewer per evicting insert, of 2262).
 
 const ceilPow2 = (n: number): number => {
   let p = MIN_ENTRIES;
