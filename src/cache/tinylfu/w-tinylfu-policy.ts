@@ -9,8 +9,9 @@
  * frequency sketch that remembers recent requests, including those for keys
  * the cache no longer holds.
  *
- * Structure (lists are doubly linked through typed arrays indexed by the
- * cache's slots; region sizes are in bytes):
+ * Structure (lists are circular and doubly linked through typed arrays
+ * indexed by the cache's slots, shifted past one sentinel per region, see
+ * NODE_OFFSET; region sizes are in bytes):
  * - window: a small region (1% of the budget to start with) that every new
  *   entry enters, so a burst of requests for a new key can hit before the
  *   key has earned a frequency;
