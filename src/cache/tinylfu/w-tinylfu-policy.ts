@@ -599,12 +599,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (next[PROTECTED]! !== PROTECTED) this.#sweepProtected();
     const oldestProbation = next[PROBATION]!;
     if (oldestProbation !== PROBATION && (state[oldestProbation * 2 + FLAGS]! & REFERENCED) !== 0) this.#promoteUsedProbation();
-    // Nodes, or 0 for none (a sentinel: an empty list).
-    let candidate = next[CANDIDATE]!;
-    if (candidate <= LAST_SENTINEL) candidate = 0;
-    let victim = next[PROBATION]!;
-    if (victim <= LAST_SENTINEL) victim = next[PROTECTED]!;
-    if (victim <= LAST_SENTINEL) victim = 0;
+    let candidate = this.#oldest(CANDIDATE);
+    const victim = this.#oldest(PROBATION) || this.#oldest(PROTECTED);
     if (
       candidate === 0 &&
       this.#regionCount[WINDOW]! > (this.#windowOverflow !== 0 ? 0 : 1) &&
@@ -620,11 +616,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     let loser: number;
     let winner = 0;
     if (candidate === 0) {
-      loser = victim;
-      if (loser === 0) {
-        loser = next[WINDOW]!;
-        if (loser <= LAST_SENTINEL) loser = 0;
-      }
+      loser = victim || this.#oldest(WINDOW);
     } else if (victim === 0) {
       loser = candidate;
     } else if (this.#admit(candidate, victim)) {
@@ -638,6 +630,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#loserSlot = loserSlot;
     this.#winner = winner;
     return loserSlot;
+  }
+
+  /** The oldest entry of `region` (its node), or 0 when the list is empty (its sentinel's `next` is itself). */
+  #oldest(region: number): number {
+    const node = this.#next[region]!;
+    return node > LAST_SENTINEL ? node : 0;
   }
 
   #admit(candidate: number, victim: number): boolean {
