@@ -17,10 +17,10 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { LRUCache } from 'lru-cache';
-import { MemoryManager } from '../src/cache/memory-manager.js';
 import { EVICTION_STRATEGIES, type EvictionStrategy } from '../src/cache/policies/registry.js';
 import { beladyHitRatio } from './lib/belady.js';
 import { machineLine, median, table, writeSection } from './lib/results.js';
+import { unitBudgetManager, unitSizeCache, type NumberCache } from './lib/unit-caches.js';
 import { driftingZipf, loop, shiftingZipf, zipf, zipfWithScans } from './lib/traces.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 2_000_000);
@@ -72,17 +72,8 @@ traces.push({
 
 const STRATEGIES: readonly EvictionStrategy[] = EVICTION_STRATEGIES;
 
-function manager(strategy: EvictionStrategy, capacity: number): MemoryManager<number, boolean> {
-  return new MemoryManager<number, boolean>({
-    strategy,
-    maxCacheBytes: capacity + 0.5,
-    moderateThreshold: 1 - 0.1 / capacity,
-    criticalThreshold: 1,
-  });
-}
-
 function managerHitRatio(strategy: EvictionStrategy, trace: Int32Array, capacity: number): number {
-  const cache = manager(strategy, capacity);
+  const cache = unitBudgetManager(strategy, capacity);
   const size = { size: 1 };
   for (let i = 0; i < trace.length; i++) {
     const key = trace[i]!;
@@ -129,12 +120,11 @@ const readThroughKeys = zipf({ requests: OPS, keys: N * 10, s: 0.99, seed: 12 })
 
 interface Competitor {
   name: string;
-  make: (capacity: number) => { get(k: number): boolean | undefined; set(k: number, v: boolean): unknown };
+  make: (capacity: number) => NumberCache;
 }
-const unit = { size: 1 };
 const competitors: Competitor[] = [
-  { name: 'lru', make: (c) => { const m = manager('lru', c); return { get: (k) => m.get(k), set: (k, v) => m.set(k, v, unit) }; } },
-  { name: 'tinylfu', make: (c) => { const m = manager('tinylfu', c); return { get: (k) => m.get(k), set: (k, v) => m.set(k, v, unit) }; } },
+  { name: 'lru', make: (c) => unitSizeCache('lru', c) },
+  { name: 'tinylfu', make: (c) => unitSizeCache('tinylfu', c) },
   { name: 'lru-cache', make: (c) => new LRUCache<number, boolean>({ max: c }) },
 ];
 

@@ -35,42 +35,27 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { LRUCache } from 'lru-cache';
-import { MemoryManager } from '../src/cache/memory-manager.js';
 import { machineLine, table, writeSection } from './lib/results.js';
 import { zipf } from './lib/traces.js';
+import { unitSizeCache, type NumberCache } from './lib/unit-caches.js';
 
 const ENTRIES = 100_000;
 const OPERATIONS = 1_000_000;
 const CHUNK = 10_000;
 
-interface CacheLike {
-  get(key: number): unknown;
-  set(key: number, value: boolean): unknown;
-}
-
-const unit = { size: 1 };
-/** As in the hit-ratio benchmark: a byte budget of `capacity` unit-size entries, watermarks out of the way. */
-const ours = (strategy: 'lru' | 'tinylfu', capacity: number): CacheLike => {
-  const m = new MemoryManager<number, boolean>({
-    strategy,
-    maxCacheBytes: capacity + 0.5,
-    moderateThreshold: 1 - 0.1 / capacity,
-    criticalThreshold: 1,
-  });
-  return { get: (k) => m.get(k), set: (k, v) => m.set(k, v, unit) };
-};
-const COMPETITORS: Record<string, (capacity: number) => CacheLike> = {
-  lru: (c) => ours('lru', c),
-  tinylfu: (c) => ours('tinylfu', c),
+// The hit-ratio benchmark's configuration (bench/lib/unit-caches.ts).
+const COMPETITORS: Record<string, (capacity: number) => NumberCache> = {
+  lru: (c) => unitSizeCache('lru', c),
+  tinylfu: (c) => unitSizeCache('tinylfu', c),
   'lru-cache': (c) => new LRUCache<number, boolean>({ max: c }),
 };
 
 interface Workload {
   name: string;
   /** Builds the cache (filled, for the workloads on a full cache), then runs the first `operations` operations. */
-  run(make: (capacity: number) => CacheLike, operations: number): void;
+  run(make: (capacity: number) => NumberCache, operations: number): void;
 }
-const fill = (cache: CacheLike): void => {
+const fill = (cache: NumberCache): void => {
   for (let i = 0; i < ENTRIES; i++) cache.set(i, true);
 };
 // Loops in functions called per chunk, so that they are optimized like an
