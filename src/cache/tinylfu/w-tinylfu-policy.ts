@@ -822,12 +822,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /** Sizes the sketch for the entries the budget holds at the average size seen so far (only grows). */
   #sizeSketch(): void {
+    const bytes = this.#heldBytes();
     let count = 0;
-    let bytes = 0;
-    for (let r = WINDOW; r <= PROTECTED; r++) {
-      count += this.#regionCount[r]!;
-      bytes += this.#regionBytes[r]!;
-    }
+    for (let r = WINDOW; r <= PROTECTED; r++) count += this.#regionCount[r]!;
     if (bytes > this.#peakBytes) {
       this.#peakBytes = bytes;
       if (this.#maxBytes === undefined) this.#resize();
