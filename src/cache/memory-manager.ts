@@ -71,7 +71,7 @@
  */
 import type { ClearableCache } from '../cleanup/clearable-cache.js';
 import { Subject, ValueSubject, type Observable, type Subscription } from '../observable.js';
-import { isMemoryPressureLevel, PRESSURE_LEVELS, pressureRank, type MemoryPressureLevel } from '../pressure/levels.js';
+import { isMemoryPressureLevel, levelAtRank, pressureRank, type MemoryPressureLevel } from '../pressure/levels.js';
 import { hasStates, type MemoryPressureHandler } from '../pressure/monitor.js';
 import { safeRecord, type MemoryTelemetry } from '../telemetry/memory-telemetry.js';
 import type { EvictionEvent, EvictionReason, MemoryMetrics } from './eviction-event.js';
@@ -209,7 +209,7 @@ export class MemoryManager<K, V> implements ClearableCache {
   #misses = 0;
   #softHits = 0;
 
-  // Pressure: ranks into PRESSURE_LEVELS.
+  // Pressure: ranks into PRESSURE_LEVELS (see levelAtRank).
   #budgetRank = NORMAL;
   #handlerRank = NORMAL;
   #levelRank = NORMAL;
@@ -534,7 +534,7 @@ export class MemoryManager<K, V> implements ClearableCache {
       currentUsage: this.#current,
       maxUsage: this.#peak,
       evictionCount: this.#evictionCount,
-      pressureLevel: PRESSURE_LEVELS[this.#levelRank]!,
+      pressureLevel: levelAtRank(this.#levelRank),
       entryCount: this.#map.size,
       pinnedCount: this.#pinnedCount,
       pinnedBytes: this.#pinnedBytes,
@@ -551,7 +551,7 @@ export class MemoryManager<K, V> implements ClearableCache {
 
   /** The cache's pressure level now: the higher of the budget's and the handler's. */
   #levelName(): MemoryPressureLevel {
-    return PRESSURE_LEVELS[this.#levelRank]!;
+    return levelAtRank(this.#levelRank);
   }
 
   /** The current level on subscribe, then each change of `metrics.pressureLevel`. */
@@ -732,7 +732,7 @@ export class MemoryManager<K, V> implements ClearableCache {
    */
   #watermark(slot: number): boolean {
     const critical = this.#current >= this.#criticalBytes;
-    const level = PRESSURE_LEVELS[Math.max(this.#budgetRankFor(this.#current), this.#handlerRank)]!;
+    const level = levelAtRank(Math.max(this.#budgetRankFor(this.#current), this.#handlerRank));
     const evictable = this.#inOrder(slot);
     // In list mode the entry just set is the newest, so the `lru` order
     // reaches it only once every other entry is gone: it can stay in the
@@ -765,7 +765,7 @@ export class MemoryManager<K, V> implements ClearableCache {
   #makeRoom(incoming: number): void {
     const max = this.#maxBytes;
     if (this.#current + incoming <= max) return;
-    const level = PRESSURE_LEVELS[Math.max(this.#budgetRankFor(this.#current + incoming), this.#handlerRank)]!;
+    const level = levelAtRank(Math.max(this.#budgetRankFor(this.#current + incoming), this.#handlerRank));
     let victim: number;
     while (this.#current + incoming > max && (victim = this.#victim()) !== 0) {
       this.#evictSlot(victim, 'capacity', level);
@@ -775,7 +775,7 @@ export class MemoryManager<K, V> implements ClearableCache {
   /** Outside pressure at `rank`; pushes evicted keys onto `keys` when given. */
   #shed(rank: number, keys: K[] | undefined): void {
     if (rank === NORMAL) return;
-    const level = PRESSURE_LEVELS[rank]!;
+    const level = levelAtRank(rank);
     const batch = this.#batchSize;
     let victim: number;
     if (rank === MODERATE) {
@@ -1104,8 +1104,8 @@ export class MemoryManager<K, V> implements ClearableCache {
   }
 
   #publishLevel(rank: number): void {
-    const from = PRESSURE_LEVELS[this.#levelRank]!;
-    const to = PRESSURE_LEVELS[rank]!;
+    const from = levelAtRank(this.#levelRank);
+    const to = levelAtRank(rank);
     this.#levelRank = rank;
     const telemetry = this.#telemetry;
     if (telemetry !== undefined) safeRecord(telemetry.recordPressureChange, telemetry, from, to);

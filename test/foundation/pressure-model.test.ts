@@ -2,12 +2,20 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { comparePressure, isMemoryPressureLevel, maxPressure, MemoryThresholds, PRESSURE_LEVELS, usageOf, type MemoryPressureLevel } from '../../src/index.js';
+import { levelAtRank, pressureRank } from '../../src/pressure/levels.js';
 
 describe('levels', () => {
   test('PRESSURE_LEVELS lists normal, moderate, critical, emergency in that order and cannot be changed', () => {
     assert.deepEqual([...PRESSURE_LEVELS], ['normal', 'moderate', 'critical', 'emergency']);
     assert.ok(Object.isFrozen(PRESSURE_LEVELS));
     assert.throws(() => (PRESSURE_LEVELS as MemoryPressureLevel[]).push('normal'), TypeError);
+  });
+
+  test('levelAtRank is the inverse of pressureRank, over PRESSURE_LEVELS', () => {
+    for (const [rank, level] of PRESSURE_LEVELS.entries()) {
+      assert.equal(pressureRank(level), rank);
+      assert.equal(levelAtRank(rank), level);
+    }
   });
 
   test('comparePressure is negative, zero or positive following that order, and sorts', () => {
