@@ -682,12 +682,12 @@ export class MemoryManager<K, V> implements ClearableCache {
       this.#pinnedBytes += bytes;
       this.#pinnedCount++;
       // The policy starts the entry's state (a use count) for a later unpin.
-      this.#policy.add(slot);
-      this.#policy.remove(slot);
+      this.#policy.add(slot, key, bytes);
+      this.#policy.remove(slot, bytes);
       this.#markPinned(slot);
     } else {
       this.#linkNewest(slot);
-      this.#policy.add(slot);
+      this.#policy.add(slot, key, bytes);
     }
     return current < this.#moderateBytes || this.#watermark(slot);
   }
@@ -710,7 +710,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     } else if (over || bytes !== old) {
       // Out of the order while the size changes (a policy may order by it)
       // and while room is made, so it cannot be its own victim.
-      this.#detach(slot);
+      this.#detach(slot, old);
       this.#setSize(slot, bytes);
       this.#current = after;
       this.#makeRoom(0);
@@ -739,7 +739,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     // order (`last` stops the loop there). Other orders may rank it first:
     // it leaves them during the pass.
     const detached = evictable && !this.#listMode;
-    if (detached) this.#detach(slot);
+    if (detached) this.#detach(slot, this.#sizeOf(slot));
     const last = evictable && this.#listMode ? slot : 0;
     let evicted = 0;
     let victim: number;
@@ -836,7 +836,7 @@ export class MemoryManager<K, V> implements ClearableCache {
       const key = keys[slot] as K;
       const bytes = this.#sizeOf(slot);
       if (soft !== undefined) soft.hold(key, values[slot] as V, bytes);
-      policy.remove(slot);
+      policy.remove(slot, bytes);
       if (!rebuild) this.#map.delete(key);
       if (keysOut !== undefined) keysOut.push(key);
       if (queue !== undefined) queue.push({ key, bytes, reason, level });
@@ -875,7 +875,7 @@ export class MemoryManager<K, V> implements ClearableCache {
   #evictSlot(slot: number, reason: EvictionReason, level: MemoryPressureLevel): K {
     const key = this.#keys[slot] as K;
     const bytes = this.#sizeOf(slot);
-    this.#detach(slot);
+    this.#detach(slot, bytes);
     this.#map.delete(key);
     if (this.#soft !== undefined) this.#soft.hold(key, this.#values[slot] as V, bytes);
     this.#release(slot);
@@ -894,7 +894,7 @@ export class MemoryManager<K, V> implements ClearableCache {
       this.#pinnedBytes -= bytes;
       this.#pinnedCount--;
     } else {
-      this.#detach(slot);
+      this.#detach(slot, bytes);
     }
     this.#map.delete(this.#keys[slot] as K);
     this.#release(slot);
@@ -907,9 +907,10 @@ export class MemoryManager<K, V> implements ClearableCache {
     this.#pins.add(key);
     const slot = this.#map.get(key);
     if (slot !== undefined) {
-      this.#detach(slot);
+      const bytes = this.#sizeOf(slot);
+      this.#detach(slot, bytes);
       this.#markPinned(slot);
-      this.#pinnedBytes += this.#sizeOf(slot);
+      this.#pinnedBytes += bytes;
       this.#pinnedCount++;
     }
     return true;
@@ -1045,10 +1046,10 @@ export class MemoryManager<K, V> implements ClearableCache {
     return heap.sort((a, b) => stamps[a]! - stamps[b]!);
   }
 
-  /** Takes an unpinned entry out of the recency list and the policy's order. */
-  #detach(slot: number): void {
+  /** Takes an unpinned entry, of `bytes`, out of the recency list and the policy's order. */
+  #detach(slot: number, bytes: number): void {
     this.#unlink(slot);
-    this.#policy.remove(slot);
+    this.#policy.remove(slot, bytes);
   }
 
   /** Puts an entry (back) into both orders, as just used. */

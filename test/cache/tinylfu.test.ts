@@ -224,16 +224,18 @@ describe('W-TinyLFU regions', () => {
       const slot = keys.length - 1;
       // Grown as the cache grows its slots.
       if (slot >= capacity) policy.grow((capacity *= 2));
-      policy.add(slot);
+      policy.add(slot, key, size);
       return slot;
     };
     /** Adds `key` into a slot a removed entry left free. */
     const addInto = (slot: number, key: unknown, size = 1): void => {
       keys[slot] = key;
       sizes[slot] = size;
-      policy.add(slot);
+      policy.add(slot, key, size);
     };
-    return { policy, add, addInto };
+    /** Removes the entry in `slot`, with its size, as the cache does. */
+    const remove = (slot: number): void => policy.remove(slot, sizes[slot]!);
+    return { policy, add, addInto, remove };
   }
 
   it('keeps the window near 1% of the budget and protected within 80% of the main region, in bytes', () => {
@@ -262,18 +264,18 @@ describe('W-TinyLFU regions', () => {
   });
 
   it('a full window offers its oldest unused entry to the duel: a used one gets its second chance first', () => {
-    const { policy, add } = harness(400);
+    const { policy, add, remove } = harness(400);
     const slots: number[] = [];
     for (let k = 0; k < 400; k++) slots.push(add(k));
     // Settle the pending candidates and the overflow the last insertion left
     // in the window (which would be one), so the next duel draws from the
     // full window itself.
-    while (policy.regions.candidates > 0 || policy.regions.window > 4) policy.remove(policy.victim());
+    while (policy.regions.candidates > 0 || policy.regions.window > 4) remove(policy.victim());
     const windowSlots = slots.filter((slot) => policy.regionOf(slot) === 'window');
     assert.ok(windowSlots.length > 1, `window of ${windowSlots.length}`);
     const [used, unused] = windowSlots as [number, number];
     policy.touch(used, 400 - windowSlots.length);
-    policy.remove(policy.victim());
+    remove(policy.victim());
     assert.equal(policy.regionOf(used), 'window', 'the used entry went round the window again');
     assert.equal(policy.regionOf(unused), 'probation', 'the next oldest, unused, was the one that left the window');
   });
@@ -298,12 +300,12 @@ describe('W-TinyLFU regions', () => {
   });
 
   it('in a full cache, a new entry leaves the overflow of the window to the next duel instead of making it a candidate', () => {
-    const { policy, add } = harness(100);
+    const { policy, add, remove } = harness(100);
     const stored = new Set<number>();
     for (let k = 0; k < 100; k++) stored.add(add(k));
     for (let k = 0; k < 50; k++) {
       const victim = policy.victim();
-      policy.remove(victim);
+      remove(victim);
       stored.delete(victim);
       // The duel took the window's oldest entry (evicted, or admitted to
       // probation): the window is back within its share of one entry.
@@ -333,7 +335,7 @@ describe('W-TinyLFU regions', () => {
 
   it('a lone used window entry offered to a duel gets its second chance in place (the list stays whole)', () => {
     // A budget of 50 gives the window half an entry: it holds only the newest.
-    const { policy, add } = harness(50);
+    const { policy, add, remove } = harness(50);
     const stored = new Set<number>();
     for (let k = 0; k < 50; k++) stored.add(add(k));
     // Popular main-region entries: the window's entries lose their duels.
@@ -345,7 +347,7 @@ describe('W-TinyLFU regions', () => {
         for (const slot of stored) if (policy.regionOf(slot) === 'window') policy.touch(slot);
         const victim = policy.victim();
         assert.equal(stored.has(victim), true, `eviction ${k}: victim ${victim} is stored`);
-        policy.remove(victim);
+        remove(victim);
         stored.delete(victim);
       }
       stored.add(add(`new${k}`));
@@ -357,7 +359,7 @@ describe('W-TinyLFU regions', () => {
     while (stored.size > 0) {
       const victim = policy.victim();
       assert.equal(stored.has(victim), true, `victim ${victim} is stored`);
-      policy.remove(victim);
+      remove(victim);
       stored.delete(victim);
     }
     const r = policy.regions;
@@ -365,13 +367,13 @@ describe('W-TinyLFU regions', () => {
   });
 
   it('a protected entry unused for a whole aging period of the sketch is demoted to probation; a used one stays', () => {
-    const { policy, add } = harness(100);
+    const { policy, add, remove } = harness(100);
     const slots: number[] = [];
     for (let k = 0; k < 100; k++) slots.push(add(k));
     // The ten oldest are used: the next eviction promotes them to protected.
     const favourites = slots.slice(0, 10);
     for (const slot of favourites) policy.touch(slot);
-    policy.remove(policy.victim());
+    remove(policy.victim());
     for (const slot of favourites) assert.equal(policy.regionOf(slot), 'protected');
     const [kept] = favourites as [number];
     const period = 5 * 100; // the sketch's aging period: 5 requests per expected entry
@@ -379,7 +381,7 @@ describe('W-TinyLFU regions', () => {
     const churn = (from: number, to: number): void => {
       for (let i = from; i < to; i++) {
         if (i % 50 === 0) policy.touch(kept);
-        policy.remove(policy.victim());
+        remove(policy.victim());
         add(`new${i}`);
       }
     };
@@ -393,7 +395,7 @@ describe('W-TinyLFU regions', () => {
   it('keeps exact recency in its use stamps (lastUse), through their renumbering near 2^31 - 1', () => {
     let renumbered = 0;
     for (let seed = 1; seed <= 20; seed++) {
-      const { policy, add } = harness(30, seed % 2 === 0 ? STAMP_LIMIT - 1 - seed * 7 : 0);
+      const { policy, add, remove } = harness(30, seed % 2 === 0 ? STAMP_LIMIT - 1 - seed * 7 : 0);
       const next = random(seed);
       const stamps = new StampModel(policy);
       const inOrder = new Map<number, boolean>(); // every stored slot: whether it is in the order (not pinned)
@@ -405,7 +407,7 @@ describe('W-TinyLFU regions', () => {
         if (slot === undefined || roll < 0.2) {
           if (inOrder.size === 30) {
             const victim = policy.victim();
-            policy.remove(victim);
+            remove(victim);
             inOrder.delete(victim);
             stamps.left(victim, where);
           }
@@ -415,7 +417,7 @@ describe('W-TinyLFU regions', () => {
         } else if (roll < 0.3) {
           // Pin or unpin.
           if (inOrder.get(slot)) {
-            policy.remove(slot);
+            remove(slot);
             stamps.left(slot, where);
             policy.touch(slot); // a get of a pinned entry: ignored
             assert.equal(policy.lastUse(slot), 0, `${where}: touched while pinned`);
@@ -440,7 +442,7 @@ describe('W-TinyLFU regions', () => {
     // one of 3 (each new entry's increment made late: at the next insertion,
     // or at its duel).
     for (const budget of [10_000, 300]) {
-      const { policy, add, addInto } = harness(budget);
+      const { policy, add, addInto, remove } = harness(budget);
       const next = random(budget);
       const slotOf = new Map<number, number>();
       const keyOf = new Map<number, number>();
@@ -456,7 +458,7 @@ describe('W-TinyLFU regions', () => {
           let added: number;
           if (slotOf.size >= budget) {
             added = policy.victim();
-            policy.remove(added);
+            remove(added);
             slotOf.delete(keyOf.get(added)!);
             addInto(added, key);
           } else {
@@ -482,7 +484,7 @@ describe('W-TinyLFU regions', () => {
   });
 
   it('a slot that changes hands keeps its new key\'s estimate, not the one its old key\'s buffered hits bring', () => {
-    const { policy, add, addInto } = harness(300);
+    const { policy, add, addInto, remove } = harness(300);
     for (let k = 0; k < 300; k++) add(k);
     // The newest entry sits in the window, where every hit is counted (and
     // buffered); then it leaves, and a new key takes its slot, its
@@ -490,7 +492,7 @@ describe('W-TinyLFU regions', () => {
     // buffer).
     const slot = add('old');
     for (let i = 0; i < 10; i++) policy.touch(slot, 'old');
-    policy.remove(slot);
+    remove(slot);
     addInto(slot, 'new');
     // Applying the buffer now must not give the new key the old one's count.
     assert.ok(policy.frequencyOf('old') >= 10, `old key counted ${policy.frequencyOf('old')} times`);
@@ -503,10 +505,10 @@ describe('W-TinyLFU regions', () => {
     // increment is made late, at the next insertion. Here the entry duels
     // before any: the other window entry is deleted, so it is the window's
     // only entry, left over its share for the next eviction.
-    const { policy, add, addInto } = harness(50);
+    const { policy, add, addInto, remove } = harness(50);
     const insert = (key: unknown): number => {
       const slot = policy.victim();
-      policy.remove(slot);
+      remove(slot);
       addInto(slot, key);
       return slot;
     };
@@ -515,13 +517,13 @@ describe('W-TinyLFU regions', () => {
     // A key requested 7 times, then deleted.
     const first = insert('popular');
     for (let i = 0; i < 6; i++) policy.touch(first, 'popular');
-    policy.remove(first);
+    remove(first);
     addInto(first, 'filler');
     let other = 0;
     for (let k = 700; k < 710; k++) other = insert(k);
     assert.equal(policy.frequencyOf('popular'), 7);
     const back = insert('popular');
-    policy.remove(other);
+    remove(other);
     assert.equal(policy.regions.window, 1);
     // It wins against probation's oldest (seen once): counted 8 times, not 0.
     const loser = policy.victim();
@@ -570,7 +572,7 @@ describe('W-TinyLFU regions', () => {
   });
 
   it('victim() is stable until the order changes, and remove() admits a winning candidate', () => {
-    const { policy, add } = harness(100);
+    const { policy, add, remove } = harness(100);
     const slots: number[] = [];
     for (let k = 0; k < 10; k++) slots.push(add(k));
     const popular = add('popular');
@@ -581,7 +583,7 @@ describe('W-TinyLFU regions', () => {
     const victim = policy.victim();
     assert.equal(policy.victim(), victim);
     assert.notEqual(victim, popular, 'the popular candidate must win its duel');
-    policy.remove(victim);
+    remove(victim);
     assert.equal(policy.regionOf(popular), 'probation');
   });
 });

@@ -14,8 +14,10 @@
  * so `victim()` never has to skip anything.
  *
  * Call protocol (the cache guarantees it, a policy may rely on it):
- * - `add(slot)`: a new entry was stored in `slot` (its first use). Its size
- *   and key are readable through the context. A new entry that is pinned
+ * - `add(slot, key, bytes)`: a new entry was stored in `slot` (its first
+ *   use), with its key and the bytes it is accounted for (also readable
+ *   through the context; passed because the cache has them at hand and a
+ *   call back costs more than the argument). A new entry that is pinned
  *   from the start gets `add` and then `remove` at once, so its state exists
  *   for a later `readd`.
  * - `touch(slot)`: the entry in `slot` was used: `get`, or `set` replacing
@@ -26,7 +28,8 @@
  *   use never changes the entry's size: a replacing `set` that changes it
  *   calls `remove` before and `readd` after (then `touch`, as it is also a
  *   use).
- * - `remove(slot)`: the entry left the order: deleted, evicted or pinned.
+ * - `remove(slot, bytes)`: the entry left the order: deleted, evicted or
+ *   pinned; `bytes` is its size as accounted while it was in the order.
  *   Keep whatever per-slot state `readd` needs; `add` resets it when the slot
  *   is reused for another key.
  * - `readd(slot)`: a removed entry came back (unpinned, or re-inserted after a
@@ -84,10 +87,10 @@ export interface PolicyContext {
 export interface EvictionPolicy {
   /** Whether `touch` must be called on each use; false keeps `get` call-free. */
   readonly tracksUse: boolean;
-  add(slot: number): void;
+  add(slot: number, key: unknown, bytes: number): void;
   /** `key` is the entry's key when the caller has it at hand (a `get`), sparing the policy a lookup. */
   touch(slot: number, key?: unknown): void;
-  remove(slot: number): void;
+  remove(slot: number, bytes: number): void;
   readd(slot: number): void;
   victim(): number;
   onMiss?(key: unknown): void;

@@ -199,7 +199,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   // Per node (20 bytes): list links, the key's tag, and the state a hit
   // reads and writes. The bytes an entry is accounted with are the
-  // cache's (`sizeOf`), which never change while the entry is in the order.
+  // cache's, which never change while the entry is in the order: `add` and
+  // `remove` are given them, a move between regions reads them (`sizeOf`).
   // (One record of all of these per slot was measured: an eviction read
   // one cache line instead of four, but hits got 10% slower, the records
   // being 4 times the state's size: the per-slot memory that hits touch
@@ -366,11 +367,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     return r === WINDOW ? 'window' : r === CANDIDATE ? 'candidate' : r === PROBATION ? 'probation' : r === PROTECTED ? 'protected' : undefined;
   }
 
-  add(slot: number): void {
+  add(slot: number, key: unknown, bytes: number): void {
     this.#decided = 0;
     if (--this.#sampleLeft <= 0) this.#climb();
     const node = slot + NODE_OFFSET;
-    const key = this.#context.keyOf(slot);
     const hash = (typeof key === 'number' ? numberHash(key, this.#seed) : this.#hash(key)) & HASH_BITS;
     // First, so the last entry added still holds its node's tag.
     if (this.#late !== 0) this.#applyLate();
@@ -389,7 +389,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       this.#record(hash, node);
     }
     if (this.#next[CANDIDATE]! !== CANDIDATE) this.#flushCandidates();
-    const bytes = this.#context.sizeOf(slot);
     const windowBefore = this.#regionBytes[WINDOW]!;
     this.#link(node, WINDOW, bytes);
     // The sketch's size only matters at the scale of many entries.
@@ -441,7 +440,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       // Used while awaiting admission (a candidate, or the unused oldest
       // entry of a window left over its share for the next duel, which
       // would have been one): it has proved itself, protect it now.
-      this.#link(node, PROTECTED, this.#unlink(node));
+      this.#move(node, PROTECTED);
       this.#demoteProtected();
       return;
     }
@@ -554,18 +553,18 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     }
   }
 
-  remove(slot: number): void {
+  remove(slot: number, bytes: number): void {
     const node = slot + NODE_OFFSET;
     const state = this.#state;
     const region = state[node * 2 + FLAGS]! & REGION_MASK;
-    this.#unlink(node);
+    this.#unlink(node, bytes);
     state[node * 2 + FLAGS] = region | DETACHED;
     if (this.#decided !== 0 && slot === this.#loserSlot && this.#winner !== 0) {
       // The candidate won its duel: it is admitted to probation.
       const winner = this.#winner;
       const winnerRegion = state[winner * 2 + FLAGS]! & (REGION_MASK | DETACHED);
       if (winnerRegion === CANDIDATE || winnerRegion === WINDOW) {
-        this.#link(winner, PROBATION, this.#unlink(winner));
+        this.#move(winner, PROBATION);
       }
     }
     this.#decided = 0;
@@ -731,7 +730,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     while (this.#regionBytes[WINDOW]! > windowMax && this.#regionCount[WINDOW]! > 1) {
       const oldest = this.#next[WINDOW]!;
       if (this.#secondChance(oldest, WINDOW)) continue;
-      this.#link(oldest, CANDIDATE, this.#unlink(oldest));
+      this.#move(oldest, CANDIDATE);
     }
   }
 
@@ -745,7 +744,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #promoteUsedProbation(): void {
     let oldest = this.#next[PROBATION]!;
     while (oldest !== PROBATION && (this.#state[oldest * 2 + FLAGS]! & REFERENCED) !== 0) {
-      this.#link(oldest, PROTECTED, this.#unlink(oldest));
+      this.#move(oldest, PROTECTED);
       this.#demoteProtected();
       oldest = this.#next[PROBATION]!;
     }
@@ -772,7 +771,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (oldest === PROTECTED || this.#secondChance(oldest, PROTECTED)) return;
     // Uses since its last (fewer after a renumbering: never demoted sooner).
     if (this.#stamp - this.#state[oldest * 2 + STAMP]! <= this.#sketch.samplePeriod) return;
-    this.#link(oldest, PROBATION, this.#unlink(oldest));
+    this.#move(oldest, PROBATION);
   }
 
   /** Candidates nobody needed room for are admitted to probation. */
@@ -781,7 +780,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     let node = next[CANDIDATE]!;
     while (node !== CANDIDATE) {
       const after = next[node]!;
-      this.#link(node, PROBATION, this.#unlink(node));
+      this.#move(node, PROBATION);
       node = after;
     }
   }
@@ -791,7 +790,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     while (this.#regionBytes[PROTECTED]! > protectedMax && this.#regionCount[PROTECTED]! > 1) {
       const oldest = this.#next[PROTECTED]!;
       if (this.#secondChance(oldest, PROTECTED)) continue;
-      this.#link(oldest, PROBATION, this.#unlink(oldest));
+      this.#move(oldest, PROBATION);
     }
   }
 
@@ -843,7 +842,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /**
    * Appends `node` as the most recent entry of `region`, accounting `bytes`:
-   * its size as of `add` or `readd` (a move passes what `#unlink` returned).
+   * its size as of `add` or `readd` (a move passes the size it read).
    */
   #link(node: number, region: number, bytes: number): void {
     const prev = this.#prev;
@@ -857,21 +856,26 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#regionCount[region] = this.#regionCount[region]! + 1;
   }
 
-  /**
-   * Takes `node` out of its region's list; returns the bytes it was
-   * accounted with (the cache's size for it, which does not change while
-   * the entry is in the order).
-   */
-  #unlink(node: number): number {
+  /** Takes `node` out of its region's list, which accounted it with `bytes`. */
+  #unlink(node: number, bytes: number): void {
     const region = this.#state[node * 2 + FLAGS]! & REGION_MASK;
     const before = this.#prev[node]!;
     const after = this.#next[node]!;
     this.#next[before] = after;
     this.#prev[after] = before;
-    const bytes = this.#context.sizeOf(node - NODE_OFFSET);
     this.#regionBytes[region] = this.#regionBytes[region]! - bytes;
     this.#regionCount[region] = this.#regionCount[region]! - 1;
-    return bytes;
+  }
+
+  /**
+   * Moves `node` to the recent end of `region`, with the bytes it is
+   * accounted with: the cache's size for it, which does not change while
+   * the entry is in the order.
+   */
+  #move(node: number, region: number): void {
+    const bytes = this.#context.sizeOf(node - NODE_OFFSET);
+    this.#unlink(node, bytes);
+    this.#link(node, region, bytes);
   }
 }
 
