@@ -9,9 +9,9 @@
  * frequency sketch that remembers recent requests, including those for keys
  * the cache no longer holds.
  *
- * Structure (lists are circular and doubly linked through typed arrays
- * indexed by the cache's slots, shifted past one sentinel per region, see
- * NODE_OFFSET; region sizes are in bytes):
+ * Structure (lists are circular and doubly linked through one typed array
+ * of links indexed by the cache's slots, shifted past one sentinel per
+ * region, see NODE_OFFSET; region sizes are in bytes):
  * - window: a small region (1% of the budget to start with) that every new
  *   entry enters, so a burst of requests for a new key can hit before the
  *   key has earned a frequency;
@@ -145,6 +145,9 @@ const REGION_MASK = 7;
 const NODE_OFFSET = 4;
 /** Nodes up to this one are sentinels: a list is empty when its sentinel's `next` is at most this. */
 const LAST_SENTINEL = PROTECTED;
+/** A node's words in `#links`. */
+const PREV = 0;
+const NEXT = 1;
 /** An entry's words in `#state`. */
 const STAMP = 0;
 const FLAGS = 1;
@@ -205,8 +208,13 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   // one cache line instead of four, but hits got 10% slower, the records
   // being 4 times the state's size: the per-slot memory that hits touch
   // should stay small.)
-  #prev!: Int32Array;
-  #next!: Int32Array;
+  /**
+   * Two words per node: its `prev` then its `next` in its region's list.
+   * One array, not two: unlinking a node reads one cache line for both,
+   * and each method sets up one array instead of two (instructions per
+   * evicting insert: 2103 -> 2067).
+   */
+  #links!: Int32Array;
   /**
    * The key's hash (bits 4 to 31; the sketch and the filter use only
    * those) and, in bits 0 to 3, its kept estimate: the sketch's estimate
@@ -297,21 +305,19 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   #allocate(capacity: number): void {
     const nodes = capacity + NODE_OFFSET;
-    this.#prev = new Int32Array(nodes);
-    this.#next = new Int32Array(nodes);
+    this.#links = new Int32Array(nodes * 2);
     this.#tags = new Int32Array(nodes);
     this.#state = new Int32Array(nodes * 2);
     // Each region's list starts empty: its sentinel links to itself.
     for (let region = WINDOW; region <= PROTECTED; region++) {
-      this.#prev[region] = region;
-      this.#next[region] = region;
+      this.#links[region * 2 + PREV] = region;
+      this.#links[region * 2 + NEXT] = region;
     }
   }
 
   grow(capacity: number): void {
     const nodes = capacity + NODE_OFFSET;
-    this.#prev = growInt32(this.#prev, nodes);
-    this.#next = growInt32(this.#next, nodes);
+    this.#links = growInt32(this.#links, nodes * 2);
     this.#tags = growInt32(this.#tags, nodes);
     this.#state = growInt32(this.#state, nodes * 2);
   }
@@ -388,7 +394,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     } else {
       this.#record(hash, node);
     }
-    if (this.#next[CANDIDATE]! !== CANDIDATE) this.#flushCandidates();
+    if (this.#links[CANDIDATE * 2 + NEXT]! !== CANDIDATE) this.#flushCandidates();
     const windowBefore = this.#regionBytes[WINDOW]!;
     this.#link(node, WINDOW, bytes);
     // The sketch's size only matters at the scale of many entries.
@@ -433,7 +439,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (
       (flags & REGION_MASK) === CANDIDATE ||
       (flags === WINDOW &&
-        node === this.#next[WINDOW] &&
+        node === this.#links[WINDOW * 2 + NEXT] &&
         this.#windowOverflow !== 0 &&
         this.#regionBytes[WINDOW]! > this.#windowMax)
     ) {
@@ -475,9 +481,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    */
   #renumber(): void {
     const inOrder: number[] = [];
-    const next = this.#next;
+    const links = this.#links;
     for (let region = WINDOW; region <= PROTECTED; region++) {
-      for (let node = next[region]!; node !== region; node = next[node]!) inOrder.push(node);
+      for (let node = links[region * 2 + NEXT]!; node !== region; node = links[node * 2 + NEXT]!) inOrder.push(node);
     }
     this.#stamp = renumberStamps(inOrder, this.#state, (node) => node * 2 + STAMP);
   }
@@ -593,10 +599,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     // The steps below are called only when they have work (these checks
     // are their first lines): an eviction is on the path of every
     // insertion into a full cache, and a call costs as much as the check.
-    const next = this.#next;
+    const links = this.#links;
     const state = this.#state;
-    if (next[PROTECTED]! !== PROTECTED) this.#sweepProtected();
-    const oldestProbation = next[PROBATION]!;
+    if (links[PROTECTED * 2 + NEXT]! !== PROTECTED) this.#sweepProtected();
+    const oldestProbation = links[PROBATION * 2 + NEXT]!;
     if (oldestProbation !== PROBATION && (state[oldestProbation * 2 + FLAGS]! & REFERENCED) !== 0) this.#promoteUsedProbation();
     let candidate = this.#oldest(CANDIDATE);
     const victim = this.#oldest(PROBATION) || this.#oldest(PROTECTED);
@@ -609,8 +615,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       // (It competes even with one entry when the last insertion left its overflow here.) Its oldest
       // entry is examined as when the window drains: a referenced one gets its second chance first
       // (each step consumes one hit's flag, so this ends within one turn of the window).
-      candidate = next[WINDOW]!;
-      while ((state[candidate * 2 + FLAGS]! & REFERENCED) !== 0 && this.#secondChance(candidate, WINDOW)) candidate = next[WINDOW]!;
+      candidate = links[WINDOW * 2 + NEXT]!;
+      while ((state[candidate * 2 + FLAGS]! & REFERENCED) !== 0 && this.#secondChance(candidate, WINDOW)) candidate = links[WINDOW * 2 + NEXT]!;
     }
     let loser: number;
     let winner = 0;
@@ -633,7 +639,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /** The oldest entry of `region` (its node), or 0 when the list is empty (its sentinel's `next` is itself). */
   #oldest(region: number): number {
-    const node = this.#next[region]!;
+    const node = this.#links[region * 2 + NEXT]!;
     return node > LAST_SENTINEL ? node : 0;
   }
 
@@ -728,7 +734,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#windowOverflow = 0;
     const windowMax = this.#windowMax;
     while (this.#regionBytes[WINDOW]! > windowMax && this.#regionCount[WINDOW]! > 1) {
-      const oldest = this.#next[WINDOW]!;
+      const oldest = this.#links[WINDOW * 2 + NEXT]!;
       if (this.#secondChance(oldest, WINDOW)) continue;
       this.#move(oldest, CANDIDATE);
     }
@@ -742,11 +748,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    * each step consumes a hit's flag: O(1) amortized.
    */
   #promoteUsedProbation(): void {
-    let oldest = this.#next[PROBATION]!;
+    let oldest = this.#links[PROBATION * 2 + NEXT]!;
     while (oldest !== PROBATION && (this.#state[oldest * 2 + FLAGS]! & REFERENCED) !== 0) {
       this.#move(oldest, PROTECTED);
       this.#demoteProtected();
-      oldest = this.#next[PROBATION]!;
+      oldest = this.#links[PROBATION * 2 + NEXT]!;
     }
   }
 
@@ -767,7 +773,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    * step per eviction: O(1).
    */
   #sweepProtected(): void {
-    const oldest = this.#next[PROTECTED]!;
+    const oldest = this.#links[PROTECTED * 2 + NEXT]!;
     if (oldest === PROTECTED || this.#secondChance(oldest, PROTECTED)) return;
     // Uses since its last (fewer after a renumbering: never demoted sooner).
     if (this.#stamp - this.#state[oldest * 2 + STAMP]! <= this.#sketch.samplePeriod) return;
@@ -776,10 +782,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /** Candidates nobody needed room for are admitted to probation. */
   #flushCandidates(): void {
-    const next = this.#next;
-    let node = next[CANDIDATE]!;
+    const links = this.#links;
+    let node = links[CANDIDATE * 2 + NEXT]!;
     while (node !== CANDIDATE) {
-      const after = next[node]!;
+      const after = links[node * 2 + NEXT]!;
       this.#move(node, PROBATION);
       node = after;
     }
@@ -788,7 +794,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #demoteProtected(): void {
     const protectedMax = this.#protectedMax;
     while (this.#regionBytes[PROTECTED]! > protectedMax && this.#regionCount[PROTECTED]! > 1) {
-      const oldest = this.#next[PROTECTED]!;
+      const oldest = this.#links[PROTECTED * 2 + NEXT]!;
       if (this.#secondChance(oldest, PROTECTED)) continue;
       this.#move(oldest, PROBATION);
     }
@@ -803,19 +809,18 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const flags = this.#state[node * 2 + FLAGS]!;
     if ((flags & REFERENCED) === 0) return false;
     this.#state[node * 2 + FLAGS] = flags & ~REFERENCED;
-    const next = this.#next;
-    const prev = this.#prev;
-    const after = next[node]!;
+    const links = this.#links;
+    const after = links[node * 2 + NEXT]!;
     // Alone in its list: already the most recent.
     if (after === region) return true;
     // Out of the head (its `prev` is the sentinel), in after the newest.
-    next[region] = after;
-    prev[after] = region;
-    const newest = prev[region]!;
-    next[newest] = node;
-    prev[node] = newest;
-    next[node] = region;
-    prev[region] = node;
+    links[region * 2 + NEXT] = after;
+    links[after * 2 + PREV] = region;
+    const newest = links[region * 2 + PREV]!;
+    links[newest * 2 + NEXT] = node;
+    links[node * 2 + PREV] = newest;
+    links[node * 2 + NEXT] = region;
+    links[region * 2 + PREV] = node;
     return true;
   }
 
@@ -845,12 +850,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    * its size as of `add` or `readd` (a move passes the size it read).
    */
   #link(node: number, region: number, bytes: number): void {
-    const prev = this.#prev;
-    const newest = prev[region]!;
-    this.#next[newest] = node;
-    prev[node] = newest;
-    this.#next[node] = region;
-    prev[region] = node;
+    const links = this.#links;
+    const newest = links[region * 2 + PREV]!;
+    links[newest * 2 + NEXT] = node;
+    links[node * 2 + PREV] = newest;
+    links[node * 2 + NEXT] = region;
+    links[region * 2 + PREV] = node;
     this.#state[node * 2 + FLAGS] = region;
     this.#regionBytes[region] = this.#regionBytes[region]! + bytes;
     this.#regionCount[region] = this.#regionCount[region]! + 1;
@@ -859,10 +864,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** Takes `node` out of its region's list, which accounted it with `bytes`. */
   #unlink(node: number, bytes: number): void {
     const region = this.#state[node * 2 + FLAGS]! & REGION_MASK;
-    const before = this.#prev[node]!;
-    const after = this.#next[node]!;
-    this.#next[before] = after;
-    this.#prev[after] = before;
+    const links = this.#links;
+    const before = links[node * 2 + PREV]!;
+    const after = links[node * 2 + NEXT]!;
+    links[before * 2 + NEXT] = after;
+    links[after * 2 + PREV] = before;
     this.#regionBytes[region] = this.#regionBytes[region]! - bytes;
     this.#regionCount[region] = this.#regionCount[region]! - 1;
   }
