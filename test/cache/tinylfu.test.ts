@@ -669,6 +669,45 @@ describe('tinylfu behaviour (through MemoryManager)', () => {
     assert.equal(sum, cache.size);
   });
 
+  it('its regions hold exactly the unpinned bytes the cache accounts, through replacements, pins, deletes and evictions', () => {
+    // The cache hands `add` and `remove` each entry's bytes: a wrong figure
+    // would not show in the cache's own accounting, only in the policy's
+    // regions, which size the window and protected. The policy instance
+    // is caught through its prototype's `add` (the real method runs).
+    const policies: WTinyLfuPolicy[] = [];
+    const add = Object.getOwnPropertyDescriptor(WTinyLfuPolicy.prototype, 'add')!.value as WTinyLfuPolicy['add'];
+    WTinyLfuPolicy.prototype.add = function (this: WTinyLfuPolicy, ...args: Parameters<WTinyLfuPolicy['add']>) {
+      if (!policies.includes(this)) policies.push(this);
+      add.apply(this, args);
+    };
+    try {
+      const cache = new MemoryManager<string, number>({ strategy: 'tinylfu', maxCacheBytes: 2000, moderateThreshold: 0.8, criticalThreshold: 0.9 });
+      const next = random(11);
+      const held = (): number => {
+        const r = policies[0]!.regions;
+        return r.window + r.candidates + r.probation + r.protected;
+      };
+      for (let step = 0; step < 20_000; step++) {
+        const key = `k${Math.floor(next() * 120)}`;
+        const roll = next();
+        if (roll < 0.55) cache.set(key, step, { size: 1 + Math.floor(next() * 90) });
+        else if (roll < 0.8) cache.get(key);
+        else if (roll < 0.86) cache.delete(key);
+        else if (roll < 0.91) cache.pin(key);
+        else if (roll < 0.97) cache.unpin(key);
+        else if (roll < 0.98) cache.evict(3);
+        else if (roll < 0.99) cache.evictLeastRecentlyUsed(3);
+        else if (roll < 0.995) cache.handlePressure('critical');
+        else cache.clearUnpinned();
+        const m = cache.metrics;
+        assert.equal(held(), m.currentUsage - m.pinnedBytes, `step ${step}`);
+      }
+      assert.equal(policies.length, 1);
+    } finally {
+      WTinyLfuPolicy.prototype.add = add;
+    }
+  });
+
   it('accepts keys of any type', () => {
     const cache = new MemoryManager<unknown, number>({ strategy: 'tinylfu', maxCacheBytes: 100 });
     const keys: unknown[] = ['s', 1, 1.5, -0, NaN, 10n, true, null, undefined, Symbol('x'), Symbol.for('y'), { o: 1 }, () => 0];
