@@ -116,7 +116,12 @@ export class FrequencySketch {
   #capacity = 0;
   #sampleSize = 0;
   #additions = 0;
-  #aged = false;
+  /**
+   * 1 once halved (see `aged`): a number, not a boolean, because optimized
+   * code tests a boolean field through a generic truthiness check, where the
+   * comparison in the getter gives it a boolean it knows.
+   */
+  #aged = 0;
   #halvings = 0;
   // Written by `prefetch` so that the read is not dropped; never read.
   // eslint-disable-next-line no-unused-private-class-members
@@ -137,7 +142,7 @@ export class FrequencySketch {
    * may stand for a longer, decayed history.
    */
   get aged(): boolean {
-    return this.#aged;
+    return this.#aged !== 0;
   }
 
   /**
@@ -175,7 +180,7 @@ export class FrequencySketch {
     // 2 * capacity words in blocks of 4: log2(capacity / 2) index bits.
     this.#blockShift = 32 - (Math.log2(capacity) - 1);
     this.#additions = 0;
-    this.#aged = false;
+    this.#aged = 0;
     this.#halvings += 4;
   }
 
@@ -264,7 +269,7 @@ export class FrequencySketch {
     const t = this.#table;
     for (let i = 0; i < t.length; i++) t[i] = (t[i]! >>> 1) & 0x77777777;
     this.#additions >>>= 1;
-    this.#aged = true;
+    this.#aged = 1;
     this.#halvings++;
   }
 
@@ -272,7 +277,7 @@ export class FrequencySketch {
   reset(): void {
     this.#table.fill(0);
     this.#additions = 0;
-    this.#aged = false;
+    this.#aged = 0;
     this.#halvings += 4;
   }
 }
