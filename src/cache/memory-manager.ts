@@ -242,7 +242,6 @@ export class MemoryManager<K, V> implements ClearableCache {
       oldest: () => (this.#listMode ? this.#next[0]! : 0),
       newer: (slot) => (this.#listMode ? this.#next[slot]! : 0),
       sizeOf: (slot) => this.#sizeOf(slot),
-      keyOf: (slot) => this.#keys[slot],
       maxBytes: resolved.maxCacheBytes,
     };
     this.#policy = policyFactoryFor(this.#strategy)(context, INITIAL_CAPACITY);

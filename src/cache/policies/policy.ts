@@ -15,11 +15,11 @@
  *
  * Call protocol (the cache guarantees it, a policy may rely on it):
  * - `add(slot, key, bytes)`: a new entry was stored in `slot` (its first
- *   use), with its key and the bytes it is accounted for (also readable
- *   through the context; passed because the cache has them at hand and a
- *   call back costs more than the argument). A new entry that is pinned
- *   from the start gets `add` and then `remove` at once, so its state exists
- *   for a later `readd`.
+ *   use), with its key and the bytes it is accounted for (the bytes are
+ *   also readable through the context; passed because the cache has them
+ *   at hand and a call back costs more than the argument). A new entry
+ *   that is pinned from the start gets `add` and then `remove` at once, so
+ *   its state exists for a later `readd`.
  * - `touch(slot)`: the entry in `slot` was used: `get`, or `set` replacing
  *   its value. Called only for slots in the order (except on `get` for a
  *   policy with `lastUse`, see there), and only when `tracksUse` is true
@@ -74,8 +74,6 @@ export interface PolicyContext {
   newer(slot: number): number;
   /** The bytes accounted for the entry in `slot`. */
   sizeOf(slot: number): number;
-  /** The key stored in `slot`. */
-  keyOf(slot: number): unknown;
   /**
    * The cache's byte budget (`maxCacheBytes`), or `undefined` when it has
    * none. A policy that splits the cache into regions (`tinylfu`) sizes
