@@ -443,7 +443,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     const bytes = this.#sizeOf(slot);
     this.#pinnedBytes -= bytes;
     this.#pinnedCount--;
-    this.#attach(slot);
+    this.#attach(slot, bytes);
     if (this.#current > this.#maxBytes) this.#makeRoom(0);
     this.#settle();
   }
@@ -713,7 +713,7 @@ export class MemoryManager<K, V> implements ClearableCache {
       this.#setSize(slot, bytes);
       this.#current = after;
       this.#makeRoom(0);
-      this.#attach(slot);
+      this.#attach(slot, bytes);
       if (this.#tracksUse) this.#policy.touch(slot);
     } else {
       this.#unlink(slot);
@@ -738,7 +738,8 @@ export class MemoryManager<K, V> implements ClearableCache {
     // order (`last` stops the loop there). Other orders may rank it first:
     // it leaves them during the pass.
     const detached = evictable && !this.#listMode;
-    if (detached) this.#detach(slot, this.#sizeOf(slot));
+    const bytes = this.#sizeOf(slot);
+    if (detached) this.#detach(slot, bytes);
     const last = evictable && this.#listMode ? slot : 0;
     let evicted = 0;
     let victim: number;
@@ -752,7 +753,7 @@ export class MemoryManager<K, V> implements ClearableCache {
       }
     }
     if (!evictable) return true;
-    if (detached) this.#attach(slot);
+    if (detached) this.#attach(slot, bytes);
     if (critical ? this.#current >= this.#moderateBytes : evicted < this.#batchSize) {
       this.#evictSlot(slot, 'pressure', level);
       return false;
@@ -1051,10 +1052,10 @@ export class MemoryManager<K, V> implements ClearableCache {
     this.#policy.remove(slot, bytes);
   }
 
-  /** Puts an entry (back) into both orders, as just used. */
-  #attach(slot: number): void {
+  /** Puts an entry, of `bytes`, (back) into both orders, as just used. */
+  #attach(slot: number, bytes: number): void {
     this.#linkNewest(slot);
-    this.#policy.readd(slot);
+    this.#policy.readd(slot, bytes);
   }
 
   #budgetRankFor(bytes: number): number {

@@ -229,9 +229,10 @@ describe('W-TinyLFU regions', () => {
       sizes[slot] = size;
       policy.add(slot, key, size);
     };
-    /** Removes the entry in `slot`, with its size, as the cache does. */
+    /** Takes the entry in `slot` out of the order and puts it back, with its size, as the cache does. */
     const remove = (slot: number): void => policy.remove(slot, sizes[slot]!);
-    return { policy, add, addInto, remove };
+    const readd = (slot: number): void => policy.readd(slot, sizes[slot]!);
+    return { policy, add, addInto, remove, readd };
   }
 
   it('keeps the window near 1% of the budget and protected within 80% of the main region, in bytes', () => {
@@ -391,7 +392,7 @@ describe('W-TinyLFU regions', () => {
   it('keeps exact recency in its use stamps (lastUse), through their renumbering near 2^31 - 1', () => {
     let renumbered = 0;
     for (let seed = 1; seed <= 20; seed++) {
-      const { policy, add, remove } = harness(30, seed % 2 === 0 ? STAMP_LIMIT - 1 - seed * 7 : 0);
+      const { policy, add, remove, readd } = harness(30, seed % 2 === 0 ? STAMP_LIMIT - 1 - seed * 7 : 0);
       const next = random(seed);
       const stamps = new StampModel(policy);
       const inOrder = new Map<number, boolean>(); // every stored slot: whether it is in the order (not pinned)
@@ -418,7 +419,7 @@ describe('W-TinyLFU regions', () => {
             policy.touch(slot); // a get of a pinned entry: ignored
             assert.equal(policy.lastUse(slot), 0, `${where}: touched while pinned`);
           } else {
-            policy.readd(slot);
+            readd(slot);
             stamps.used(slot);
           }
           inOrder.set(slot, !inOrder.get(slot));

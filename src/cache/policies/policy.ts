@@ -32,9 +32,10 @@
  *   pinned; `bytes` is its size as accounted while it was in the order.
  *   Keep whatever per-slot state `readd` needs; `add` resets it when the slot
  *   is reused for another key.
- * - `readd(slot)`: a removed entry came back (unpinned, or re-inserted after a
- *   replacing `set` made room around it), as just used, with the state it
- *   had (an `lfu` entry keeps its count).
+ * - `readd(slot, bytes)`: a removed entry came back (unpinned, or
+ *   re-inserted after a replacing `set` made room around it), as just used,
+ *   with the state it had (an `lfu` entry keeps its count) and the bytes it
+ *   is now accounted for (a replacing `set` may have changed them).
  * - `victim()`: the slot to evict next, or 0 when the order is empty. Must
  *   not change the order: the cache calls `remove` when it really evicts.
  *   A policy whose `tracksUse` is false declares that its order is the
@@ -89,7 +90,7 @@ export interface EvictionPolicy {
   /** `key` is the entry's key when the caller has it at hand (a `get`), sparing the policy a lookup. */
   touch(slot: number, key?: unknown): void;
   remove(slot: number, bytes: number): void;
-  readd(slot: number): void;
+  readd(slot: number, bytes: number): void;
   victim(): number;
   onMiss?(key: unknown): void;
   /** Present when the policy keeps recency itself (see the protocol above). */

@@ -15,11 +15,10 @@
  * A replacing `set` that changes an entry's size takes it out of the order
  * and puts it back (`remove`, `readd`), which moves it to its new bucket.
  */
-import { growFloat64, growInt32, type EvictionPolicy, type PolicyContext, type PolicyFactory } from './policy.js';
+import { growFloat64, growInt32, type EvictionPolicy, type PolicyFactory } from './policy.js';
 
 class SizePolicy implements EvictionPolicy {
   readonly tracksUse = true;
-  readonly #context: PolicyContext;
   // Per slot.
   #prev!: Int32Array;
   #next!: Int32Array;
@@ -37,8 +36,7 @@ class SizePolicy implements EvictionPolicy {
   #freeBucket = 0;
   #bucketHigh = 1;
 
-  constructor(context: PolicyContext, capacity: number) {
-    this.#context = context;
+  constructor(capacity: number) {
     this.clear(capacity);
   }
 
@@ -68,8 +66,7 @@ class SizePolicy implements EvictionPolicy {
     this.#heap = growInt32(this.#heap, capacity);
   }
 
-  add(slot: number): void {
-    const size = this.#context.sizeOf(slot);
+  add(slot: number, _key: unknown, size: number): void {
     let bucket = this.#bucketBySize.get(size);
     if (bucket === undefined) bucket = this.#newBucket(size);
     const tail = this.#bucketTail[bucket]!;
@@ -81,8 +78,8 @@ class SizePolicy implements EvictionPolicy {
     this.#bucketOf[slot] = bucket;
   }
 
-  readd(slot: number): void {
-    this.add(slot);
+  readd(slot: number, size: number): void {
+    this.add(slot, undefined, size);
   }
 
   touch(slot: number): void {
@@ -189,4 +186,4 @@ class SizePolicy implements EvictionPolicy {
   }
 }
 
-export const createSizePolicy: PolicyFactory = (context, capacity) => new SizePolicy(context, capacity);
+export const createSizePolicy: PolicyFactory = (_context, capacity) => new SizePolicy(capacity);

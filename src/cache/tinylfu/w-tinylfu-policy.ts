@@ -202,8 +202,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   // Per node (20 bytes): list links, the key's tag, and the state a hit
   // reads and writes. The bytes an entry is accounted with are the
-  // cache's, which never change while the entry is in the order: `add` and
-  // `remove` are given them, a move between regions reads them (`sizeOf`).
+  // cache's, which never change while the entry is in the order: `add`,
+  // `remove` and `readd` are given them, a move between regions reads them
+  // (`sizeOf`).
   // (One record of all of these per slot was measured: an eviction read
   // one cache line instead of four, but hits got 10% slower, the records
   // being 4 times the state's size: the per-slot memory that hits touch
@@ -576,13 +577,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#decided = 0;
   }
 
-  readd(slot: number): void {
+  readd(slot: number, bytes: number): void {
     const node = slot + NODE_OFFSET;
     this.#decided = 0;
     this.#stampUse(node);
-    // Its size may have changed while it was out (a replacing `set`).
+    // `bytes` may differ from its size when it left (a replacing `set`).
     const home = this.#state[node * 2 + FLAGS]! & REGION_MASK;
-    const bytes = this.#context.sizeOf(slot);
     if (home === PROTECTED) {
       this.#link(node, PROTECTED, bytes);
       this.#demoteProtected();
