@@ -738,7 +738,8 @@ export class MemoryManager<K, V> implements ClearableCache {
     // order (`last` stops the loop there). Other orders may rank it first:
     // it leaves them during the pass.
     const detached = evictable && !this.#listMode;
-    const bytes = this.#sizeOf(slot);
+    // Read only for the detach and the attach below.
+    const bytes = detached ? this.#sizeOf(slot) : 0;
     if (detached) this.#detach(slot, bytes);
     const last = evictable && this.#listMode ? slot : 0;
     let evicted = 0;
