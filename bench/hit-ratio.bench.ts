@@ -20,7 +20,8 @@ import { LRUCache } from 'lru-cache';
 import { EVICTION_STRATEGIES, type EvictionStrategy } from '../src/cache/policies/registry.js';
 import { beladyHitRatio } from './lib/belady.js';
 import { machineLine, median, table, writeSection } from './lib/results.js';
-import { unitBudgetManager, unitSizeCache, type NumberCache } from './lib/unit-caches.js';
+import { THROUGHPUT_COMPETITORS, THROUGHPUT_ENTRIES, throughputWorkloads, type MakeCache, type ThroughputWorkload } from './lib/throughput.js';
+import { unitBudgetManager } from './lib/unit-caches.js';
 import { driftingZipf, loop, shiftingZipf, zipf, zipfWithScans } from './lib/traces.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 2_000_000);
@@ -104,80 +105,19 @@ interface Row {
 
 // ------------------------------------------------------------ throughput
 
-const N = 100_000;
+const N = THROUGHPUT_ENTRIES;
 const OPS = Math.min(1_000_000, REQUESTS);
 const REPS = 7;
-const uniformKeys = new Int32Array(OPS);
-{
-  let x = 12345;
-  for (let i = 0; i < OPS; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) | 0;
-    uniformKeys[i] = (x >>> 1) % N;
-  }
-}
-const zipfHitKeys = zipf({ requests: OPS, keys: N, s: 0.99, seed: 11 });
-const readThroughKeys = zipf({ requests: OPS, keys: N * 10, s: 0.99, seed: 12 });
+const competitors = THROUGHPUT_COMPETITORS;
+const workloads = throughputWorkloads(OPS);
 
-interface Competitor {
-  name: string;
-  make: (capacity: number) => NumberCache;
+/** Operations per second of one pass of `workload` (its cache built first, untimed). */
+function timed(workload: ThroughputWorkload, make: MakeCache): number {
+  const run = workload.prepare(make);
+  const t = performance.now();
+  run(0, OPS);
+  return OPS / ((performance.now() - t) / 1000);
 }
-const competitors: Competitor[] = [
-  { name: 'lru', make: (c) => unitSizeCache('lru', c) },
-  { name: 'tinylfu', make: (c) => unitSizeCache('tinylfu', c) },
-  { name: 'lru-cache', make: (c) => new LRUCache<number, boolean>({ max: c }) },
-];
-
-interface Workload {
-  name: string;
-  run: (make: Competitor['make']) => number; // operations per second
-}
-const full = (make: Competitor['make']) => {
-  const cache = make(N);
-  for (let i = 0; i < N; i++) cache.set(i, true);
-  return cache;
-};
-const workloads: Workload[] = [
-  {
-    name: `get, hits, Zipf 0.99 over ${N} cached keys`,
-    run: (make) => {
-      const cache = full(make);
-      const t = performance.now();
-      for (let i = 0; i < OPS; i++) cache.get(zipfHitKeys[i]!);
-      return OPS / ((performance.now() - t) / 1000);
-    },
-  },
-  {
-    name: `get, hits, uniform over ${N} cached keys`,
-    run: (make) => {
-      const cache = full(make);
-      const t = performance.now();
-      for (let i = 0; i < OPS; i++) cache.get(uniformKeys[i]!);
-      return OPS / ((performance.now() - t) / 1000);
-    },
-  },
-  {
-    name: `set of new keys into a full cache (each evicts)`,
-    run: (make) => {
-      const cache = full(make);
-      const t = performance.now();
-      for (let i = 0; i < OPS; i++) cache.set(N + i, true);
-      return OPS / ((performance.now() - t) / 1000);
-    },
-  },
-  {
-    name: `read-through (get, set on miss), Zipf 0.99 over ${N * 10} keys, ${N} entries`,
-    run: (make) => {
-      const cache = make(N);
-      const t = performance.now();
-      for (let i = 0; i < OPS; i++) {
-        const k = readThroughKeys[i]!;
-        if (cache.get(k) === undefined) cache.set(k, true);
-      }
-      return OPS / ((performance.now() - t) / 1000);
-    },
-  },
-];
 
 // Each competitor runs in a fresh process of its own (this file in child
 // mode), once per repetition: an application uses one cache, and a process
@@ -189,8 +129,8 @@ const childName = process.env[CHILD_ENV];
 if (childName !== undefined) {
   const competitor = competitors.find((c) => c.name === childName);
   if (competitor === undefined) throw new Error(`no competitor ${childName}`);
-  for (const workload of workloads) workload.run(competitor.make);
-  console.log(RESULT_PREFIX + JSON.stringify(workloads.map((w) => w.run(competitor.make))));
+  for (const workload of workloads) timed(workload, competitor.make);
+  console.log(RESULT_PREFIX + JSON.stringify(workloads.map((w) => timed(w, competitor.make))));
   process.exit(0);
 }
 

@@ -27,78 +27,23 @@
  * moved by 30% between identical runs.
  *
  * Needs `valgrind` on the PATH (Debian: apt-get install valgrind); without
- * it the benchmark says so and writes nothing. About 3 minutes: two
+ * it the benchmark says so and writes nothing. About 4 minutes: two
  * processes at a time, each some 50 times slower under Valgrind.
  *
  * Run: npm run bench -- instructions
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { LRUCache } from 'lru-cache';
 import { machineLine, table, writeSection } from './lib/results.js';
-import { zipf } from './lib/traces.js';
-import { unitSizeCache, type NumberCache } from './lib/unit-caches.js';
+import { THROUGHPUT_COMPETITORS, THROUGHPUT_ENTRIES, throughputWorkloads } from './lib/throughput.js';
 
-const ENTRIES = 100_000;
+const ENTRIES = THROUGHPUT_ENTRIES;
 const OPERATIONS = 1_000_000;
 const CHUNK = 10_000;
 
-// The hit-ratio benchmark's configuration (bench/lib/unit-caches.ts).
-const COMPETITORS: Record<string, (capacity: number) => NumberCache> = {
-  lru: (c) => unitSizeCache('lru', c),
-  tinylfu: (c) => unitSizeCache('tinylfu', c),
-  'lru-cache': (c) => new LRUCache<number, boolean>({ max: c }),
-};
-
-interface Workload {
-  name: string;
-  /** Builds the cache (filled, for the workloads on a full cache), then runs the first `operations` operations. */
-  run(make: (capacity: number) => NumberCache, operations: number): void;
-}
-const fill = (cache: NumberCache): void => {
-  for (let i = 0; i < ENTRIES; i++) cache.set(i, true);
-};
-// Loops in functions called per chunk, so that they are optimized like an
-// application's (a loop at the top level of a module may stay interpreted).
-const WORKLOADS: Workload[] = [
-  {
-    name: `get, hits, Zipf 0.99 over ${ENTRIES} cached keys`,
-    run: (make, operations) => {
-      const keys = zipf({ requests: OPERATIONS, keys: ENTRIES, s: 0.99, seed: 11 });
-      const cache = make(ENTRIES);
-      fill(cache);
-      const gets = (from: number, to: number) => {
-        for (let i = from; i < to; i++) cache.get(keys[i]!);
-      };
-      for (let i = 0; i < operations; i += CHUNK) gets(i, Math.min(operations, i + CHUNK));
-    },
-  },
-  {
-    name: 'set of new keys into a full cache (each evicts)',
-    run: (make, operations) => {
-      const cache = make(ENTRIES);
-      fill(cache);
-      const sets = (from: number, to: number) => {
-        for (let i = from; i < to; i++) cache.set(ENTRIES + i, true);
-      };
-      for (let i = 0; i < operations; i += CHUNK) sets(i, Math.min(operations, i + CHUNK));
-    },
-  },
-  {
-    name: `read-through (get, set on miss), Zipf 0.99 over ${ENTRIES * 10} keys, ${ENTRIES} entries`,
-    run: (make, operations) => {
-      const keys = zipf({ requests: OPERATIONS, keys: ENTRIES * 10, s: 0.99, seed: 12 });
-      const cache = make(ENTRIES);
-      const requests = (from: number, to: number) => {
-        for (let i = from; i < to; i++) {
-          const key = keys[i]!;
-          if (cache.get(key) === undefined) cache.set(key, true);
-        }
-      };
-      for (let i = 0; i < operations; i += CHUNK) requests(i, Math.min(operations, i + CHUNK));
-    },
-  },
-];
+// The hit-ratio benchmark's competitors and workloads (bench/lib/throughput.ts).
+const COMPETITORS = THROUGHPUT_COMPETITORS;
+const WORKLOADS = throughputWorkloads(OPERATIONS);
 
 // Child mode: one competitor, one workload: a warm-up pass, then the
 // measured pass with the number of operations given (OPERATIONS or 0).
@@ -106,11 +51,16 @@ const CHILD_ENV = 'NEXUS_INSTRUCTIONS_BENCH_CHILD';
 const child = process.env[CHILD_ENV];
 if (child !== undefined) {
   const [name, index, operations] = child.split('|');
-  const make = COMPETITORS[name!];
+  const competitor = COMPETITORS.find((c) => c.name === name);
   const workload = WORKLOADS[Number(index)];
-  if (make === undefined || workload === undefined) throw new Error(`no competitor or workload in ${child}`);
-  workload.run(make, OPERATIONS);
-  workload.run(make, Number(operations));
+  if (competitor === undefined || workload === undefined) throw new Error(`no competitor or workload in ${child}`);
+  // The cache is built (and filled) in both runs; only the operations differ.
+  const pass = (count: number): void => {
+    const run = workload.prepare(competitor.make);
+    for (let i = 0; i < count; i += CHUNK) run(i, Math.min(count, i + CHUNK));
+  };
+  pass(OPERATIONS);
+  pass(Number(operations));
   process.exit(0);
 }
 
@@ -148,7 +98,7 @@ function count(name: string, workload: number, operations: number): Promise<numb
 // Every run is independent: two at a time, one per core.
 const jobs: { name: string; workload: number; operations: number; instructions?: number }[] = [];
 for (let w = 0; w < WORKLOADS.length; w++) {
-  for (const name of Object.keys(COMPETITORS)) {
+  for (const { name } of COMPETITORS) {
     for (const operations of [0, OPERATIONS]) jobs.push({ name, workload: w, operations });
   }
 }
