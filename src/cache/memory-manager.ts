@@ -1145,6 +1145,8 @@ export class MemoryManager<K, V> implements ClearableCache {
    */
   #follow(rank: number, state: MemoryState): void {
     const ceiling = this.#ceiling!;
+    // A monitor publishes the sample before its level change: evictions here carry the sample's level.
+    this.#handlerRank = rank;
     const used = Number(state.usedBytes);
     const total = used + Number(state.availableBytes);
     const at = Number(state.at);

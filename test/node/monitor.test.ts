@@ -43,7 +43,8 @@ describe('NodeMemorySignals', () => {
       thresholds: { psi: new MemoryThresholds({ moderate: 0.2, critical: 0.5 }) },
     });
     const sample = signals.sample();
-    assert.equal(sample.source, 'system');
+    // The pod's working set is 0.81 of its limit less the collector reserve; the machine is further from its own.
+    assert.equal(sample.source, 'cgroup');
     assert.equal(sample.level, 'normal');
   });
 
@@ -119,6 +120,10 @@ describe('createNodeMemoryMonitor', () => {
     const state = monitor.currentMemoryState();
     assert.equal(state.source, 'heap');
     assert.equal(state.level, 'critical', 'the heap thresholds, not MemoryThresholds.default over some other usage');
+    // The heap grew by 0.8 of its budget in 500 ms: at that pace emergency (0.95) is 31 ms away, so the
+    // next poll comes at a third of that; once the heap is flat, the level's interval applies.
+    assert.ok(Math.abs(monitor.currentPollingIntervalMs() - (0.05 * HEAP_BUDGET) / ((0.8 * HEAP_BUDGET) / 500) / 3) < 1e-9);
+    await clock.advanceAsync(monitor.currentPollingIntervalMs());
     assert.equal(monitor.currentPollingIntervalMs(), 100);
     const before = states.length;
     await clock.advanceAsync(100);
