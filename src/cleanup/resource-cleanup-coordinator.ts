@@ -18,7 +18,11 @@
  *   can trim gives back what that level asks rather than everything.
  * - After `cleanerTimeoutMs` (timed on the injected clock) the signal is
  *   aborted, the cleaner is reported as timed out and the run moves on
- *   without waiting for it: a hung cleaner cannot stall memory relief.
+ *   without waiting for it: a hung cleaner cannot stall memory relief. The
+ *   timeout keeps the process alive (`keepAlive`): the caller is awaiting
+ *   the run, and a process with nothing else to do must not exit before
+ *   the timeout has fired and the rest of the run (the other cleaners, the
+ *   results) has happened.
  *   (A cleaner that blocks synchronously cannot be interrupted by anything
  *   in JavaScript; its time is still measured and reported.)
  * - A cleaner that throws, rejects, times out or returns something that is
@@ -428,7 +432,7 @@ export class ResourceCleanupCoordinator {
         const message = `timed out after ${this.#timeoutMs} ms`;
         resolve(failure(message));
         controller.abort(new DOMException(`cleaner "${registration.name}" ${message}`, 'TimeoutError'));
-      }, this.#timeoutMs);
+      }, this.#timeoutMs, { keepAlive: true });
       // Promise.resolve adopts any thenable, turning a `then` that throws into a rejection.
       Promise.resolve(outcome).then(
         (value) => {
