@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
 import type { MemoryState } from '../../src/pressure/memory-state.js';
@@ -13,6 +14,32 @@ function heapAt(fraction: number) {
   const runtime = fakeRuntime();
   runtime.oldGenerationUsedBytes = fraction * HEAP_BUDGET;
   return runtime;
+}
+
+/**
+ * Runs a full collection and resolves once its `gc` performance entry has
+ * been delivered. Node hands one entry to every `gc` observer in the same
+ * dispatch, in registration order, so by then a monitor's observer
+ * (registered earlier) has seen it too, and its poll (synchronous here) has
+ * run, or, when disconnected, never will for this collection.
+ */
+function collectGarbage(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  assert.ok(gc, 'the test runner passes --expose-gc');
+  return new Promise((resolve) => {
+    // Node delivers gc entries without holding the event loop open; this
+    // handle does, until the entry is here (it waits for nothing itself).
+    const keepAlive = setInterval(() => {}, 2 ** 30);
+    const observer = new PerformanceObserver((list) => {
+      const major = list.getEntries().some((entry) => (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
+      if (!major) return;
+      observer.disconnect();
+      clearInterval(keepAlive);
+      resolve();
+    });
+    observer.observe({ entryTypes: ['gc'] });
+    gc();
+  });
 }
 
 describe('NodeMemorySignals', () => {
@@ -174,27 +201,22 @@ describe('createNodeMemoryMonitor', () => {
   });
 
   it('polls after a full garbage collection while monitoring, and not after stopMonitoring', async () => {
-    const gc = (globalThis as { gc?: () => void }).gc;
-    assert.ok(gc, 'the test runner passes --expose-gc');
     const clock = new ManualClock(0);
     const monitor = createNodeMemoryMonitor({ root: fixture('no-cgroup'), runtime: heapAt(0.1), clock, pollingIntervalMs: 60_000 });
     let samples = 0;
     monitor.states.subscribe(() => samples++);
     monitor.startMonitoring();
     const afterStart = samples;
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.ok(samples > afterStart, 'a GC-triggered poll');
+    await collectGarbage();
+    assert.equal(samples, afterStart + 1, 'a GC-triggered poll');
     monitor.stopMonitoring();
     const afterStop = samples;
     clock.advance(1000);
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await collectGarbage();
     assert.equal(samples, afterStop);
   });
 
   it('holds timer polls while the heap is critical until a full GC has run or the normal interval has passed; explicit polls always sample', async () => {
-    const gc = (globalThis as { gc?: () => void }).gc as () => void;
     const clock = new ManualClock(0);
     const runtime = heapAt(0.9);
     const monitor = createNodeMemoryMonitor({ root: fixture('no-cgroup'), runtime, clock, signals: ['heap'] });
@@ -205,8 +227,7 @@ describe('createNodeMemoryMonitor', () => {
     const afterStart = samples;
     await clock.advanceAsync(400);
     assert.equal(samples, afterStart, 'four critical-interval ticks, no full GC: nothing sampled');
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await collectGarbage();
     assert.equal(samples, afterStart + 1, 'the GC-triggered poll sampled');
     await clock.advanceAsync(100);
     assert.equal(samples, afterStart + 1, 'held again after that sample');
