@@ -148,13 +148,24 @@ const SCRIPT = String.raw`
 
   build();
   var source = new EventSource('/events');
+  // init carries the server's whole kept state (the latest samples and cleanup
+  // runs): it replaces what the page holds. A reconnect that the server can
+  // resume (Last-Event-ID) gets only the missed events instead, no init.
+  function reset() {
+    samples.length = 0;
+    Object.keys(data).forEach(function (k) { if (Array.isArray(data[k])) data[k].length = 0; });
+    COMPONENTS.forEach(function (c) { data.caches[c].length = 0; });
+    $('log-body').textContent = '';
+    $('log-count').textContent = '0';
+    $('log-empty').style.display = '';
+  }
   source.addEventListener('init', function (e) {
     var msg = JSON.parse(e.data);
+    reset();
     setStart(msg.start);
-    if (samples.length === 0) {
-      msg.samples.forEach(push);
-      msg.cleanups.forEach(addCleanup);
-    }
+    msg.samples.forEach(push);
+    msg.cleanups.forEach(addCleanup);
+    $('history-note').textContent = msg.truncated ? '(the latest ' + msg.samples.length + ' samples)' : '';
     setStatus(msg.end ? 'finished' : 'running', msg.end ? 'finished' : 'running');
     showReport(msg.end);
     schedule();
@@ -186,7 +197,7 @@ export function dashboardPage(): string {
 <style>${STYLE}</style>
 </head>
 <body>
-<header><h1>nexus-store demo</h1><span id="status" class="running">connecting</span><span id="meta" class="meta"></span></header>
+<header><h1>nexus-store demo</h1><span id="status" class="running">connecting</span><span id="meta" class="meta"></span><span id="history-note" class="meta"></span></header>
 <div class="stats">
   <div class="stat"><div class="label">requests</div><div class="value" id="stat-requests">-</div></div>
   <div class="stat"><div class="label">hit ratio</div><div class="value" id="stat-hit">-</div></div>
