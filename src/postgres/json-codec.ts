@@ -56,10 +56,10 @@ function pathOf(step: PathStep): string {
 
 /** What JSON would make of a value of this class, for the error message. */
 function becomes(name: string): string {
-  if (name === 'Date') return 'it would come back as a string';
-  if (name === 'Map' || name === 'Set' || name === 'WeakMap' || name === 'WeakSet' || name === 'RegExp') return 'it would come back as {}';
-  if (/Array$/.test(name)) return 'it would come back as a plain object or array';
-  return 'it would come back as a plain object, without its class';
+  if (name === 'Date') return 'which would bring it back as a string';
+  if (name === 'Map' || name === 'Set' || name === 'WeakMap' || name === 'WeakSet' || name === 'RegExp') return 'which would bring it back as {}';
+  if (/Array$/.test(name)) return 'which would bring it back as a plain object or array';
+  return 'which would bring it back as a plain object, without its class';
 }
 
 function refuse(step: PathStep, problem: string, hint: string): never {
@@ -121,7 +121,7 @@ function walk(value: unknown, step: PathStep): void {
   if (proto !== Object.prototype && proto !== null) {
     const name = (object as { constructor?: { name?: unknown } }).constructor?.name;
     const className = typeof name === 'string' && name !== '' ? name : 'object of a class';
-    refuse(step, `is ${/^[AEIOU]/.test(className) ? 'an' : 'a'} ${className}`, becomes(className));
+    refuse(step, `is ${/^[AEIO]/.test(className) ? 'an' : 'a'} ${className}`, becomes(className));
   }
   if (Object.getOwnPropertySymbols(object).some((symbol) => Object.prototype.propertyIsEnumerable.call(object, symbol))) {
     refuse(step, 'has a symbol key', 'which drops it');
