@@ -430,6 +430,22 @@ export class MemoryManager<K, V> implements ClearableCache {
     this.#settle();
   }
 
+  /**
+   * Drops every entry, pinned or not, and every value the soft tier holds,
+   * keeping the pins: for a cache whose source says any value may be stale.
+   * - Not an eviction: no events, not counted (as `delete`).
+   * - Unlike `clearUnpinned`, nothing can be revived by a later `get`: an
+   *   invalidated value is wrong, not merely out of room.
+   * Returns the number of entries dropped.
+   */
+  invalidateAll(): number {
+    const dropped = this.#map.size;
+    const pins = this.#pins.size === 0 ? undefined : [...this.#pins];
+    this.clear();
+    if (pins !== undefined) for (const key of pins) this.#pins.add(key);
+    return dropped;
+  }
+
   // ---------------------------------------------------------------- pins
 
   /**
