@@ -9,17 +9,34 @@
  * time instead of sleeping).
  *
  * Timers started through `systemClock` are unref'd where the platform allows
- * it, so a library timer never keeps a Node process alive by itself.
+ * it, so a background timer (polling, re-detection) never keeps a Node
+ * process alive by itself. A timer that guards a promise a caller awaits (a
+ * cleaner's timeout) asks for `{ keepAlive: true }`: otherwise a process with
+ * nothing else to do would exit in the middle of `await`, with the awaited
+ * promise never settled (Node's exit code 13 at a module's top level).
  */
 
 /** An opaque handle returned by `Clock.setTimeout`. */
 export type TimerHandle = unknown;
 
+export interface TimerOptions {
+  /**
+   * Keep the process alive until the timer fires or is cleared. Default
+   * false: the timer does not keep the process alive. A clock without the
+   * notion (a browser, `ManualClock`) ignores it.
+   */
+  keepAlive?: boolean;
+}
+
 export interface Clock {
   /** Wall-clock milliseconds, as `Date.now()`. */
   now(): number;
-  /** Calls `callback` once after `delayMs`. The timer must not keep the process alive. */
-  setTimeout(callback: () => void, delayMs: number): TimerHandle;
+  /**
+   * Calls `callback` once after `delayMs`. The timer does not keep the
+   * process alive unless `options.keepAlive` is true. A clock written for
+   * two arguments still works; its timers then follow its own rule.
+   */
+  setTimeout(callback: () => void, delayMs: number, options?: TimerOptions): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
 
@@ -38,13 +55,13 @@ function isUnrefable(value: unknown): value is Unrefable {
  */
 const MAX_TIMER_DELAY_MS = 2_147_483_647;
 
-/** The real clock: `Date.now()` and the platform's `setTimeout`, unref'd where possible. */
+/** The real clock: `Date.now()` and the platform's `setTimeout`, unref'd where possible unless `keepAlive` is asked for. */
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
-  setTimeout(callback: () => void, delayMs: number): TimerHandle {
+  setTimeout(callback: () => void, delayMs: number, options?: TimerOptions): TimerHandle {
     const delay = Number.isNaN(delayMs) || delayMs < 0 ? 0 : Math.min(delayMs, MAX_TIMER_DELAY_MS);
     const handle: unknown = globalThis.setTimeout(callback, delay);
-    if (isUnrefable(handle)) handle.unref();
+    if (options?.keepAlive !== true && isUnrefable(handle)) handle.unref();
     return handle;
   },
   clearTimeout(handle: TimerHandle): void {
@@ -111,7 +128,9 @@ export class ManualClock implements Clock {
     return this.#nowMs;
   }
 
-  setTimeout(callback: () => void, delayMs: number): TimerHandle {
+  /** `options` is accepted and ignored: manual time keeps nothing alive. */
+  setTimeout(callback: () => void, delayMs: number, options?: TimerOptions): TimerHandle {
+    void options;
     const id = this.#nextId++;
     const delay = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
     this.#timers.set(id, { id, dueAt: this.#nowMs + delay, callback });

@@ -3,7 +3,7 @@
 
 // Time
 export { systemClock, getDefaultClock, setDefaultClock, ManualClock } from './clock.js';
-export type { Clock, TimerHandle } from './clock.js';
+export type { Clock, TimerHandle, TimerOptions } from './clock.js';
 
 // Streams
 export { Subject, ValueSubject } from './observable.js';
@@ -24,12 +24,12 @@ export type { PollingMemoryMonitorOptions, MemoryProvider } from './pressure/pol
 export { CLEANUP_PRIORITIES, compareCleanupPriority, isCleanupPriority, maxCleanupPriority } from './cleanup/priority.js';
 export type { CleanupPriority } from './cleanup/priority.js';
 export type { CleanupResult } from './cleanup/cleanup-result.js';
-export type { ResourceCleaner } from './cleanup/resource-cleaner.js';
-export type { ClearableCache } from './cleanup/clearable-cache.js';
+export type { ResourceCleaner, CleanupContext } from './cleanup/resource-cleaner.js';
+export type { ClearableCache, TrimmableCache } from './cleanup/clearable-cache.js';
 export { CacheCleaner } from './cleanup/cache-cleaner.js';
 export type { CacheCleanerOptions } from './cleanup/cache-cleaner.js';
 export { ResourceCleanupCoordinator, DEFAULT_CLEANUP_POLICY } from './cleanup/resource-cleanup-coordinator.js';
-export type { ResourceCleanupCoordinatorOptions, CleanupPolicy } from './cleanup/resource-cleanup-coordinator.js';
+export type { ResourceCleanupCoordinatorOptions, CleanupPolicy, CleanupRunOptions } from './cleanup/resource-cleanup-coordinator.js';
 
 // Memory-bounded cache
 export { defaultSizeEstimator, jsonSizeEstimator } from './cache/size-estimator.js';

@@ -96,10 +96,12 @@ export class Subject<T> implements Observable<T> {
   }
 
   protected deliver(observer: Partial<Observer<T>>, value: T): void {
-    const next = observer.next;
-    if (next === undefined) return;
+    // The method is read inside the guard: an observer is user code, and a
+    // `next` getter that throws is as much a listener failure as a `next`
+    // that throws.
     try {
-      next.call(observer, value);
+      const next = observer.next;
+      if (next !== undefined) next.call(observer, value);
     } catch (error) {
       this.#onListenerError(error);
     }
@@ -133,7 +135,14 @@ export class Subject<T> implements Observable<T> {
     for (const entry of entries) {
       entry.active = false;
       const observer = entry.observer;
-      if (observer.error !== undefined) this.#call(() => observer.error?.(error));
+      let handler: Observer<T>['error'];
+      try {
+        handler = observer.error;
+      } catch (readError) {
+        this.#onListenerError(readError);
+        continue;
+      }
+      if (handler !== undefined) this.#call(() => handler.call(observer, error));
       else this.#onListenerError(error);
     }
   }

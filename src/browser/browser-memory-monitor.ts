@@ -88,6 +88,14 @@ export interface BrowserMemoryMonitorOptions {
   pollingIntervalMs?: number;
   /** Interval while at a level, e.g. `{ critical: 1000 }`. */
   pollingIntervalMsByLevel?: Partial<Record<MemoryPressureLevel, number>>;
+  /**
+   * How long a sample may wait before it is abandoned (and reported on
+   * `errors`); see `PollingMemoryMonitor`. A lone
+   * `measureUserAgentSpecificMemory` waits for its first measurement, which
+   * Chromium may delay until a collection (up to 20 s): raise it to keep
+   * that wait quiet.
+   */
+  sampleTimeoutMs?: number;
   /** Time source for polling and the measurement rate limit. Default: the library's default clock. */
   clock?: Clock;
   /** Where to find `performance` and `crossOriginIsolated`. Default `globalThis`. */
@@ -105,6 +113,7 @@ const OPTION_NAMES = [
   'thresholds',
   'pollingIntervalMs',
   'pollingIntervalMsByLevel',
+  'sampleTimeoutMs',
   'clock',
   'environment',
   'telemetry',
@@ -244,6 +253,7 @@ function planMonitor(options: BrowserMemoryMonitorOptions | undefined): Plan {
   }
   if (opts.pollingIntervalMs !== undefined) polling.pollingIntervalMs = opts.pollingIntervalMs;
   if (opts.pollingIntervalMsByLevel !== undefined) polling.pollingIntervalMsByLevel = opts.pollingIntervalMsByLevel;
+  if (opts.sampleTimeoutMs !== undefined) polling.sampleTimeoutMs = opts.sampleTimeoutMs;
   if (opts.telemetry !== undefined) polling.telemetry = opts.telemetry;
   return { sources, polling, sourceErrors };
 }

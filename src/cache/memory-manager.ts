@@ -76,12 +76,14 @@
 import type { ClearableCache } from '../cleanup/clearable-cache.js';
 import { Subject, ValueSubject, type Observable, type Subscription } from '../observable.js';
 import { isMemoryPressureLevel, levelAtRank, pressureRank, type MemoryPressureLevel } from '../pressure/levels.js';
+import type { MemoryState } from '../pressure/memory-state.js';
 import { hasStates, type MemoryPressureHandler } from '../pressure/monitor.js';
 import { safeRecord, type MemoryTelemetry } from '../telemetry/memory-telemetry.js';
 import type { EvictionEvent, EvictionReason, MemoryMetrics } from './eviction-event.js';
 import { resolveMemoryConfig, type MemoryConfig } from './memory-config.js';
 import { growFloat64, growInt32, growUint32, type EvictionPolicy, type PolicyContext } from './policies/policy.js';
 import { policyFactoryFor, type EvictionStrategy } from './policies/registry.js';
+import { PressureCeiling } from './pressure-ceiling.js';
 import { defaultSizeEstimator, type SizeEstimator } from './size-estimator.js';
 import { SoftTier } from './soft-tier.js';
 
@@ -156,6 +158,14 @@ export class MemoryManager<K, V> implements ClearableCache {
   // Configuration.
   /** `Infinity` when there is no budget, so every budget test is one comparison. */
   readonly #maxBytes: number;
+  /**
+   * The bound a `set` enforces: `#maxBytes`, or the pressure ceiling when
+   * that is lower (see `PressureCeiling`). Above `#maxBytes` a set evicts
+   * for `capacity`; between the two, for `pressure`.
+   */
+  #limitBytes: number;
+  /** Learns the cache's size under a monitor's pressure; only with a handler that has `states`. */
+  #ceiling: PressureCeiling | undefined;
   readonly #bounded: boolean;
   /**
    * The whole numbers of bytes at which usage (`currentUsage /
@@ -236,6 +246,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     const resolved = resolveMemoryConfig(config);
     this.#bounded = resolved.maxCacheBytes !== undefined;
     this.#maxBytes = resolved.maxCacheBytes ?? Infinity;
+    this.#limitBytes = this.#maxBytes;
     this.#moderateBytes = thresholdBytes(this.#maxBytes, resolved.moderateThreshold);
     this.#criticalBytes = thresholdBytes(this.#maxBytes, resolved.criticalThreshold);
     this.#batchSize = resolved.evictionBatchSize;
@@ -440,6 +451,22 @@ export class MemoryManager<K, V> implements ClearableCache {
     this.#settle();
   }
 
+  /**
+   * Drops every entry, pinned or not, and every value the soft tier holds,
+   * keeping the pins: for a cache whose source says any value may be stale.
+   * - Not an eviction: no events, not counted (as `delete`).
+   * - Unlike `clearUnpinned`, nothing can be revived by a later `get`: an
+   *   invalidated value is wrong, not merely out of room.
+   * Returns the number of entries dropped.
+   */
+  invalidateAll(): number {
+    const dropped = this.#map.size;
+    const pins = this.#pins.size === 0 ? undefined : [...this.#pins];
+    this.clear();
+    if (pins !== undefined) for (const key of pins) this.#pins.add(key);
+    return dropped;
+  }
+
   // ---------------------------------------------------------------- pins
 
   /**
@@ -465,7 +492,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     this.#pinnedBytes -= bytes;
     this.#pinnedCount--;
     this.#attach(slot, bytes);
-    if (this.#current > this.#maxBytes) this.#makeRoom(0);
+    if (this.#current > this.#limitBytes) this.#makeRoom(0);
     this.#settle();
   }
 
@@ -547,6 +574,15 @@ export class MemoryManager<K, V> implements ClearableCache {
   }
 
   // ---------------------------------------------------------------- observation
+
+  /**
+   * The bytes the cache may hold now: the pressure ceiling learnt from the
+   * monitor's samples (see `PressureCeiling`) or `maxCacheBytes`, whichever
+   * is lower; Infinity when neither binds.
+   */
+  get limitBytes(): number {
+    return this.#limitBytes;
+  }
 
   /** A snapshot of the accounting. */
   get metrics(): MemoryMetrics {
@@ -685,7 +721,7 @@ export class MemoryManager<K, V> implements ClearableCache {
 
   #insert(key: K, value: V, bytes: number): boolean {
     const pinned = this.#pins.size !== 0 && this.#pins.has(key);
-    if (this.#current + bytes > this.#maxBytes) {
+    if (this.#current + bytes > this.#limitBytes) {
       // Cannot fit even with every unpinned entry gone: evict nothing.
       if (!pinned && bytes + this.#pinnedBytes > this.#maxBytes) return false;
       this.#makeRoom(bytes);
@@ -716,7 +752,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     const old = this.#sizeOf(slot);
     const pinned = !this.#inOrder(slot);
     const after = this.#current - old + bytes;
-    const over = after > this.#maxBytes;
+    const over = after > this.#limitBytes;
     if (over && !pinned && bytes + this.#pinnedBytes > this.#maxBytes) {
       this.#removeSlot(slot);
       return false;
@@ -783,14 +819,19 @@ export class MemoryManager<K, V> implements ClearableCache {
     return true;
   }
 
-  /** Evicts unpinned entries (`capacity`) until `incoming` more bytes fit, or nothing is left to evict. */
+  /**
+   * Evicts unpinned entries until `incoming` more bytes fit under the limit,
+   * or nothing is left to evict: for `capacity` while over `maxCacheBytes`,
+   * for `pressure` while only over the pressure ceiling.
+   */
   #makeRoom(incoming: number): void {
+    const limit = this.#limitBytes;
+    if (this.#current + incoming <= limit) return;
     const max = this.#maxBytes;
-    if (this.#current + incoming <= max) return;
     const level = levelAtRank(Math.max(this.#budgetRankFor(this.#current + incoming), this.#handlerRank));
     let victim: number;
-    while (this.#current + incoming > max && (victim = this.#victim()) !== 0) {
-      this.#evictSlot(victim, 'capacity', level);
+    while (this.#current + incoming > limit && (victim = this.#victim()) !== 0) {
+      this.#evictSlot(victim, this.#current + incoming > max ? 'capacity' : 'pressure', level);
     }
   }
 
@@ -1135,11 +1176,33 @@ export class MemoryManager<K, V> implements ClearableCache {
     this.#pressureSubject.next(to);
   }
 
+  /**
+   * A monitor's sample at `rank`: the pressure ceiling decides how much the
+   * cache may hold (see `PressureCeiling`), and the cache evicts down to it.
+   */
+  #follow(rank: number, state: MemoryState): void {
+    const ceiling = this.#ceiling!;
+    // A monitor publishes the sample before its level change: evictions here carry the sample's level.
+    this.#handlerRank = rank;
+    const used = Number(state.usedBytes);
+    const total = used + Number(state.availableBytes);
+    const at = Number(state.at);
+    const decision =
+      Number.isFinite(used) && Number.isFinite(total) && Number.isFinite(at)
+        ? ceiling.observe(rank, used, total, at, this.#current, this.#pinnedBytes)
+        : ceiling.observe(rank, 0, 0, 0, this.#current, this.#pinnedBytes);
+    this.#limitBytes = Math.min(this.#maxBytes, decision.limitBytes);
+    if (decision.dropAll) this.#shed(EMERGENCY, undefined);
+    else if (this.#current > this.#limitBytes) this.#makeRoom(0);
+    this.#settle();
+  }
+
   #listen(handler: MemoryPressureHandler): void {
     // A monitor publishes every sample: shed on each one above `normal`, and
     // follow its level changes only for `metrics.pressureLevel`. A plain
     // handler only reports changes: shed on each.
     const sampled = hasStates(handler);
+    if (sampled) this.#ceiling = new PressureCeiling();
     this.#subscriptions.push(
       handler.pressure.subscribe((level) => {
         if (!isMemoryPressureLevel(level)) {
@@ -1159,9 +1222,7 @@ export class MemoryManager<K, V> implements ClearableCache {
             this.#report(new RangeError(`pressureHandler published a state with an unknown level ${JSON.stringify(level)}; ignored`));
             return;
           }
-          if (level === 'normal') return;
-          this.#shed(pressureRank(level), undefined);
-          this.#settle();
+          this.#follow(pressureRank(level), state);
         }),
       );
     }

@@ -1,18 +1,31 @@
 /**
  * CacheCleaner: turns any `ClearableCache` into a `ResourceCleaner`.
  *
- * It measures the cache, clears it and measures again; `bytesFreed` is the
- * difference, never negative (a cache that grew meanwhile freed nothing as
- * far as we can tell). It never throws or rejects: a cache that fails, or
- * reports a size that is not a non-negative finite number, gives a failed
- * result that says which step went wrong. The abort signal is honoured
- * between steps: once aborted, the cache is not cleared.
+ * It measures the cache, gives memory back and measures again; `bytesFreed`
+ * is the difference, never negative (a cache that grew meanwhile freed
+ * nothing as far as we can tell).
+ *
+ * How much it gives back follows the run's level. A cache that can trim
+ * (`handlePressure(level)`, as `MemoryManager` has) is asked to shed as that
+ * level asks: one batch at `moderate`, half at `critical`, everything
+ * unpinned at `emergency`, nothing at `normal`. Clearing such a cache whole
+ * on every `moderate` blip makes it flush and refill instead of settling at
+ * a size the process can hold. Only a cache that can do nothing else is
+ * cleared whole (`clearAllCaches`), whatever the level. Called without a
+ * context (by hand, one argument), the level is `emergency`, as for a
+ * coordinator run requested by hand.
+ *
+ * It never throws or rejects: a cache that fails, or reports a size that is
+ * not a non-negative finite number, gives a failed result that says which
+ * step went wrong. The abort signal is honoured between steps: once
+ * aborted, the cache is not touched.
  */
 import { getDefaultClock, requireClock, type Clock } from '../clock.js';
 import { describeValue, reasonOf, type CleanupResult } from './cleanup-result.js';
-import type { ClearableCache } from './clearable-cache.js';
+import { isTrimmableCache, type ClearableCache, type TrimmableCache } from './clearable-cache.js';
 import { isCleanupPriority, CLEANUP_PRIORITIES, type CleanupPriority } from './priority.js';
-import type { ResourceCleaner } from './resource-cleaner.js';
+import type { CleanupContext, ResourceCleaner } from './resource-cleaner.js';
+import { isMemoryPressureLevel, PRESSURE_LEVELS, type MemoryPressureLevel } from '../pressure/levels.js';
 
 export interface CacheCleanerOptions {
   /** Non-empty; names the cleaner in results. */
@@ -29,6 +42,8 @@ export class CacheCleaner implements ResourceCleaner {
   readonly name: string;
   readonly priority: CleanupPriority;
   readonly #cache: ClearableCache;
+  /** The same cache when it can trim (read once, at construction); else undefined. */
+  readonly #trimmable: TrimmableCache | undefined;
   readonly #clock: Clock;
 
   constructor(options: CacheCleanerOptions) {
@@ -53,10 +68,11 @@ export class CacheCleaner implements ResourceCleaner {
     this.name = name;
     this.priority = priority;
     this.#cache = cache;
+    this.#trimmable = isTrimmableCache(cache) ? cache : undefined;
     this.#clock = options.clock === undefined ? getDefaultClock() : requireClock(options.clock, 'clock');
   }
 
-  async cleanup(signal?: AbortSignal): Promise<CleanupResult> {
+  async cleanup(signal?: AbortSignal, context?: CleanupContext): Promise<CleanupResult> {
     const startedAt = this.#clock.now();
     const finish = (bytesFreed: number, error?: string): CleanupResult => {
       const result: CleanupResult = { cleanerName: this.name, bytesFreed, success: error === undefined, durationMs: Math.max(0, this.#clock.now() - startedAt) };
@@ -64,14 +80,18 @@ export class CacheCleaner implements ResourceCleaner {
       return result;
     };
     try {
-      const before = await this.#measure('before clearing');
-      if (signal?.aborted === true) return finish(0, `aborted before clearing: ${reasonOf(signal.reason)}`);
+      const level = levelOf(context);
+      const trimmable = this.#trimmable;
+      const step = trimmable === undefined ? 'clearing' : 'shedding';
+      const before = await this.#measure(`before ${step}`);
+      if (signal?.aborted === true) return finish(0, `aborted before ${step}: ${reasonOf(signal.reason)}`);
       try {
-        await this.#cache.clearAllCaches();
+        if (trimmable === undefined) await this.#cache.clearAllCaches();
+        else await trimmable.handlePressure(level);
       } catch (error) {
-        throw new StepFailure(`clearAllCaches failed: ${reasonOf(error)}`);
+        throw new StepFailure(`${trimmable === undefined ? 'clearAllCaches' : `handlePressure(${level})`} failed: ${reasonOf(error)}`);
       }
-      const after = await this.#measure('after clearing');
+      const after = await this.#measure(`after ${step}`);
       return finish(Math.max(0, before - after));
     } catch (error) {
       return finish(0, error instanceof StepFailure ? error.message : reasonOf(error));
@@ -90,4 +110,17 @@ export class CacheCleaner implements ResourceCleaner {
     }
     return size;
   }
+}
+
+/** The run's level; `emergency` without a context. A bad one is a failed step naming it. */
+function levelOf(context: CleanupContext | undefined): MemoryPressureLevel {
+  if (context === undefined) return 'emergency';
+  if (typeof context !== 'object' || context === null) {
+    throw new StepFailure(`context must be an object with a level, got ${describeValue(context)}`);
+  }
+  const { level } = context;
+  if (!isMemoryPressureLevel(level)) {
+    throw new StepFailure(`context.level must be one of ${PRESSURE_LEVELS.join(', ')}, got ${describeValue(level)}`);
+  }
+  return level;
 }

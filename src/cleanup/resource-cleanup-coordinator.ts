@@ -12,10 +12,17 @@
  *
  * Runs
  * - Cleaners run one at a time, so their memory effects do not pile up and
- *   each result's `durationMs` is its own. Each gets a fresh `AbortSignal`;
- *   after `cleanerTimeoutMs` (timed on the injected clock) the signal is
+ *   each result's `durationMs` is its own. Each gets a fresh `AbortSignal`
+ *   and the run's context (`{ level }`: the level that triggered it, or
+ *   `emergency` for a run asked for by hand without one), so a cleaner that
+ *   can trim gives back what that level asks rather than everything.
+ * - After `cleanerTimeoutMs` (timed on the injected clock) the signal is
  *   aborted, the cleaner is reported as timed out and the run moves on
- *   without waiting for it: a hung cleaner cannot stall memory relief.
+ *   without waiting for it: a hung cleaner cannot stall memory relief. The
+ *   timeout keeps the process alive (`keepAlive`): the caller is awaiting
+ *   the run, and a process with nothing else to do must not exit before
+ *   the timeout has fired and the rest of the run (the other cleaners, the
+ *   results) has happened.
  *   (A cleaner that blocks synchronously cannot be interrupted by anything
  *   in JavaScript; its time is still measured and reported.)
  * - A cleaner that throws, rejects, times out or returns something that is
@@ -34,7 +41,10 @@
  * No overlapping runs
  * - At most one run is in progress. Requests that arrive meanwhile (manual or
  *   automatic) are coalesced into one follow-up run whose scope is the widest
- *   requested; every one of those callers receives the follow-up's results.
+ *   requested and whose level is the highest requested (not the latest: the
+ *   follow-up answers every coalesced caller, and one that asked for
+ *   `emergency` must not be served a `moderate` trim); every one of those
+ *   callers receives the follow-up's results.
  *   So a burst of pressure changes costs at most two runs, and a request
  *   never receives results of a run that started before it was made.
  *
@@ -42,16 +52,17 @@
  * - `enableAutoCleanup()` subscribes to `memoryMonitor.pressure`, which
  *   replays the current level, so enabling at a raised level acts at once.
  *   It acts only when the level differs from the last one it saw (never on
- *   every sample), running the scope the policy maps that level to.
+ *   every sample), running the scope the policy maps that level to, with
+ *   that level in the cleaners' context.
  */
 import { getDefaultClock, requireClock, type Clock, type TimerHandle } from '../clock.js';
 import { Subject, type Observable, type Subscription } from '../observable.js';
-import { isMemoryPressureLevel, PRESSURE_LEVELS, type MemoryPressureLevel } from '../pressure/levels.js';
+import { isMemoryPressureLevel, maxPressure, PRESSURE_LEVELS, type MemoryPressureLevel } from '../pressure/levels.js';
 import type { MemoryPressureHandler } from '../pressure/monitor.js';
 import { safeRecord, type MemoryTelemetry } from '../telemetry/memory-telemetry.js';
 import { describeInvalidCleanupResult, describeValue, reasonOf, type CleanupResult } from './cleanup-result.js';
 import { CLEANUP_PRIORITIES, cleanupPriorityRank, isCleanupPriority, type CleanupPriority } from './priority.js';
-import type { ResourceCleaner } from './resource-cleaner.js';
+import type { CleanupContext, ResourceCleaner } from './resource-cleaner.js';
 
 /** For each pressure level, the widest priority to clean, or `null` for nothing. */
 export type CleanupPolicy = Readonly<Record<MemoryPressureLevel, CleanupPriority | null>>;
@@ -77,7 +88,14 @@ export interface ResourceCleanupCoordinatorOptions {
   telemetry?: MemoryTelemetry;
 }
 
+/** Options of a run requested by hand. */
+export interface CleanupRunOptions {
+  /** The level the run answers, passed to each cleaner. Default `'emergency'`. */
+  level?: MemoryPressureLevel;
+}
+
 const DEFAULT_CLEANER_TIMEOUT_MS = 5000;
+const HAND_RUN_LEVEL: MemoryPressureLevel = 'emergency';
 const WIDEST_RANK = CLEANUP_PRIORITIES.length - 1;
 
 interface Registration {
@@ -89,6 +107,7 @@ interface Registration {
 
 interface FollowUp {
   rank: number;
+  level: MemoryPressureLevel;
   readonly promise: Promise<CleanupResult[]>;
   readonly resolve: (results: Promise<CleanupResult[]>) => void;
 }
@@ -120,6 +139,20 @@ function validatePolicy(policy: unknown): CleanupPolicy {
     merged[level] = priority;
   }
   return Object.freeze(merged);
+}
+
+/** The level of a run asked for by hand; a `TypeError`/`RangeError` naming the field for bad options. */
+function runLevel(options: unknown): MemoryPressureLevel {
+  if (options === undefined) return HAND_RUN_LEVEL;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`options must be an object such as { level: 'moderate' }, got ${describeValue(options)}`);
+  }
+  const { level } = options as CleanupRunOptions;
+  if (level === undefined) return HAND_RUN_LEVEL;
+  if (!isMemoryPressureLevel(level)) {
+    throw new RangeError(`options.level must be one of ${PRESSURE_LEVELS.join(', ')}, got ${describeValue(level)}`);
+  }
+  return level;
 }
 
 function validateMemoryMonitor(value: unknown): MemoryPressureHandler | undefined {
@@ -231,21 +264,39 @@ export class ResourceCleanupCoordinator {
     };
   }
 
-  /** Runs every cleaner, lowest priority first. Never rejects. */
-  cleanupAll(): Promise<CleanupResult[]> {
-    return this.#request(WIDEST_RANK);
+  /**
+   * Runs every cleaner, lowest priority first, telling each the level
+   * `options.level` (default `'emergency'`). Never rejects for a cleaner's
+   * failure; rejects with a `TypeError`/`RangeError` naming the field for
+   * bad options.
+   */
+  cleanupAll(options?: CleanupRunOptions): Promise<CleanupResult[]> {
+    let level: MemoryPressureLevel;
+    try {
+      level = runLevel(options);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.#request(WIDEST_RANK, level);
   }
 
   /**
-   * Runs the cleaners whose priority is `<= priority`, lowest first. Never
-   * rejects for a cleaner's failure; rejects with a `RangeError` when
-   * `priority` is not a `CleanupPriority`.
+   * Runs the cleaners whose priority is `<= priority`, lowest first, telling
+   * each the level `options.level` (default `'emergency'`). Never rejects
+   * for a cleaner's failure; rejects with a `RangeError` when `priority` is
+   * not a `CleanupPriority`, and as `cleanupAll` for bad options.
    */
-  cleanupUpTo(priority: CleanupPriority): Promise<CleanupResult[]> {
+  cleanupUpTo(priority: CleanupPriority, options?: CleanupRunOptions): Promise<CleanupResult[]> {
     if (!isCleanupPriority(priority)) {
       return Promise.reject(new RangeError(`priority must be one of ${CLEANUP_PRIORITIES.join(', ')}, got ${describeValue(priority)}`));
     }
-    return this.#request(cleanupPriorityRank(priority));
+    let level: MemoryPressureLevel;
+    try {
+      level = runLevel(options);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.#request(cleanupPriorityRank(priority), level);
   }
 
   /**
@@ -299,50 +350,53 @@ export class ResourceCleanupCoordinator {
     if (level === auto.lastLevel) return;
     auto.lastLevel = level;
     const scope = this.#policy[level];
-    if (scope !== null) void this.#request(cleanupPriorityRank(scope));
+    if (scope !== null) void this.#request(cleanupPriorityRank(scope), level);
   }
 
   #reportError(error: Error): void {
     safeRecord(this.#telemetry?.recordError, this.#telemetry, error);
   }
 
-  #request(rank: number): Promise<CleanupResult[]> {
-    if (!this.#running) return this.#start(rank);
+  #request(rank: number, level: MemoryPressureLevel): Promise<CleanupResult[]> {
+    if (!this.#running) return this.#start(rank, level);
     const pending = this.#followUp;
     if (pending !== undefined) {
       pending.rank = Math.max(pending.rank, rank);
+      pending.level = maxPressure(pending.level, level);
       return pending.promise;
     }
     let resolve!: (results: Promise<CleanupResult[]>) => void;
     const promise = new Promise<CleanupResult[]>((r) => {
       resolve = r;
     });
-    this.#followUp = { rank, promise, resolve };
+    this.#followUp = { rank, level, promise, resolve };
     return promise;
   }
 
-  #start(rank: number): Promise<CleanupResult[]> {
+  #start(rank: number, level: MemoryPressureLevel): Promise<CleanupResult[]> {
     // Marked running before the first cleaner is called, so a cleaner that
     // requests a cleanup synchronously gets a follow-up, not an overlap.
     this.#running = true;
-    return this.#run(rank).then((results) => {
+    return this.#run(rank, level).then((results) => {
       this.#results.next(results);
       safeRecord(this.#telemetry?.recordCleanup, this.#telemetry, results);
       this.#running = false;
       const next = this.#followUp;
       this.#followUp = undefined;
-      if (next !== undefined) next.resolve(this.#start(next.rank));
+      if (next !== undefined) next.resolve(this.#start(next.rank, next.level));
       return results;
     });
   }
 
-  async #run(rank: number): Promise<CleanupResult[]> {
+  async #run(rank: number, level: MemoryPressureLevel): Promise<CleanupResult[]> {
     const selected = this.#registrations.filter((registration) => registration.rank <= rank);
+    // One frozen context per run: a cleaner cannot change what the next one is told.
+    const context: CleanupContext = Object.freeze({ level });
     const results: CleanupResult[] = [];
     for (const registration of selected) {
       if (!registration.active) continue;
       try {
-        results.push(await this.#runOne(registration));
+        results.push(await this.#runOne(registration, context));
       } catch (error) {
         // Only a broken injected clock gets here; the run must still finish.
         results.push({ cleanerName: registration.name, bytesFreed: 0, success: false, error: `could not be run: ${reasonOf(error)}`, durationMs: 0 });
@@ -351,7 +405,7 @@ export class ResourceCleanupCoordinator {
     return results;
   }
 
-  #runOne(registration: Registration): Promise<CleanupResult> | CleanupResult {
+  #runOne(registration: Registration, context: CleanupContext): Promise<CleanupResult> | CleanupResult {
     const clock = this.#clock;
     const startedAt = clock.now();
     const elapsed = () => Math.max(0, clock.now() - startedAt);
@@ -365,7 +419,7 @@ export class ResourceCleanupCoordinator {
     const controller = new AbortController();
     let outcome: unknown;
     try {
-      outcome = registration.cleaner.cleanup(controller.signal);
+      outcome = registration.cleaner.cleanup(controller.signal, context);
     } catch (error) {
       return failure(`threw: ${reasonOf(error)}`);
     }
@@ -378,7 +432,7 @@ export class ResourceCleanupCoordinator {
         const message = `timed out after ${this.#timeoutMs} ms`;
         resolve(failure(message));
         controller.abort(new DOMException(`cleaner "${registration.name}" ${message}`, 'TimeoutError'));
-      }, this.#timeoutMs);
+      }, this.#timeoutMs, { keepAlive: true });
       // Promise.resolve adopts any thenable, turning a `then` that throws into a rejection.
       Promise.resolve(outcome).then(
         (value) => {

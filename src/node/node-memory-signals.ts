@@ -98,6 +98,9 @@ export class NodeMemorySignals {
   readonly #signals: NodeSignal[] = [];
   readonly #thresholds: Record<NodeSignalName, MemoryThresholds>;
   readonly #levels = new Map<NodeSignalName, MemoryPressureLevel>();
+  /** Each signal's used bytes and clock time at the previous reading, for its growth rate. */
+  readonly #previous = new Map<NodeSignalName, { usedBytes: number; at: number }>();
+  #msToNextLevel = Infinity;
   readonly #clock;
   #last: NodeMemorySignalsReading | undefined;
 
@@ -147,10 +150,20 @@ export class NodeMemorySignals {
     return this.#last;
   }
 
+  /**
+   * At the growth seen between the last two readings, the least time until
+   * some signal reaches its next level; Infinity when none is growing.
+   */
+  get msToNextLevel(): number {
+    return this.#msToNextLevel;
+  }
+
   /** Reads every signal now and updates each one's level. */
   read(): NodeMemorySignalsReading {
     const readings: NodeSignalLevelReading[] = [];
     let most: NodeSignalLevelReading | undefined;
+    const now = this.#clock.now();
+    let soonestMs = Infinity;
     for (const signal of this.#signals) {
       const r = signal.read();
       const thresholds = this.#thresholds[signal.name];
@@ -158,8 +171,11 @@ export class NodeMemorySignals {
       if (r.available) {
         level = thresholds.levelFor(r.fraction, this.#levels.get(signal.name));
         this.#levels.set(signal.name, level);
+        const etaMs = this.#msToNext(signal.name, r.usedBytes, r.budgetBytes, level, thresholds, now);
+        if (etaMs < soonestMs) soonestMs = etaMs;
       } else {
         this.#levels.delete(signal.name);
+        this.#previous.delete(signal.name);
       }
       // A literal, not a spread: spreading the reading costs microseconds per poll.
       const withLevel: NodeSignalLevelReading = {
@@ -184,8 +200,25 @@ export class NodeMemorySignals {
     }
     // The heap signal is always available, so `most` is set unless only unavailable signals were asked for.
     const mostPressing = most ?? (readings[0] as NodeSignalLevelReading);
-    this.#last = { at: this.#clock.now(), signals: readings, mostPressing };
+    this.#msToNextLevel = soonestMs;
+    this.#last = { at: now, signals: readings, mostPressing };
     return this.#last;
+  }
+
+  /** Time until `used` reaches the next level's threshold at its growth since the previous reading. */
+  #msToNext(name: NodeSignalName, used: number, budget: number, level: MemoryPressureLevel, t: MemoryThresholds, now: number): number {
+    const previous = this.#previous.get(name);
+    if (previous === undefined) {
+      this.#previous.set(name, { usedBytes: used, at: now });
+      return Infinity;
+    }
+    const grownBytes = used - previous.usedBytes;
+    const elapsedMs = now - previous.at;
+    previous.usedBytes = used;
+    previous.at = now;
+    if (grownBytes <= 0 || elapsedMs <= 0 || level === 'emergency') return Infinity;
+    const next = level === 'normal' ? t.moderate : level === 'moderate' ? t.critical : t.emergency;
+    return Math.max(0, next * budget - used) / (grownBytes / elapsedMs);
   }
 
   /** The most pressing signal as a sample, with its level: a `memoryProvider`. */

@@ -30,6 +30,19 @@ export interface NodeRuntime {
   v8Flags(): readonly string[];
   /** `worker_threads.resourceLimits.maxOldGenerationSizeMb` inside a Worker started with one, else undefined. */
   workerMaxOldGenerationSizeMb(): number | undefined;
+  /**
+   * `process.memoryUsage()`: the resident set, V8's committed heap and the
+   * external memory V8 accounts for (Buffer and ArrayBuffer backing stores,
+   * live or not yet collected). Optional: without it the container signal
+   * cannot tell the allocator's idle pages from memory in use.
+   */
+  processMemory?(): ProcessMemory;
+}
+
+export interface ProcessMemory {
+  readonly residentBytes: number;
+  readonly heapCommittedBytes: number;
+  readonly externalBytes: number;
 }
 
 /** Splits NODE_OPTIONS the way Node does: whitespace-separated, with double quotes grouping. */
@@ -72,6 +85,10 @@ export const nodeRuntime: NodeRuntime = Object.freeze({
   workerMaxOldGenerationSizeMb: () => {
     const mb = resourceLimits.maxOldGenerationSizeMb;
     return typeof mb === 'number' && mb > 0 ? mb : undefined;
+  },
+  processMemory: () => {
+    const m = process.memoryUsage();
+    return { residentBytes: m.rss, heapCommittedBytes: m.heapTotal, externalBytes: m.external };
   },
 });
 

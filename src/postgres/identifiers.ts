@@ -57,13 +57,19 @@ function fnv1a(text: string): string {
 }
 
 /**
- * The default NOTIFY channel of a table: `<schema>_<table>_changes`, or, when
- * that exceeds 63 bytes, a cut of it plus a hash of the whole, so every
- * process derives the same name from the same `table` option.
+ * The default NOTIFY channel of a table: `<schema>_<table>_changes`. When that
+ * is not a plain identifier of at most 63 bytes (a long name, or a schema
+ * name with other characters), a cut of it with those characters replaced,
+ * plus a hash of the whole, so every process derives the same name from the
+ * same schema and table. The schema is always part of it: `t` and
+ * `public.t` name one table, so they must give one channel (the backend
+ * resolves an unqualified table's schema before it listens).
  */
-export function defaultChannel(table: TableName): string {
-  const full = `${table.schema === undefined ? '' : `${table.schema}_`}${table.name}_changes`;
-  if (full.length <= 63) return full;
+export function defaultChannel(table: { readonly schema: string; readonly name: string }): string {
+  const full = `${table.schema}_${table.name}_changes`;
+  if (IDENTIFIER.test(full)) return full;
   const hash = fnv1a(full);
-  return `${full.slice(0, 63 - hash.length - 1)}_${hash}`;
+  const safe = full.replace(/[^A-Za-z0-9_]/g, '_');
+  const head = /^[A-Za-z_]/.test(safe) ? safe : `_${safe}`;
+  return `${head.slice(0, 63 - hash.length - 1)}_${hash}`;
 }

@@ -10,6 +10,14 @@
  * - A synchronous provider is sampled synchronously: `startMonitoring()`
  *   returns with the first state already published. An asynchronous one is
  *   awaited; while it is in flight a due tick is skipped, never stacked.
+ * - An asynchronous sample that outlives `sampleTimeoutMs` is abandoned: the
+ *   timeout is published on `errors`, the poll resolves with the last good
+ *   state, and the next poll samples again. Without it one provider promise
+ *   that never settles would be the in-flight sample forever and the monitor
+ *   would never sample again. An abandoned sample that settles later is
+ *   ignored, so it cannot overwrite a newer state. The timeout timer keeps
+ *   the process alive only for a `poll()` a caller awaits; for a timer poll
+ *   it is a background timer like the polling itself.
  * - A provider that throws, rejects or returns a bad sample publishes an
  *   `Error` on `errors`; the last good state stays current and polling goes on.
  * - Levels use the thresholds' hysteresis against the previous level, unless
@@ -39,6 +47,12 @@ export interface PollingMemoryMonitorOptions {
    * Levels not listed use `pollingIntervalMs`.
    */
   pollingIntervalMsByLevel?: Partial<Record<MemoryPressureLevel, number>>;
+  /**
+   * How long an asynchronous sample may take before it is abandoned and
+   * reported on `errors`. Default: twice `pollingIntervalMs`, at least
+   * 1000 and at most 10000.
+   */
+  sampleTimeoutMs?: number;
   /** Time source for timers and timestamps. Default: the library's default clock. */
   clock?: Clock;
   /** `recordError` for every error published on `errors`; `recordPressureChange(from, to)` on each level change. */
@@ -46,6 +60,18 @@ export interface PollingMemoryMonitorOptions {
 }
 
 const DEFAULT_POLLING_INTERVAL_MS = 5000;
+const MIN_DEFAULT_SAMPLE_TIMEOUT_MS = 1000;
+const MAX_DEFAULT_SAMPLE_TIMEOUT_MS = 10_000;
+
+/** An asynchronous sample in flight. */
+interface InFlightSample {
+  readonly promise: Promise<MemoryState>;
+  readonly resolve: (state: MemoryState) => void;
+  /** `clock.now()` at which it is abandoned. */
+  readonly deadline: number;
+  timer: TimerHandle;
+  keepAlive: boolean;
+}
 
 function validateInterval(field: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
@@ -75,9 +101,12 @@ export class PollingMemoryMonitor implements MemoryMonitor {
   readonly #pressure: ValueSubject<MemoryPressureLevel>;
   readonly #errors = new Subject<Error>();
   readonly #telemetry: MemoryTelemetry | undefined;
+  readonly #sampleTimeoutMs: number;
   #timer: TimerHandle | undefined;
   #running = false;
-  #inFlight: Promise<MemoryState> | undefined;
+  #inFlight: InFlightSample | undefined;
+  /** True while the polling timer's callback calls `poll()`: that poll is background work. */
+  #timerPoll = false;
 
   constructor(options: PollingMemoryMonitorOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -100,6 +129,10 @@ export class PollingMemoryMonitor implements MemoryMonitor {
       byLevel[level] = validateInterval(`pollingIntervalMsByLevel.${level}`, ms);
     }
     this.#intervalByLevel = byLevel;
+    this.#sampleTimeoutMs =
+      options.sampleTimeoutMs === undefined
+        ? Math.min(MAX_DEFAULT_SAMPLE_TIMEOUT_MS, Math.max(MIN_DEFAULT_SAMPLE_TIMEOUT_MS, 2 * this.#intervalMs))
+        : validateInterval('sampleTimeoutMs', options.sampleTimeoutMs);
     this.#clock = options.clock === undefined ? getDefaultClock() : requireClock(options.clock, 'clock');
     if (options.telemetry !== undefined && (typeof options.telemetry !== 'object' || options.telemetry === null)) {
       throw new TypeError(`telemetry must be a MemoryTelemetry object, got ${String(options.telemetry)}`);
@@ -140,6 +173,11 @@ export class PollingMemoryMonitor implements MemoryMonitor {
     return this.#pressure.value;
   }
 
+  /** How long an asynchronous sample may take before it is abandoned. */
+  get sampleTimeoutMs(): number {
+    return this.#sampleTimeoutMs;
+  }
+
   /** The interval that applies at the current level. */
   currentPollingIntervalMs(): number {
     return this.#intervalByLevel[this.#pressure.value] ?? this.#intervalMs;
@@ -161,10 +199,18 @@ export class PollingMemoryMonitor implements MemoryMonitor {
 
   /**
    * Samples now, publishes, and resolves with the state. A failed sample
-   * publishes on `errors` and resolves with the last good state.
+   * publishes on `errors` and resolves with the last good state; so does an
+   * asynchronous one that outlives `sampleTimeoutMs`. While a sample is in
+   * flight, `poll()` joins it.
    */
   poll(): Promise<MemoryState> {
-    if (this.#inFlight !== undefined) return this.#inFlight;
+    // A caller awaits this poll: its timeout must keep the process alive.
+    const keepAlive = !this.#timerPoll;
+    const current = this.#inFlight;
+    if (current !== undefined) {
+      if (keepAlive && !current.keepAlive) this.#armSampleTimeout(current, true);
+      return current.promise;
+    }
     let raw: MemorySample | Promise<MemorySample>;
     try {
       raw = this.#provider();
@@ -173,24 +219,60 @@ export class PollingMemoryMonitor implements MemoryMonitor {
       return Promise.resolve(this.#states.value);
     }
     if (!isThenable(raw)) return Promise.resolve(this.#accept(raw));
-    const pending = Promise.resolve(raw).then(
-      (sample) => this.#accept(sample),
+    let resolve!: (state: MemoryState) => void;
+    const promise = new Promise<MemoryState>((r) => {
+      resolve = r;
+    });
+    const sample: InFlightSample = { promise, resolve, deadline: this.#clock.now() + this.#sampleTimeoutMs, timer: undefined, keepAlive };
+    this.#inFlight = sample;
+    this.#armSampleTimeout(sample, keepAlive);
+    Promise.resolve(raw).then(
+      (value) => {
+        if (this.#finish(sample)) resolve(this.#accept(value));
+      },
       (error: unknown) => {
+        if (!this.#finish(sample)) return;
         this.#publishError(toError(error, 'memoryProvider rejected'));
-        return this.#states.value;
+        resolve(this.#states.value);
       },
     );
-    const tracked = pending.finally(() => {
-      if (this.#inFlight === tracked) this.#inFlight = undefined;
-    });
-    this.#inFlight = tracked;
-    return tracked;
+    return promise;
+  }
+
+  /** (Re)arms `sample`'s timeout for what is left until its deadline. */
+  #armSampleTimeout(sample: InFlightSample, keepAlive: boolean): void {
+    if (sample.timer !== undefined) this.#clock.clearTimeout(sample.timer);
+    sample.keepAlive = keepAlive;
+    const left = Math.max(0, sample.deadline - this.#clock.now());
+    sample.timer = this.#clock.setTimeout(() => this.#abandon(sample), left, { keepAlive });
+  }
+
+  /** Ends `sample` as the one in flight; false when it already ended (timed out). */
+  #finish(sample: InFlightSample): boolean {
+    if (this.#inFlight !== sample) return false;
+    this.#inFlight = undefined;
+    this.#clock.clearTimeout(sample.timer);
+    return true;
+  }
+
+  #abandon(sample: InFlightSample): void {
+    if (this.#inFlight !== sample) return;
+    this.#inFlight = undefined;
+    this.#publishError(new Error(`memoryProvider did not settle within sampleTimeoutMs (${this.#sampleTimeoutMs} ms); the sample was abandoned`));
+    sample.resolve(this.#states.value);
   }
 
   #tick(): void {
     this.#timer = undefined;
     if (!this.#running) return;
-    void this.poll().then(() => this.#arm());
+    let polled: Promise<MemoryState>;
+    this.#timerPoll = true;
+    try {
+      polled = this.poll();
+    } finally {
+      this.#timerPoll = false;
+    }
+    void polled.then(() => this.#arm());
     // With a synchronous provider the state is already published; arm now
     // so exactly one timer exists right after startMonitoring() returns.
     if (this.#inFlight === undefined) this.#arm();

@@ -19,8 +19,10 @@
  *   the pinned ones rather than serve data it can no longer vouch for.
  *
  * Ids: the store compares ids with `Map` semantics (SameValueZero), so ids are
- * best kept as strings or numbers; a backend may narrow that further (the
- * PostgreSQL backend accepts strings and finite numbers).
+ * best kept as strings or numbers, one type per store; a backend may narrow
+ * that further (the PostgreSQL backend accepts strings and finite numbers).
+ * A backend that keys on text may report a change as `"1"` for a numeric id
+ * `1` (or the reverse): the store takes both as the same id.
  *
  * Anyone writing a backend can check it against the shared conformance suite
  * in `test/store/backend-conformance.ts` (see the README).
@@ -36,8 +38,14 @@ export interface Backend<T, ID> {
    * allows it; without it the store calls `get` once per id.
    */
   getMany?(ids: readonly ID[]): Promise<Map<ID, T>>;
-  /** Inserts or replaces the item under its id. Resolves once it is durable. */
-  save(item: T): Promise<void>;
+  /**
+   * Inserts or replaces the item under its id. Resolves once it is durable,
+   * to the item as stored (a copy equal to what `get` would now return),
+   * which is what the store caches. A backend that resolves to nothing
+   * makes the store drop the id instead: it never caches the caller's
+   * object, which the caller may mutate and the backend may have changed.
+   */
+  save(item: T): Promise<T | void>;
   /** Removes the item; resolves without error when there was none. */
   delete(id: ID): Promise<void>;
   /** Ids written or deleted elsewhere (not through this instance); the store drops them. */

@@ -2,7 +2,8 @@
  * The embedded backend: items in a `Map`, for tests, prototypes and data that
  * lives in the process anyway.
  *
- * - Costs: `get`, `save`, `delete` O(1) plus a `structuredClone` of the item;
+ * - Costs: `get` and `delete` O(1) plus a `structuredClone` of the item, `save`
+ *   two (the stored copy and the one it resolves to, which the store caches);
  *   `getMany` O(n). Every call is asynchronous, as a real backend's would be.
  * - Isolation: items are cloned on the way in and out, so mutating an object
  *   after saving it, or one returned by `get`, does not change what is
@@ -115,12 +116,14 @@ export class MemoryBackend<T, ID> implements Backend<T, ID> {
     return found;
   }
 
-  async save(item: T): Promise<void> {
+  /** Resolves to a copy of the item as stored (the item itself with `clone: false`). */
+  async save(item: T): Promise<T> {
     const id = this.#idOf(item);
     const copy = this.#copy(item);
     await this.#delay();
     this.#shared.items.set(id, copy);
     this.#announce(id);
+    return this.#copy(copy);
   }
 
   async delete(id: ID): Promise<void> {

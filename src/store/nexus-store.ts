@@ -22,10 +22,15 @@
  * every in-flight call on that id as invalidated and detaches the shared
  * fetch, so later readers start a fresh one. On completion:
  * - a fetch fills the cache only if it was not invalidated;
- * - a save fills the cache with its item only if no other write, change or
- *   resync of the id overlapped it, and otherwise drops the id (the next read
- *   asks the backend, which knows the order the writes committed in);
- * - a delete always drops the id.
+ * - a save fills the cache with the backend's copy of its item only if no
+ *   other write, change or resync of the id overlapped it, and otherwise drops
+ *   the id (the next read asks the backend, which knows the order the writes
+ *   committed in);
+ * - a delete always drops the id, and so does a save or delete that failed:
+ *   its outcome is unknown (it may commit after the client gave up).
+ * Invalidation never goes through the cache's soft tier (`softEviction`):
+ * changes drop entries with `delete` and resyncs with `invalidateAll`, both
+ * of which forget the held values; an eviction would let a `get` revive them.
  * Invalidating at both ends of a write matters: a fetch that starts after a
  * save began may read the old row and finish after the save, and without the
  * mark at the save's end it would overwrite the fresh value.
@@ -33,6 +38,9 @@
  * Costs: a hit is one MemoryManager `get` (O(1) for lru/lfu). A miss adds one
  * backend call plus O(1) bookkeeping; `getMany` issues one `backend.getMany`
  * for all ids that are neither cached nor already being fetched.
+ *
+ * Ids are one type per store (the first id given fixes it): a backend that
+ * keys on text would otherwise hold one row under two entries, `1` and `"1"`.
  *
  * Pins are on ids (the MemoryManager's key pins): pinning an id that the
  * backend does not have keeps the pin, so the item is protected once saved;
@@ -48,7 +56,7 @@ import type { Observable, Subscription } from '../observable.js';
 import type { MemoryPressureLevel } from '../pressure/levels.js';
 import { assertBackend } from './backend.js';
 import type { Backend } from './backend.js';
-import { NexusStoreError } from './store-error.js';
+import { NexusStoreError, describeId } from './store-error.js';
 
 export interface StoreConfig<T> {
   /** The cache's budget, strategy and pressure source; passed to its `MemoryManager`. */
@@ -75,6 +83,20 @@ function assertId(id: unknown, operation: string): void {
   }
 }
 
+function typeName(type: string): string {
+  return type === 'object' ? 'objects' : `${type}s`;
+}
+
+/**
+ * `id` converted to `type` when it is the other of string and number and says the same
+ * (`"1"` and `1`), else `id` unchanged: a backend keying on text may report either form.
+ */
+function sameIdAs(id: unknown, type: string | undefined): unknown {
+  if (type === 'number' && typeof id === 'string' && id !== '' && String(Number(id)) === id) return Number(id);
+  if (type === 'string' && typeof id === 'number') return String(id);
+  return id;
+}
+
 export class NexusStore<T, ID> {
   readonly #backend: Backend<T, ID>;
   readonly #idOf: (item: T) => ID;
@@ -85,6 +107,7 @@ export class NexusStore<T, ID> {
   readonly #subscriptions: Subscription[] = [];
   readonly #errors = new Subject<NexusStoreError<ID>>();
   #disposed = false;
+  #idType: string | undefined;
 
   /** Failures of background work no caller awaits: re-reads of pinned items after a change or resync. */
   readonly errors: Observable<NexusStoreError<ID>> = this.#errors.asObservable();
@@ -122,7 +145,7 @@ export class NexusStore<T, ID> {
    */
   async get(id: ID): Promise<T | undefined> {
     this.#assertOpen('get');
-    assertId(id, 'get');
+    this.#checkId(id, 'get');
     const cached = this.#cache.get(id);
     if (cached !== undefined) return cached;
     try {
@@ -142,7 +165,7 @@ export class NexusStore<T, ID> {
     this.#assertOpen('getMany');
     if (!Array.isArray(ids)) throw new TypeError(`getMany: ids must be an array, got ${typeof ids}`);
     const unique = [...new Set(ids)];
-    for (const id of unique) assertId(id, 'getMany');
+    for (const id of unique) this.#checkId(id, 'getMany');
 
     const found = new Map<ID, T>();
     const pending = new Map<ID, Promise<T | undefined>>();
@@ -187,11 +210,14 @@ export class NexusStore<T, ID> {
   }
 
   /**
-   * Writes the item to the backend, then caches it. A failed save rejects
-   * and leaves the cache as it was. When another write of the same id
-   * overlapped this one (here, or elsewhere as reported on `changes`), the
-   * id is dropped from the cache instead, so the next read sees whichever
-   * write the backend kept.
+   * Writes the item to the backend, then caches the backend's copy of it
+   * (what `save` resolved to: what a read would return), never the caller's
+   * object. Dropped from the cache instead, so the next read asks the backend:
+   * - when the save fails: the write may still commit (a timeout, a lost
+   *   connection), so no older copy may outlive it;
+   * - when another write of the same id overlapped this one (here, or
+   *   elsewhere as reported on `changes`): the backend knows which one won;
+   * - when the backend's `save` resolves to nothing.
    */
   async save(item: T): Promise<void> {
     this.#assertOpen('save');
@@ -201,13 +227,16 @@ export class NexusStore<T, ID> {
     } catch (error) {
       throw new TypeError(`save: idOf threw for the item: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
-    assertId(id, 'save: idOf(item)');
+    this.#checkId(id, 'save: idOf(item)');
 
     this.#invalidate(id);
     const watcher = this.#watch(id);
+    let stored: T | void;
     try {
-      await this.#backend.save(item);
+      stored = await this.#backend.save(item);
     } catch (error) {
+      // The write may still commit (a timeout, a lost connection): keep no copy that could outlive it.
+      if (!this.#disposed) this.#cache.delete(id);
       throw new NexusStoreError<ID>('save', [id], error);
     } finally {
       this.#unwatch(id, watcher);
@@ -215,19 +244,22 @@ export class NexusStore<T, ID> {
       this.#invalidate(id);
     }
     if (this.#disposed) return;
-    if (watcher.invalidated) this.#cache.delete(id);
-    else this.#cache.set(id, item);
+    // Without the backend's own copy, the caller's object is not cached: it may differ from what a read
+    // returns (the backend may transform it), and the caller may mutate it later.
+    if (watcher.invalidated || stored === undefined) this.#cache.delete(id);
+    else this.#cache.set(id, stored);
   }
 
   /** Deletes the item in the backend, then drops it from the cache (a pin on the id stays). */
   async delete(id: ID): Promise<void> {
     this.#assertOpen('delete');
-    assertId(id, 'delete');
+    this.#checkId(id, 'delete');
     this.#invalidate(id);
     const watcher = this.#watch(id);
     try {
       await this.#backend.delete(id);
     } catch (error) {
+      if (!this.#disposed) this.#cache.delete(id);
       throw new NexusStoreError<ID>('delete', [id], error);
     } finally {
       this.#unwatch(id, watcher);
@@ -245,7 +277,7 @@ export class NexusStore<T, ID> {
    */
   async pin(id: ID): Promise<void> {
     this.#assertOpen('pin');
-    assertId(id, 'pin');
+    this.#checkId(id, 'pin');
     const wasPinned = this.#cache.isPinned(id);
     this.#cache.pin(id);
     if (this.#cache.has(id)) return;
@@ -260,7 +292,7 @@ export class NexusStore<T, ID> {
   /** Makes the item evictable again; it stays cached until evicted. */
   async unpin(id: ID): Promise<void> {
     this.#assertOpen('unpin');
-    assertId(id, 'unpin');
+    this.#checkId(id, 'unpin');
     this.#cache.unpin(id);
   }
 
@@ -319,6 +351,21 @@ export class NexusStore<T, ID> {
     this.#cache.dispose();
     this.#cache.clear();
     this.#errors.complete();
+  }
+
+  /**
+   * Ids are one type per store, fixed by the first id it is given: with `1` and `"1"` both
+   * allowed, a backend that keys on text would hold one row under two cache entries.
+   */
+  #checkId(id: ID, operation: string): void {
+    assertId(id, operation);
+    const type = typeof id;
+    if (this.#idType === undefined) this.#idType = type;
+    else if (type !== this.#idType) {
+      throw new TypeError(
+        `${operation}: id ${describeId(id)} is ${type === 'object' ? 'an object' : `a ${type}`}, but this store's ids are ${typeName(this.#idType)} (one id type per store)`,
+      );
+    }
   }
 
   #assertOpen(operation: string): void {
@@ -407,8 +454,9 @@ export class NexusStore<T, ID> {
     this.#fetches.clear();
   }
 
-  #onChange(id: ID): void {
-    if (this.#disposed || id === undefined || id === null) return;
+  #onChange(reported: ID): void {
+    if (this.#disposed || reported === undefined || reported === null) return;
+    const id = sameIdAs(reported, this.#idType) as ID;
     this.#invalidate(id);
     this.#cache.delete(id);
     if (this.#cache.isPinned(id)) this.#refresh([id]);
@@ -417,9 +465,9 @@ export class NexusStore<T, ID> {
   #onResync(): void {
     if (this.#disposed) return;
     this.#invalidateAll();
-    this.#cache.clearUnpinned();
+    // Not `clearUnpinned`: that is an eviction, and a soft tier would revive the stale values.
+    this.#cache.invalidateAll();
     const pinned = this.#cache.pinnedKeys;
-    for (const id of pinned) this.#cache.delete(id);
     if (pinned.length > 0) this.#refresh(pinned);
   }
 

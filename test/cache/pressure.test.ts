@@ -92,29 +92,89 @@ for (const strategy of STRATEGIES) {
         assert.equal(cache.metrics.pressureLevel, 'normal');
       });
 
-      it('a monitor keeps the cache shedding on each sample above normal, not only on changes', () => {
+      it('a monitor cuts the cache once on entering pressure, then sheds only what the sampled memory grew by', () => {
         const clock = new ManualClock();
-        let used = 80; // 80% of 100: moderate under the default thresholds
+        let used = 800; // of 1000: moderate under the default thresholds
         const monitor = new PollingMemoryMonitor({
-          memoryProvider: () => ({ usedBytes: used, availableBytes: 100 - used }),
+          memoryProvider: () => ({ usedBytes: used, availableBytes: 1000 - used }),
           pollingIntervalMs: 1000,
           clock,
         });
-        const cache = cacheOf(strategy, { pressureHandler: monitor, evictionBatchSize: 2 });
+        const cache = cacheOf(strategy, { pressureHandler: monitor });
         const events = recordEvictions(cache);
         fill(cache, range('k', 10), 10);
         monitor.startMonitoring();
-        assert.equal(cache.size, 8);
+        // Entering moderate keeps 0.9 of the unpinned bytes.
+        assert.equal(cache.metrics.currentUsage, 90);
+        assert.equal(cache.limitBytes, 90);
+        // Flat memory at the same level sheds nothing more, however many samples.
         clock.advance(1000);
-        assert.equal(cache.size, 6);
         clock.advance(1000);
-        assert.equal(cache.size, 4);
+        assert.equal(cache.size, 9);
+        // The ceiling holds between samples: a set evicts to stay under it.
+        assert.equal(cache.set('new', 'v', { size: 10 }), true);
+        assert.equal(cache.metrics.currentUsage, 90);
+        assert.equal(cache.size, 9);
+        // 30 bytes of growth since the cut (more than 1% of the total) take 30 bytes from the cache.
+        used = 830;
+        clock.advance(1000);
+        assert.equal(cache.metrics.currentUsage, 60);
+        assert.equal(cache.limitBytes, 60);
+        // 5 bytes are within the 1% slack: no cut.
+        used = 835;
+        clock.advance(1000);
+        assert.equal(cache.metrics.currentUsage, 60);
         assert.equal(cache.metrics.pressureLevel, 'moderate');
-        assert.ok(events.every((e) => e.reason === 'pressure' && e.level === 'moderate'));
-        used = 10;
+        assert.deepEqual([...new Set(events.map((e) => `${e.reason} ${e.level}`))], ["pressure moderate"]);
+        monitor.stopMonitoring();
+      });
+
+      it('a monitor at critical halves the cache, and back at normal the ceiling rises by a tenth a second until lifted', () => {
+        const clock = new ManualClock();
+        let used = 900;
+        const monitor = new PollingMemoryMonitor({
+          memoryProvider: () => ({ usedBytes: used, availableBytes: 1000 - used }),
+          pollingIntervalMs: 1000,
+          clock,
+        });
+        const cache = cacheOf(strategy, { pressureHandler: monitor });
+        fill(cache, range('k', 20), 10);
+        monitor.startMonitoring();
+        assert.equal(cache.metrics.currentUsage, 100);
+        assert.equal(monitor.currentPressure(), 'critical');
+        used = 100;
         clock.advance(1000);
-        assert.equal(cache.size, 4);
         assert.equal(cache.metrics.pressureLevel, 'normal');
+        assert.equal(cache.limitBytes, 110);
+        clock.advance(1000);
+        assert.equal(cache.limitBytes, 121);
+        // Lifted once it is twice the size the cache had when pressure began and four times its bytes.
+        for (let i = 0; i < 12; i++) clock.advance(1000);
+        assert.ok(cache.limitBytes > 300 && cache.limitBytes < 400, String(cache.limitBytes));
+        for (let i = 0; i < 3; i++) clock.advance(1000);
+        assert.equal(cache.limitBytes, Infinity);
+        fill(cache, range('more', 30), 10);
+        assert.equal(cache.metrics.currentUsage, 400);
+        monitor.stopMonitoring();
+      });
+
+      it('a monitor whose memory keeps growing at emergency drops every unpinned entry, never a pinned one', () => {
+        const clock = new ManualClock();
+        let used = 960;
+        const monitor = new PollingMemoryMonitor({
+          memoryProvider: () => ({ usedBytes: used, availableBytes: 1000 - used }),
+          pollingIntervalMs: 1000,
+          clock,
+        });
+        const cache = cacheOf(strategy, { pressureHandler: monitor });
+        cache.set('pinned', 'v', { size: 10, pin: true });
+        fill(cache, range('k', 8), 10);
+        monitor.startMonitoring();
+        assert.equal(cache.metrics.currentUsage, 10 + 20, 'entering emergency keeps a quarter of the unpinned bytes');
+        used = 990;
+        clock.advance(1000);
+        assert.equal(cache.size, 1);
+        assert.equal(cache.has('pinned'), true);
         monitor.stopMonitoring();
       });
 

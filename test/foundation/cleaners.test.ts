@@ -7,9 +7,12 @@ import {
   isCleanupPriority,
   ManualClock,
   maxCleanupPriority,
+  MemoryManager,
   ResourceCleanupCoordinator,
   type CleanupPriority,
   type ClearableCache,
+  type MemoryPressureLevel,
+  type TrimmableCache,
 } from '../../src/index.js';
 
 describe('CleanupPriority', () => {
@@ -197,5 +200,104 @@ describe('CacheCleaner', () => {
         ['VideoCacheCleaner', 40_000],
       ],
     );
+  });
+});
+
+/** A cache of `bytes` that sheds `shares[level]` of its bytes on handlePressure(level), and records every call. */
+function trimmingCache(bytes: number): TrimmableCache & { bytes: number; calls: string[] } {
+  const shares: Record<MemoryPressureLevel, number> = { normal: 0, moderate: 0.1, critical: 0.5, emergency: 1 };
+  const cache = {
+    bytes,
+    calls: [] as string[],
+    estimateCacheSize: () => cache.bytes,
+    clearAllCaches() {
+      cache.calls.push('clearAllCaches');
+      cache.bytes = 0;
+    },
+    handlePressure(level: MemoryPressureLevel) {
+      cache.calls.push(`handlePressure(${level})`);
+      cache.bytes -= Math.round(cache.bytes * shares[level]);
+    },
+  };
+  return cache;
+}
+
+describe('CacheCleaner and the run\'s level', () => {
+  const signal = () => new AbortController().signal;
+
+  test('a cache with handlePressure is trimmed as the level asks and never cleared whole', async () => {
+    const cache = trimmingCache(10_000);
+    const cleaner = new CacheCleaner({ name: 'thumbs', priority: 'low', cache, clock: new ManualClock() });
+    assert.equal((await cleaner.cleanup(signal(), { level: 'moderate' })).bytesFreed, 1_000);
+    assert.equal((await cleaner.cleanup(signal(), { level: 'critical' })).bytesFreed, 4_500);
+    assert.equal((await cleaner.cleanup(signal(), { level: 'normal' })).bytesFreed, 0);
+    assert.equal((await cleaner.cleanup(signal(), { level: 'emergency' })).bytesFreed, 4_500);
+    assert.deepEqual(cache.calls, ['handlePressure(moderate)', 'handlePressure(critical)', 'handlePressure(normal)', 'handlePressure(emergency)']);
+  });
+
+  test('called with one argument, it answers as for emergency (as a coordinator run asked for by hand)', async () => {
+    const cache = trimmingCache(800);
+    const cleaner = new CacheCleaner({ name: 'thumbs', priority: 'low', cache, clock: new ManualClock() });
+    assert.deepEqual(await cleaner.cleanup(signal()), { cleanerName: 'thumbs', bytesFreed: 800, success: true, durationMs: 0 });
+    assert.deepEqual(cache.calls, ['handlePressure(emergency)']);
+  });
+
+  test('a cache that can only clear is cleared whole whatever the level', async () => {
+    for (const level of ['moderate', 'emergency'] as const) {
+      const cache = fakeCache(500);
+      const result = await new CacheCleaner({ name: 'c', priority: 'low', cache, clock: new ManualClock() }).cleanup(signal(), { level });
+      assert.equal(result.bytesFreed, 500);
+      assert.equal(cache.clears, 1);
+    }
+  });
+
+  test('over a real MemoryManager: moderate evicts one batch, normal nothing, bytesFreed is exactly what left', async () => {
+    const cache = new MemoryManager<number, string>({ sizeEstimator: () => 64, evictionBatchSize: 4 });
+    for (let i = 0; i < 12; i++) cache.set(i, 'v');
+    const cleaner = new CacheCleaner({ name: 'mm', priority: 'medium', cache, clock: new ManualClock() });
+    assert.deepEqual(await cleaner.cleanup(signal(), { level: 'normal' }), { cleanerName: 'mm', bytesFreed: 0, success: true, durationMs: 0 });
+    assert.equal(cache.size, 12);
+    assert.deepEqual(await cleaner.cleanup(signal(), { level: 'moderate' }), { cleanerName: 'mm', bytesFreed: 256, success: true, durationMs: 0 });
+    assert.equal(cache.size, 8);
+    assert.equal(cache.has(0), false);
+    assert.equal(cache.has(4), true);
+  });
+
+  test('bytesFreed is never negative when a trimming cache grew meanwhile', async () => {
+    const cache = trimmingCache(100);
+    cache.handlePressure = () => {
+      cache.bytes += 50;
+    };
+    const result = await new CacheCleaner({ name: 'c', priority: 'low', cache, clock: new ManualClock() }).cleanup(signal(), { level: 'moderate' });
+    assert.deepEqual(result, { cleanerName: 'c', bytesFreed: 0, success: true, durationMs: 0 });
+  });
+
+  test('a failing handlePressure, an abort and a bad context give failed results that name the step, the field and the value', async () => {
+    const throwing = trimmingCache(100);
+    throwing.handlePressure = () => Promise.reject(new Error('locked'));
+    const failed = await new CacheCleaner({ name: 'c', priority: 'low', cache: throwing, clock: new ManualClock() }).cleanup(signal(), { level: 'critical' });
+    assert.equal(failed.success, false);
+    assert.equal(failed.error, 'handlePressure(critical) failed: locked');
+
+    const controller = new AbortController();
+    controller.abort(new Error('timed out'));
+    const untouched = trimmingCache(100);
+    const aborted = await new CacheCleaner({ name: 'c', priority: 'low', cache: untouched, clock: new ManualClock() }).cleanup(controller.signal, { level: 'emergency' });
+    assert.equal(aborted.error, 'aborted before shedding: timed out');
+    assert.deepEqual(untouched.calls, []);
+
+    const bad: Array<[unknown, RegExp]> = [
+      [{ level: 'panic' }, /^context\.level must be one of normal, moderate, critical, emergency, got "panic"$/],
+      [{}, /^context\.level must be one of .*, got undefined$/],
+      [7, /^context must be an object with a level, got 7$/],
+    ];
+    for (const [context, message] of bad) {
+      const cache = trimmingCache(100);
+      const result = await new CacheCleaner({ name: 'c', priority: 'low', cache, clock: new ManualClock() }).cleanup(signal(), context as never);
+      assert.equal(result.success, false);
+      assert.equal(result.bytesFreed, 0);
+      assert.match(result.error ?? '', message);
+      assert.deepEqual(cache.calls, [], 'nothing is shed for a level it cannot read');
+    }
   });
 });

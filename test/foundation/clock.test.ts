@@ -69,6 +69,16 @@ describe('systemClock and the default clock', () => {
     assert.ok(Math.abs(systemClock.now() - Date.now()) < 1000);
   });
 
+  test('a systemClock timer asked to keep the process alive is ref\'d and fires; clearing it releases it', async () => {
+    await new Promise<void>((resolve) => {
+      const handle = systemClock.setTimeout(resolve, 1, { keepAlive: true });
+      assert.equal((handle as NodeJS.Timeout).hasRef(), true);
+    });
+    const cleared = systemClock.setTimeout(() => assert.fail('a cleared timer fired'), 1, { keepAlive: true });
+    systemClock.clearTimeout(cleared);
+    assert.equal((systemClock.setTimeout(() => {}, 0, { keepAlive: false }) as NodeJS.Timeout).hasRef(), false);
+  });
+
   test('a delay beyond the 32-bit timer limit is clamped instead of firing at once', async () => {
     let fired = false;
     const handle = systemClock.setTimeout(() => {

@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  CacheCleaner,
   DEFAULT_CLEANUP_POLICY,
   ManualClock,
+  MemoryManager,
   MemoryThresholds,
   PollingMemoryMonitor,
   ResourceCleanupCoordinator,
   Subject,
+  type CleanupContext,
   type CleanupResult,
+  type EvictionEvent,
   type MemoryPressureLevel,
   type MemoryTelemetry,
   type ResourceCleaner,
@@ -736,5 +740,173 @@ describe('auto cleanup', () => {
     await clock.advanceAsync(100);
     assert.deepEqual([low.calls, high.calls], [2, 1], 'down to moderate cleans up to medium');
     monitor.stopMonitoring();
+  });
+});
+
+describe('the level reaches the cleaners', () => {
+  test('a run asked for by hand tells every cleaner emergency; a level passed to cleanupAll or cleanupUpTo is told instead', async () => {
+    const coordinator = new ResourceCleanupCoordinator({ clock: new ManualClock() });
+    const low = spyCleaner('low', 'low');
+    const high = spyCleaner('high', 'high');
+    coordinator.register(low);
+    coordinator.register(high);
+    await coordinator.cleanupAll();
+    await coordinator.cleanupUpTo('low');
+    await coordinator.cleanupAll({ level: 'moderate' });
+    await coordinator.cleanupUpTo('high', { level: 'critical' });
+    await coordinator.cleanupAll({});
+    assert.deepEqual(low.levels, ['emergency', 'emergency', 'moderate', 'critical', 'emergency']);
+    assert.deepEqual(high.levels, ['emergency', 'moderate', 'critical', 'emergency']);
+  });
+
+  test('auto cleanup tells each cleaner the level that triggered the run', async () => {
+    const handler = new PressureSpy();
+    const coordinator = new ResourceCleanupCoordinator({ memoryMonitor: handler, clock: new ManualClock() });
+    const low = spyCleaner('low', 'low');
+    const high = spyCleaner('high', 'high');
+    coordinator.register(low);
+    coordinator.register(high);
+    coordinator.enableAutoCleanup();
+    for (const level of ['moderate', 'critical', 'normal', 'emergency'] as const) {
+      handler.set(level);
+      await settle();
+    }
+    assert.deepEqual(low.levels, ['moderate', 'critical', 'emergency']);
+    assert.deepEqual(high.levels, ['critical', 'emergency']);
+  });
+
+  test('the context is one frozen object per run: a cleaner cannot change what the next one is told', async () => {
+    const coordinator = new ResourceCleanupCoordinator({ clock: new ManualClock() });
+    const seen: CleanupContext[] = [];
+    const tamperer: ResourceCleaner = {
+      name: 'tamperer',
+      priority: 'low',
+      cleanup(_signal, context) {
+        seen.push(context);
+        assert.throws(() => {
+          (context as { level: MemoryPressureLevel }).level = 'normal';
+        }, TypeError);
+        return { cleanerName: 'tamperer', bytesFreed: 0, success: true, durationMs: 0 };
+      },
+    };
+    const next = spyCleaner('next', 'medium');
+    coordinator.register(tamperer);
+    coordinator.register(next);
+    const [first] = await coordinator.cleanupAll({ level: 'critical' });
+    assert.equal(first?.success, true, first?.error);
+    assert.deepEqual(next.levels, ['critical']);
+    assert.ok(Object.isFrozen(seen[0]));
+  });
+
+  test('a cleaner written for one argument keeps working', async () => {
+    const coordinator = new ResourceCleanupCoordinator({ clock: new ManualClock() });
+    let calls = 0;
+    const legacy: ResourceCleaner = {
+      name: 'legacy',
+      priority: 'medium',
+      cleanup(signal: AbortSignal) {
+        calls++;
+        return { cleanerName: 'legacy', bytesFreed: signal.aborted ? 0 : 64, success: true, durationMs: 0 };
+      },
+    };
+    coordinator.register(legacy);
+    assert.deepEqual(await coordinator.cleanupAll(), [{ cleanerName: 'legacy', bytesFreed: 64, success: true, durationMs: 0 }]);
+    assert.deepEqual(await coordinator.cleanupUpTo('medium', { level: 'moderate' }), [{ cleanerName: 'legacy', bytesFreed: 64, success: true, durationMs: 0 }]);
+    assert.equal(calls, 2);
+  });
+
+  test('a follow-up run is told the highest level requested while the run was busy, not the latest', async () => {
+    const gate = deferred<CleanupResult>();
+    const coordinator = new ResourceCleanupCoordinator({ clock: new ManualClock() });
+    const low = spyCleaner('low', 'low', { behaviour: () => (low.calls === 1 ? gate.promise : { bytesFreed: 0, success: true }) });
+    coordinator.register(low);
+    const first = coordinator.cleanupAll({ level: 'moderate' });
+    await settle();
+    const a = coordinator.cleanupUpTo('low', { level: 'critical' });
+    const b = coordinator.cleanupAll({ level: 'moderate' });
+    const c = coordinator.cleanupAll({ level: 'normal' });
+    assert.equal(a, b);
+    assert.equal(b, c);
+    gate.resolve({ cleanerName: 'low', bytesFreed: 0, success: true, durationMs: 0 });
+    await first;
+    await a;
+    assert.deepEqual(low.levels, ['moderate', 'critical']);
+  });
+
+  test('bad run options are refused with an error naming the field and the value, and run nothing', async () => {
+    const coordinator = new ResourceCleanupCoordinator({ clock: new ManualClock() });
+    const low = spyCleaner('low', 'low');
+    coordinator.register(low);
+    await assert.rejects(coordinator.cleanupAll({ level: 'high' as MemoryPressureLevel }), {
+      name: 'RangeError',
+      message: 'options.level must be one of normal, moderate, critical, emergency, got "high"',
+    });
+    await assert.rejects(coordinator.cleanupUpTo('low', { level: 3 as unknown as MemoryPressureLevel }), { name: 'RangeError', message: /^options\.level must be one of .*, got 3$/ });
+    await assert.rejects(coordinator.cleanupAll('emergency' as never), { name: 'TypeError', message: /^options must be an object such as \{ level: 'moderate' \}, got "emergency"$/ });
+    await assert.rejects(coordinator.cleanupUpTo('low', null as never), { name: 'TypeError', message: /^options must be an object .*got null$/ });
+    assert.equal(low.calls, 0);
+  });
+});
+
+describe('CacheCleaner over a real MemoryManager under the coordinator', () => {
+  /** 30 unpinned entries and 1 pinned one, 100 bytes each, default batch (10), no byte budget. */
+  function filledCache(): MemoryManager<string, string> {
+    const cache = new MemoryManager<string, string>({ sizeEstimator: () => 100 });
+    for (let i = 0; i < 30; i++) cache.set(`k${i}`, 'v');
+    cache.set('pinned', 'v', { pin: true });
+    return cache;
+  }
+
+  test('auto cleanup at moderate sheds one batch rather than emptying the cache; critical then sheds half; emergency the rest but the pin', async () => {
+    const handler = new PressureSpy();
+    const cache = filledCache();
+    const evictions: EvictionEvent[] = [];
+    cache.evictions.subscribe((event) => evictions.push(event));
+    const coordinator = new ResourceCleanupCoordinator({ memoryMonitor: handler, clock: new ManualClock() });
+    coordinator.register(new CacheCleaner({ name: 'images', priority: 'low', cache, clock: new ManualClock() }));
+    const runs: CleanupResult[][] = [];
+    coordinator.results.subscribe((results) => runs.push(results));
+    coordinator.enableAutoCleanup();
+
+    handler.set('moderate');
+    await settle();
+    assert.deepEqual(runs.at(-1), [{ cleanerName: 'images', bytesFreed: 1_000, success: true, durationMs: 0 }]);
+    assert.equal(cache.size, 21, 'one batch of 10 went; 20 unpinned entries and the pin stay');
+    assert.deepEqual(
+      evictions.map((e) => [e.key, e.reason, e.level]),
+      Array.from({ length: 10 }, (_, i) => [`k${i}`, 'pressure', 'moderate']),
+      'the least recently used batch, evicted for moderate pressure',
+    );
+
+    handler.set('critical');
+    await settle();
+    assert.equal(runs.at(-1)?.[0]?.bytesFreed, 1_000, 'half of the 2000 unpinned bytes');
+    assert.equal(cache.size, 11);
+
+    handler.set('emergency');
+    await settle();
+    assert.equal(runs.at(-1)?.[0]?.bytesFreed, 1_000);
+    assert.deepEqual([...cache.pinnedKeys], ['pinned']);
+    assert.equal(cache.size, 1);
+    assert.equal(cache.metrics.currentUsage, 100);
+    assert.equal(runs.length, 3);
+  });
+
+  test('a run asked for by hand defaults to emergency: every unpinned entry goes, the pin stays', async () => {
+    const cache = filledCache();
+    const coordinator = new ResourceCleanupCoordinator({ clock: new ManualClock() });
+    coordinator.register(new CacheCleaner({ name: 'images', priority: 'low', cache, clock: new ManualClock() }));
+    assert.deepEqual(await coordinator.cleanupAll(), [{ cleanerName: 'images', bytesFreed: 3_000, success: true, durationMs: 0 }]);
+    assert.equal(cache.size, 1);
+    assert.equal(cache.has('pinned'), true);
+  });
+
+  test('a run asked for by hand at normal sheds nothing from a trimming cache', async () => {
+    const cache = filledCache();
+    const coordinator = new ResourceCleanupCoordinator({ clock: new ManualClock() });
+    coordinator.register(new CacheCleaner({ name: 'images', priority: 'low', cache, clock: new ManualClock() }));
+    assert.deepEqual(await coordinator.cleanupAll({ level: 'normal' }), [{ cleanerName: 'images', bytesFreed: 0, success: true, durationMs: 0 }]);
+    assert.equal(cache.size, 31);
+    assert.equal(cache.metrics.evictionCount, 0);
   });
 });

@@ -1,5 +1,5 @@
 // Shared helpers for the foundation tests.
-import { ValueSubject, type CleanupPriority, type CleanupResult, type MemoryPressureHandler, type MemoryPressureLevel, type ResourceCleaner } from '../../src/index.js';
+import { ValueSubject, type CleanupContext, type CleanupPriority, type CleanupResult, type MemoryPressureHandler, type MemoryPressureLevel, type ResourceCleaner } from '../../src/index.js';
 
 /** Lets every queued promise continuation run (one macrotask turn drains the microtask queue). */
 export function settle(): Promise<void> {
@@ -25,6 +25,8 @@ export function deferred<T>(): Deferred<T> {
 export interface SpyCleaner extends ResourceCleaner {
   calls: number;
   signals: AbortSignal[];
+  /** The level each call was told, in call order (undefined: no context given). */
+  levels: Array<MemoryPressureLevel | undefined>;
 }
 
 /**
@@ -41,9 +43,11 @@ export function spyCleaner(
     priority,
     calls: 0,
     signals: [],
-    cleanup(signal: AbortSignal) {
+    levels: [],
+    cleanup(signal: AbortSignal, context: CleanupContext) {
       spy.calls++;
       spy.signals.push(signal);
+      spy.levels.push((context as CleanupContext | undefined)?.level);
       options.log?.push(name);
       if (options.behaviour !== undefined) return options.behaviour(signal) as CleanupResult;
       return { cleanerName: name, bytesFreed: options.bytes ?? 0, success: true, durationMs: 0 };

@@ -57,6 +57,28 @@ test('a running PollingMemoryMonitor on the system clock never keeps the process
   assert.match(outcome.stdout, /exit 0 monitoring=true/, 'it exited while still monitoring, not because monitoring stopped');
 });
 
+test('a running monitor whose provider never settles does not keep the process alive: the sample timeout is background work', async () => {
+  const outcome = await runChild('hung-provider-background.ts', 3_000, 60_000);
+  assert.equal(outcome.exitedByItself, true, `the child had to be killed; stdout: ${outcome.stdout} stderr: ${outcome.stderr}`);
+  assert.equal(outcome.code, 0, outcome.stderr);
+  assert.match(outcome.stdout, /^started calls=1$/m);
+  assert.match(outcome.stdout, /^exit 0 monitoring=true$/m);
+});
+
+test('top-level await of poll() on a provider that never settles, on the real clock, resolves after sampleTimeoutMs and exits 0', async () => {
+  // No grace kill: the child must end by itself; the hard limit only guards against a hang.
+  const outcome = await runChild('hung-provider-poll.ts', 60_000, 60_000);
+  assert.equal(outcome.exitedByItself, true, `the child had to be killed; stdout: ${outcome.stdout} stderr: ${outcome.stderr}`);
+  assert.equal(outcome.code, 0, `exit code ${outcome.code}; stdout: ${JSON.stringify(outcome.stdout)} stderr: ${outcome.stderr}`);
+  const line = /^polled (.*)$/m.exec(outcome.stdout)?.[1];
+  assert.ok(line, `no poll result printed; stdout: ${JSON.stringify(outcome.stdout)}`);
+  assert.deepEqual(JSON.parse(line), {
+    level: 'normal',
+    source: 'none',
+    errors: ['memoryProvider did not settle within sampleTimeoutMs (100 ms); the sample was abandoned'],
+  });
+});
+
 test('control: a plain ref\'d setInterval does keep a child alive, so the check above can fail', async () => {
   const outcome = await runChild('held-open.ts', 1_500, 60_000);
   assert.match(outcome.stdout, /ready/);

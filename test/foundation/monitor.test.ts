@@ -5,6 +5,7 @@ import {
   MemoryThresholds,
   PollingMemoryMonitor,
   setDefaultClock,
+  type Clock,
   type MemoryPressureLevel,
   type MemorySample,
   type MemoryState,
@@ -397,6 +398,147 @@ describe('bad providers and bad samples', () => {
     ];
     for (const [options, name, message] of cases) {
       assert.throws(() => new PollingMemoryMonitor(options as never), { name, message }, String(JSON.stringify(options)));
+    }
+  });
+});
+
+describe('a provider that never settles', () => {
+  /** A provider answering each call with the next of `answers` (a sample, or 'hang' for a promise that never settles, or a deferred). */
+  function scripted(answers: Array<MemorySample | 'hang' | Promise<MemorySample>>) {
+    const state = { calls: 0 };
+    const provider = (): Promise<MemorySample> => {
+      const answer = answers[state.calls++] ?? 'hang';
+      if (answer === 'hang') return new Promise<MemorySample>(() => {});
+      return answer instanceof Promise ? answer : Promise.resolve(answer);
+    };
+    return { state, provider };
+  }
+
+  const good = { usedBytes: 750, availableBytes: 250, source: 'test' };
+
+  test('the sample times out after sampleTimeoutMs: the timeout is published on errors, the last good state stays, and polling goes on', async () => {
+    const clock = new ManualClock();
+    const later = { usedBytes: 100, availableBytes: 900, source: 'test' };
+    const { state, provider } = scripted([good, 'hang', later]);
+    const monitor = new PollingMemoryMonitor({ memoryProvider: provider, pollingIntervalMs: 100, sampleTimeoutMs: 250, clock });
+    const errors = record(monitor.errors);
+    monitor.startMonitoring();
+    await settle();
+    const last = monitor.currentMemoryState();
+    assert.equal(last.level, 'moderate');
+    await clock.advanceAsync(100);
+    assert.equal(state.calls, 2, 'the second sample is in flight and hangs');
+    await clock.advanceAsync(249);
+    assert.equal(errors.length, 0, 'not yet timed out');
+    assert.equal(state.calls, 2, 'due ticks are skipped while the sample is in flight');
+    await clock.advanceAsync(1);
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]?.message, 'memoryProvider did not settle within sampleTimeoutMs (250 ms); the sample was abandoned');
+    assert.equal(monitor.currentMemoryState(), last, 'the last good state stays');
+    await clock.advanceAsync(100);
+    assert.equal(state.calls, 3, 'the next poll samples again');
+    assert.deepEqual(monitor.currentMemoryState(), { usedBytes: 100, availableBytes: 900, usage: 0.1, level: 'normal', source: 'test', at: 450 });
+    monitor.stopMonitoring();
+  });
+
+  test('an abandoned sample that settles later changes nothing: a newer state is not overwritten, a late rejection is not reported', async () => {
+    const clock = new ManualClock();
+    const late = deferred<MemorySample>();
+    const lateFailure = deferred<MemorySample>();
+    const newer = { usedBytes: 300, availableBytes: 700, source: 'newer' };
+    const { provider } = scripted([late.promise, newer, lateFailure.promise, newer]);
+    const monitor = new PollingMemoryMonitor({ memoryProvider: provider, pollingIntervalMs: 100, sampleTimeoutMs: 50, clock });
+    const errors = record(monitor.errors);
+    const states = record(monitor.states);
+    const first = monitor.poll();
+    await clock.advanceAsync(50);
+    assert.equal((await first).source, 'none', 'the timed-out poll resolves with the last good (initial) state');
+    await monitor.poll();
+    assert.equal(monitor.currentMemoryState().source, 'newer');
+    late.resolve({ usedBytes: 999, availableBytes: 1, source: 'stale' });
+    const third = monitor.poll();
+    await clock.advanceAsync(50);
+    await third;
+    lateFailure.reject(new Error('too late'));
+    await settle();
+    assert.equal(monitor.currentMemoryState().source, 'newer');
+    assert.deepEqual(
+      states.map((s) => s.source),
+      ['none', 'newer'],
+    );
+    assert.deepEqual(
+      errors.map((e) => e.message),
+      [
+        'memoryProvider did not settle within sampleTimeoutMs (50 ms); the sample was abandoned',
+        'memoryProvider did not settle within sampleTimeoutMs (50 ms); the sample was abandoned',
+      ],
+    );
+    assert.equal((await monitor.poll()).source, 'newer', 'and the next poll samples again');
+  });
+
+  test('stopMonitoring and startMonitoring during a hung sample recover: sampling resumes once it times out', async () => {
+    const clock = new ManualClock();
+    const { state, provider } = scripted(['hang', good, good]);
+    const monitor = new PollingMemoryMonitor({ memoryProvider: provider, pollingIntervalMs: 100, sampleTimeoutMs: 300, clock });
+    const errors = record(monitor.errors);
+    monitor.startMonitoring();
+    await clock.advanceAsync(100);
+    monitor.stopMonitoring();
+    monitor.startMonitoring();
+    assert.equal(state.calls, 1, 'a restart joins the sample in flight rather than stacking another');
+    await clock.advanceAsync(200);
+    assert.equal(errors.length, 1);
+    assert.equal(monitor.currentMemoryState().source, 'none');
+    await clock.advanceAsync(100);
+    assert.equal(state.calls, 2);
+    assert.equal(monitor.currentMemoryState().level, 'moderate');
+    await clock.advanceAsync(100);
+    assert.equal(state.calls, 3, 'and the timer chain goes on');
+    assert.equal(clock.pendingTimers, 1, 'one polling timer, no sample timeout left behind');
+    monitor.stopMonitoring();
+    assert.equal(clock.pendingTimers, 0);
+  });
+
+  test('the sample timeout keeps the process alive only for a poll() a caller awaits, also when that caller joins a timer poll', async () => {
+    const manual = new ManualClock();
+    const asked: Array<{ delayMs: number; keepAlive: boolean | undefined }> = [];
+    const clock: Clock = {
+      now: () => manual.now(),
+      setTimeout(callback, delayMs, options) {
+        asked.push({ delayMs, keepAlive: options?.keepAlive });
+        return manual.setTimeout(callback, delayMs);
+      },
+      clearTimeout: (handle) => manual.clearTimeout(handle),
+    };
+    const { provider } = scripted(['hang', 'hang']);
+    const monitor = new PollingMemoryMonitor({ memoryProvider: provider, pollingIntervalMs: 1_000, sampleTimeoutMs: 400, clock });
+    monitor.startMonitoring();
+    assert.deepEqual(asked, [{ delayMs: 400, keepAlive: false }], 'a timer poll: a background timeout');
+    await manual.advanceAsync(150);
+    const joined = monitor.poll();
+    assert.deepEqual(asked.at(-1), { delayMs: 250, keepAlive: true }, 'joined by a caller: re-armed to keep the process alive, same deadline');
+    await manual.advanceAsync(250);
+    assert.equal((await joined).source, 'none');
+    assert.equal(manual.pendingTimers, 1, 'the first timeout was cleared when re-armed; the polling timer is left');
+    monitor.stopMonitoring();
+    void monitor.poll();
+    assert.deepEqual(asked.at(-1), { delayMs: 400, keepAlive: true }, 'an explicit poll: a timeout that keeps the process alive');
+    await manual.advanceAsync(400);
+  });
+
+  test('sampleTimeoutMs defaults to twice pollingIntervalMs, between 1000 and 10000, and is validated', () => {
+    const memoryProvider = () => ({ usedBytes: 1, availableBytes: 1 });
+    const clock = new ManualClock();
+    assert.equal(new PollingMemoryMonitor({ memoryProvider, clock }).sampleTimeoutMs, 10_000);
+    assert.equal(new PollingMemoryMonitor({ memoryProvider, clock, pollingIntervalMs: 100 }).sampleTimeoutMs, 1_000);
+    assert.equal(new PollingMemoryMonitor({ memoryProvider, clock, pollingIntervalMs: 3_000 }).sampleTimeoutMs, 6_000);
+    assert.equal(new PollingMemoryMonitor({ memoryProvider, clock, pollingIntervalMs: 60_000 }).sampleTimeoutMs, 10_000);
+    assert.equal(new PollingMemoryMonitor({ memoryProvider, clock, sampleTimeoutMs: 30_000 }).sampleTimeoutMs, 30_000);
+    for (const bad of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, '100']) {
+      assert.throws(() => new PollingMemoryMonitor({ memoryProvider, clock, sampleTimeoutMs: bad as number }), {
+        name: 'RangeError',
+        message: `sampleTimeoutMs must be a positive finite number of milliseconds, got ${String(bad)}`,
+      });
     }
   });
 });

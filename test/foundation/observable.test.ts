@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { firstValueFrom, from, map, take, toArray, Observable as RxObservable } from 'rxjs';
-import { Subject, ValueSubject, type Observable } from '../../src/index.js';
+import { MemoryManager, Subject, ValueSubject, type EvictionEvent, type Observable } from '../../src/index.js';
 
 function capturing<T>(): { subject: Subject<T>; listenerErrors: unknown[] } {
   const listenerErrors: unknown[] = [];
@@ -117,6 +117,98 @@ describe('Subject delivery', () => {
     assert.deepEqual(got, [failure, failure]);
     assert.deepEqual(failing.listenerErrors, [failure], 'an observer without an error handler reports it instead of losing it');
     assert.deepEqual(listenerErrors, []);
+  });
+});
+
+describe('hostile observers', () => {
+  /** An observer whose `next`, `error` and `complete` are getters that throw when read. */
+  function hostile(): { observer: object; reads: string[] } {
+    const reads: string[] = [];
+    const observer = {};
+    for (const method of ['next', 'error', 'complete']) {
+      Object.defineProperty(observer, method, {
+        get() {
+          reads.push(method);
+          throw new Error(`${method} getter trap`);
+        },
+      });
+    }
+    return { observer, reads };
+  }
+
+  test('a throwing next getter is reported like a throwing listener: next() and ValueSubject.subscribe() complete and reach the others', () => {
+    const { subject, listenerErrors } = capturing<number>();
+    const seen: number[] = [];
+    subject.subscribe(hostile().observer);
+    subject.subscribe((v) => seen.push(v));
+    subject.next(1);
+    assert.deepEqual(seen, [1]);
+    assert.deepEqual(
+      listenerErrors.map((e) => (e as Error).message),
+      ['next getter trap'],
+    );
+
+    const errors: unknown[] = [];
+    const valued = new ValueSubject(7, { onListenerError: (e) => errors.push(e) });
+    const replayed: number[] = [];
+    const subscription = valued.subscribe(hostile().observer);
+    valued.subscribe((v) => replayed.push(v));
+    valued.next(8);
+    assert.deepEqual(replayed, [7, 8]);
+    assert.deepEqual(
+      errors.map((e) => (e as Error).message),
+      ['next getter trap', 'next getter trap'],
+    );
+    subscription.unsubscribe();
+  });
+
+  test('throwing error and complete getters are reported and do not stop the others from being told', () => {
+    for (const end of ['error', 'complete'] as const) {
+      const { subject, listenerErrors } = capturing<number>();
+      const told: string[] = [];
+      subject.subscribe(hostile().observer);
+      subject.subscribe({ next: () => {}, error: () => told.push('error'), complete: () => told.push('complete') });
+      if (end === 'error') subject.error(new Error('stream failed'));
+      else subject.complete();
+      assert.deepEqual(told, [end]);
+      assert.deepEqual(
+        listenerErrors.map((e) => (e as Error).message),
+        [`${end} getter trap`],
+      );
+      // A late hostile subscriber to the closed stream is handled the same way.
+      subject.subscribe(hostile().observer);
+      assert.equal(listenerErrors.length, 2);
+    }
+  });
+
+  test('MemoryManager.set completes with exact accounting when an evictions observer has a throwing next getter; the other observers get the event', () => {
+    const cache = new MemoryManager<string, string>({ maxCacheBytes: 100, moderateThreshold: 0.9, criticalThreshold: 1, sizeEstimator: () => 40 });
+    const original = console.error;
+    const reported: unknown[] = [];
+    console.error = (...args: unknown[]) => reported.push(args.at(-1));
+    try {
+      const { observer } = hostile();
+      cache.evictions.subscribe(observer);
+      const seen: EvictionEvent[] = [];
+      cache.evictions.subscribe((event) => seen.push(event));
+      assert.equal(cache.set('a', 'x'), true);
+      assert.equal(cache.set('b', 'x'), true);
+      assert.equal(cache.set('c', 'x'), true, 'set completed the eviction and stored the entry');
+      assert.deepEqual(
+        seen.map(({ key, bytes, reason }) => ({ key, bytes, reason })),
+        [{ key: 'a', bytes: 40, reason: 'capacity' }],
+      );
+      assert.equal(cache.has('a'), false);
+      assert.equal(cache.metrics.currentUsage, 80);
+      assert.equal(cache.metrics.entryCount, 2);
+      assert.equal(cache.metrics.evictionCount, 1);
+      assert.deepEqual(
+        reported.map((e) => (e as Error).message),
+        ['next getter trap'],
+      );
+    } finally {
+      console.error = original;
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
 import type { MemoryState } from '../../src/pressure/memory-state.js';
@@ -13,6 +14,32 @@ function heapAt(fraction: number) {
   const runtime = fakeRuntime();
   runtime.oldGenerationUsedBytes = fraction * HEAP_BUDGET;
   return runtime;
+}
+
+/**
+ * Runs a full collection and resolves once its `gc` performance entry has
+ * been delivered. Node hands one entry to every `gc` observer in the same
+ * dispatch, in registration order, so by then a monitor's observer
+ * (registered earlier) has seen it too, and its poll (synchronous here) has
+ * run, or, when disconnected, never will for this collection.
+ */
+function collectGarbage(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  assert.ok(gc, 'the test runner passes --expose-gc');
+  return new Promise((resolve) => {
+    // Node delivers gc entries without holding the event loop open; this
+    // handle does, until the entry is here (it waits for nothing itself).
+    const keepAlive = setInterval(() => {}, 2 ** 30);
+    const observer = new PerformanceObserver((list) => {
+      const major = list.getEntries().some((entry) => (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
+      if (!major) return;
+      observer.disconnect();
+      clearInterval(keepAlive);
+      resolve();
+    });
+    observer.observe({ entryTypes: ['gc'] });
+    gc();
+  });
 }
 
 describe('NodeMemorySignals', () => {
@@ -43,7 +70,8 @@ describe('NodeMemorySignals', () => {
       thresholds: { psi: new MemoryThresholds({ moderate: 0.2, critical: 0.5 }) },
     });
     const sample = signals.sample();
-    assert.equal(sample.source, 'system');
+    // The pod's working set is 0.81 of its limit less the collector reserve; the machine is further from its own.
+    assert.equal(sample.source, 'cgroup');
     assert.equal(sample.level, 'normal');
   });
 
@@ -119,6 +147,10 @@ describe('createNodeMemoryMonitor', () => {
     const state = monitor.currentMemoryState();
     assert.equal(state.source, 'heap');
     assert.equal(state.level, 'critical', 'the heap thresholds, not MemoryThresholds.default over some other usage');
+    // The heap grew by 0.8 of its budget in 500 ms: at that pace emergency (0.95) is 31 ms away, so the
+    // next poll comes at a third of that; once the heap is flat, the level's interval applies.
+    assert.ok(Math.abs(monitor.currentPollingIntervalMs() - (0.05 * HEAP_BUDGET) / ((0.8 * HEAP_BUDGET) / 500) / 3) < 1e-9);
+    await clock.advanceAsync(monitor.currentPollingIntervalMs());
     assert.equal(monitor.currentPollingIntervalMs(), 100);
     const before = states.length;
     await clock.advanceAsync(100);
@@ -169,27 +201,22 @@ describe('createNodeMemoryMonitor', () => {
   });
 
   it('polls after a full garbage collection while monitoring, and not after stopMonitoring', async () => {
-    const gc = (globalThis as { gc?: () => void }).gc;
-    assert.ok(gc, 'the test runner passes --expose-gc');
     const clock = new ManualClock(0);
     const monitor = createNodeMemoryMonitor({ root: fixture('no-cgroup'), runtime: heapAt(0.1), clock, pollingIntervalMs: 60_000 });
     let samples = 0;
     monitor.states.subscribe(() => samples++);
     monitor.startMonitoring();
     const afterStart = samples;
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.ok(samples > afterStart, 'a GC-triggered poll');
+    await collectGarbage();
+    assert.equal(samples, afterStart + 1, 'a GC-triggered poll');
     monitor.stopMonitoring();
     const afterStop = samples;
     clock.advance(1000);
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await collectGarbage();
     assert.equal(samples, afterStop);
   });
 
   it('holds timer polls while the heap is critical until a full GC has run or the normal interval has passed; explicit polls always sample', async () => {
-    const gc = (globalThis as { gc?: () => void }).gc as () => void;
     const clock = new ManualClock(0);
     const runtime = heapAt(0.9);
     const monitor = createNodeMemoryMonitor({ root: fixture('no-cgroup'), runtime, clock, signals: ['heap'] });
@@ -200,8 +227,7 @@ describe('createNodeMemoryMonitor', () => {
     const afterStart = samples;
     await clock.advanceAsync(400);
     assert.equal(samples, afterStart, 'four critical-interval ticks, no full GC: nothing sampled');
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await collectGarbage();
     assert.equal(samples, afterStart + 1, 'the GC-triggered poll sampled');
     await clock.advanceAsync(100);
     assert.equal(samples, afterStart + 1, 'held again after that sample');

@@ -80,12 +80,13 @@ describe('PostgresBackend configuration', () => {
   test('quotes identifiers and derives a default channel of at most 63 bytes', () => {
     const plain = new PostgresBackend({ ...quiet, table: 'Items' });
     assert.equal(plain.table, '"Items"');
-    assert.equal(plain.channel, 'Items_changes');
+    assert.equal(plain.channel, undefined, 'the schema of an unqualified table is resolved on the server');
+    assert.equal(new PostgresBackend({ ...quiet, table: 'Items', channel: 'mine' }).channel, 'mine');
     const qualified = new PostgresBackend({ ...quiet, table: 'app.items' });
     assert.equal(qualified.table, '"app"."items"');
     assert.equal(qualified.channel, 'app_items_changes');
     const long = new PostgresBackend({ ...quiet, table: `${'s'.repeat(40)}.${'t'.repeat(40)}` });
-    assert.ok(long.channel.length <= 63, long.channel);
+    assert.ok(long.channel !== undefined && long.channel.length <= 63, long.channel);
     const other = new PostgresBackend({ ...quiet, table: `${'s'.repeat(40)}.${'t'.repeat(39)}u` });
     assert.notEqual(long.channel, other.channel, 'cut names stay distinct through the hash');
   });

@@ -59,7 +59,7 @@ export class GatedBackend implements Backend<Item, string> {
     return this.#call('getMany', [...ids], () => this.storage.getMany(ids));
   }
 
-  save(item: Item): Promise<void> {
+  save(item: Item): Promise<Item> {
     return this.#call('save', [item.id], () => this.storage.save(item));
   }
 

@@ -163,6 +163,24 @@ describe('NexusStore pins', () => {
     assert.deepEqual(await store.get('k2'), { id: 'k2', v: 2000 });
   });
 
+  test('with softEviction, a resync or a change never revives a stale value from the soft tier (softHits stays 0)', async () => {
+    const { backend, store } = setup({ config: { memory: { softEviction: true } } });
+    await seed(backend, 3);
+    // Held here so the collector cannot take them: a revival would be certain.
+    const held = [await store.get('k0'), await store.get('k1'), await store.get('k2')];
+    assert.equal(await store.evictLeastRecentlyUsed({ count: 1 }), 1); // k0 waits in the soft tier
+    for (let i = 0; i < 3; i++) await backend.storage.save({ id: `k${i}`, v: 100 + i });
+    backend.resyncsSubject.next();
+    assert.deepEqual(await store.get('k0'), { id: 'k0', v: 100 });
+    assert.deepEqual(await store.get('k1'), { id: 'k1', v: 101 });
+    await store.evictLeastRecentlyUsed({ count: 2 });
+    await backend.storage.save({ id: 'k1', v: 201 });
+    backend.changesSubject.next('k1');
+    assert.deepEqual(await store.get('k1'), { id: 'k1', v: 201 });
+    assert.equal(store.memoryMetrics.softHits, 0);
+    assert.equal(held.length, 3);
+  });
+
   test('a resync stops reads already in flight from filling the cache with what they saw before it', async () => {
     const { backend, store } = setup();
     await seed(backend, 1);

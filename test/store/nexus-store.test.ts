@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { Subject } from '../../src/observable.js';
 import { MemoryBackend } from '../../src/store/memory-backend.js';
 import { NexusStore } from '../../src/store/nexus-store.js';
 import type { StoreConfig } from '../../src/store/nexus-store.js';
@@ -139,7 +140,7 @@ describe('NexusStore writes', () => {
     assert.equal(backend.count('get'), 0);
   });
 
-  test('a failed save rejects naming save and the id, with the cause, and leaves the cache as it was', async () => {
+  test('a failed save rejects naming save and the id, with the cause, and drops the id so the next get asks the backend', async () => {
     const { backend, store } = setup();
     await seed(backend, { id: 'a', v: 1 });
     await store.get('a');
@@ -154,7 +155,10 @@ describe('NexusStore writes', () => {
     assert.equal(error.id, 'a');
     assert.equal(error.cause, cause);
     assert.match(error.message, /save\("a"\) failed: disk full/);
-    assert.deepEqual(store.peek('a'), { id: 'a', v: 1 });
+    assert.equal(store.peek('a'), undefined, 'its outcome is unknown: no copy may outlive it');
+    const reads = backend.count('get');
+    assert.deepEqual(await store.get('a'), { id: 'a', v: 1 });
+    assert.equal(backend.count('get'), reads + 1);
     await store.save({ id: 'a', v: 3 });
     assert.deepEqual(await store.get('a'), { id: 'a', v: 3 });
   });
@@ -168,12 +172,81 @@ describe('NexusStore writes', () => {
     assert.equal(await store.get('a'), undefined);
   });
 
-  test('a failed delete rejects naming delete and the id, and leaves the cache as it was', async () => {
+  test('a failed delete rejects naming delete and the id, and drops the id so the next get asks the backend', async () => {
     const { backend, store } = setup();
     await store.save({ id: 'a', v: 1 });
     backend.failNext.delete = new Error('timeout');
     await assert.rejects(store.delete('a'), { name: 'NexusStoreError', message: /delete\("a"\) failed: timeout/ });
-    assert.deepEqual(store.peek('a'), { id: 'a', v: 1 });
+    assert.equal(store.peek('a'), undefined);
+    assert.deepEqual(await store.get('a'), { id: 'a', v: 1 });
+    assert.equal(backend.count('get'), 1);
+  });
+
+  test('save caches the backend\u2019s copy: mutating the saved object afterwards changes neither what get returns nor its size', async () => {
+    const { store } = setup();
+    const item: Item = { id: 'a', v: 1 };
+    await store.save(item);
+    const bytes = store.memoryMetrics.currentUsage;
+    item.v = 2;
+    item['blob'] = 'x'.repeat(10_000);
+    assert.deepEqual(await store.get('a'), { id: 'a', v: 1 });
+    assert.notEqual(store.peek('a'), item);
+    assert.equal(store.memoryMetrics.currentUsage, bytes);
+  });
+
+  test('a backend whose save resolves to nothing makes the store drop the id instead of caching the caller\u2019s object', async () => {
+    const storage = new MemoryBackend<Item, string>({ idOf });
+    let reads = 0;
+    const backend = {
+      get: (id: string) => (reads++, storage.get(id)),
+      save: async (item: Item) => {
+        await storage.save({ ...item, v: item.v * 10 }); // a backend that transforms what it stores
+      },
+      delete: (id: string) => storage.delete(id),
+    };
+    const store = new NexusStore<Item, string>({ backend, idOf });
+    await store.save({ id: 'a', v: 1 });
+    assert.equal(store.peek('a'), undefined);
+    assert.deepEqual(await store.get('a'), { id: 'a', v: 10 });
+    assert.equal(reads, 1);
+  });
+
+  test('ids are one type per store: after a string id, a numeric one is refused naming the id and the type', async () => {
+    const backend = new MemoryBackend<{ id: string | number; v: number }, string | number>({ idOf: (item) => item.id });
+    const store = new NexusStore<{ id: string | number; v: number }, string | number>({ backend, idOf: (item) => item.id });
+    await store.save({ id: '1', v: 1 });
+    await assert.rejects(store.get(1), { name: 'TypeError', message: /get: id 1 is a number, but this store's ids are strings/ });
+    await assert.rejects(store.save({ id: 1, v: 2 }), { name: 'TypeError', message: /save: idOf\(item\): id 1 is a number/ });
+    await assert.rejects(store.getMany(['1', 1]), { name: 'TypeError', message: /getMany: id 1 is a number/ });
+    await assert.rejects(store.delete(1), { name: 'TypeError', message: /delete: id 1 is a number/ });
+    await assert.rejects(store.pin(1), { name: 'TypeError', message: /pin: id 1 is a number/ });
+    assert.equal(backend.size, 1);
+    assert.deepEqual(await store.get('1'), { id: '1', v: 1 });
+  });
+
+  test('a change reported as "1" drops the cached item of numeric id 1 (and 1 drops "1" in a string store)', async () => {
+    type Row = { id: number; v: number };
+    const changes = new Subject<number>();
+    const storage = new MemoryBackend<Row, number>({ idOf: (item) => item.id });
+    const numeric = new NexusStore<Row, number>({
+      backend: { get: (id) => storage.get(id), save: (item) => storage.save(item), delete: (id) => storage.delete(id), changes },
+      idOf: (item) => item.id,
+    });
+    await numeric.save({ id: 1, v: 1 });
+    (changes as unknown as Subject<string>).next('01'); // not the same text: another id
+    assert.deepEqual(numeric.peek(1), { id: 1, v: 1 });
+    (changes as unknown as Subject<string>).next('1');
+    assert.equal(numeric.peek(1), undefined);
+
+    const textChanges = new Subject<string>();
+    const texts = new MemoryBackend<Item, string>({ idOf });
+    const textual = new NexusStore<Item, string>({
+      backend: { get: (id) => texts.get(id), save: (item) => texts.save(item), delete: (id) => texts.delete(id), changes: textChanges },
+      idOf,
+    });
+    await textual.save({ id: '1', v: 1 });
+    (textChanges as unknown as Subject<number>).next(1);
+    assert.equal(textual.peek('1'), undefined);
   });
 
   test('save rejects with a TypeError when idOf throws or returns no id', async () => {

@@ -1,0 +1,104 @@
+/**
+ * The survival matrix: a caching service inside a real memory cgroup, for
+ * every cell of limit x payload x miss rate x heap sizing, with three caches:
+ * a plain Map (must be OOM-killed, or the cell proves nothing), a hand-tuned
+ * fixed budget of half the limit, and MemoryManager over
+ * createNodeMemoryMonitor() with every default (run NEXUS_SURVIVAL_RUNS
+ * times, 5 by default). Each run lasts at least 30 s (see cellDurationS),
+ * so the whole matrix takes hours; NEXUS_SURVIVAL_CELLS selects cells as
+ * `limit:payload:rate:heap` patterns, `*` for any, comma-separated
+ * (e.g. `256:buffer:*:default`).
+ *
+ * Skips, saying why, where no memory cgroup can be created.
+ */
+import { probeMemoryCgroups } from '../src/cli/container/memory-cgroup.js';
+import { machineLine, median, table, writeSection } from './lib/results.js';
+import { describeCell, runSurvivalCell, type SurvivalCell, type SurvivalHeap, type SurvivalPayload, type SurvivalRun } from './survival/cell.js';
+
+const LIMITS_MIB = [192, 256, 384];
+const PAYLOADS: SurvivalPayload[] = ['buffer', 'heap', 'mixed'];
+const RATES_MBPS = [10, 30, 60, 100];
+const HEAPS: SurvivalHeap[] = ['default', 'above'];
+
+const probe = probeMemoryCgroups();
+if (!probe.available) {
+  console.log(`survival: skipped, no memory cgroup can be created here: ${probe.reason}`);
+  process.exit(0);
+}
+
+const runs = Number(process.env['NEXUS_SURVIVAL_RUNS'] ?? 5);
+if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`NEXUS_SURVIVAL_RUNS must be a positive integer, got ${process.env['NEXUS_SURVIVAL_RUNS']}`);
+const patterns = (process.env['NEXUS_SURVIVAL_CELLS'] ?? '*:*:*:*').split(',').map((p) => p.trim().split(':'));
+
+function selected(cell: SurvivalCell): boolean {
+  const fields = [String(cell.limitMiB), cell.payload, String(cell.rateMBps), cell.heap];
+  return patterns.some((p) => fields.every((f, i) => p[i] === undefined || p[i] === '*' || p[i] === f));
+}
+
+const cells: SurvivalCell[] = [];
+for (const limitMiB of LIMITS_MIB)
+  for (const payload of PAYLOADS)
+    for (const rateMBps of RATES_MBPS)
+      for (const heap of HEAPS) {
+        const cell = { limitMiB, payload, rateMBps, heap };
+        if (selected(cell)) cells.push(cell);
+      }
+
+const fate = (run: SurvivalRun) => (run.lived ? 'lived' : run.outcome.oomKilled ? 'OOM-killed' : `died (${run.outcome.signal ?? run.outcome.code})`);
+const ratio = (run: SurvivalRun) => run.result?.warmHitRatio ?? 0;
+/** Coefficient of variation of the cache's bytes after the warm-up. */
+function variation(run: SurvivalRun): number {
+  const seen = run.result?.cacheBytesSeen ?? [];
+  if (seen.length < 2) return NaN;
+  const mean = seen.reduce((a, b) => a + b, 0) / seen.length;
+  const sd = Math.sqrt(seen.reduce((a, b) => a + (b - mean) ** 2, 0) / seen.length);
+  return mean === 0 ? NaN : sd / mean;
+}
+
+const rows: (string | number)[][] = [];
+let green = 0;
+for (const cell of cells) {
+  const map = await runSurvivalCell(cell, 'map', 1);
+  const fixed = await runSurvivalCell(cell, 'fixed', 1);
+  const monitored: SurvivalRun[] = [];
+  for (let i = 0; i < runs; i++) monitored.push(await runSurvivalCell(cell, 'monitor', 1 + i));
+  const lived = monitored.filter((r) => r.lived).length;
+  const fixedRatio = ratio(fixed);
+  const worst = Math.min(...monitored.map(ratio));
+  const relative = fixedRatio > 0 ? worst / fixedRatio : NaN;
+  const ok = !map.lived && fixed.lived && lived === runs && relative >= 0.9;
+  if (ok) green++;
+  const row = [
+    `${cell.limitMiB} MiB`,
+    cell.payload,
+    `${cell.rateMBps} MB/s`,
+    cell.heap === 'default' ? 'default' : `${cell.limitMiB * 2} MB cap`,
+    fate(map),
+    `${fate(fixed)}, ${fixedRatio.toFixed(3)}`,
+    `${lived}/${runs}`,
+    median(monitored.map(ratio)).toFixed(3),
+    relative.toFixed(2),
+    median(monitored.map(variation)).toFixed(2),
+    ok ? 'yes' : 'no',
+  ];
+  rows.push(row);
+  console.log(`${describeCell(cell)}: ${row.join(' | ')}`);
+}
+
+writeSection(
+  'survival',
+  `## Survival in a real memory cgroup
+
+${machineLine(`NEXUS_SURVIVAL_RUNS=${runs}${process.env['NEXUS_SURVIVAL_CELLS'] === undefined ? '' : ` NEXUS_SURVIVAL_CELLS='${process.env['NEXUS_SURVIVAL_CELLS']}'`} npm run bench -- survival`)}
+
+Each run caches 64 KiB payloads (Zipf 0.9 over 40,000 keys) with misses paced at the cell's rate,
+inside a cgroup v${probe.version} memory cgroup of the cell's limit; the kernel's \`oom_kill\` counter says who was killed.
+Hit ratios are after the warm-up (the first third of the run). "vs fixed" is the worst monitored run's hit ratio
+over the fixed budget's. "CV" is the median coefficient of variation of the monitored cache's bytes, once a second after the warm-up.
+A cell passes when the Map is killed, the fixed budget lives, every monitored run lives and "vs fixed" is at least 0.90.
+
+${table(['limit', 'payload', 'misses', 'heap', 'Map', 'fixed (half the limit), hit ratio', 'monitor lived', 'monitor hit ratio (median)', 'vs fixed (worst)', 'CV', 'pass'], rows)}
+
+${green} of ${cells.length} cells pass.
+`,
+);
