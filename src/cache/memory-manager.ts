@@ -56,8 +56,12 @@
  *   stores or drops an entry adjusts it by that entry's stored size, and
  *   sizes are whole bytes (a fractional size is rounded up), so the sum
  *   never drifts as floating-point sums would.
- * - A size estimate that throws or is not a non-negative finite number is
- *   replaced by a fallback (see `FALLBACK_ENTRY_BYTES`) and reported.
+ * - Sums stay exact because no size is above Number.MAX_SAFE_INTEGER and no
+ *   `set` may bring the sum past it: a given `size` that would is a
+ *   `RangeError`; an estimated one is reported and the value not stored.
+ * - A size estimate that throws or is not a non-negative number up to
+ *   Number.MAX_SAFE_INTEGER is replaced by a fallback (see
+ *   `FALLBACK_ENTRY_BYTES`) and reported.
  *
  * Events
  * - Evictions are queued while the cache changes and delivered (then the
@@ -87,7 +91,9 @@ import { SoftTier } from './soft-tier.js';
 export interface SetOptions {
   /**
    * Bytes to account for the value, instead of calling the size estimator.
-   * A non-negative finite number; fractions are rounded up to whole bytes.
+   * A non-negative number up to `Number.MAX_SAFE_INTEGER`; fractions are
+   * rounded up to whole bytes. A `RangeError` if it would bring
+   * `currentUsage` past `Number.MAX_SAFE_INTEGER` (the sum would round).
    */
   size?: number | undefined;
   /**
@@ -282,7 +288,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     if (slot === undefined) {
       if (this.#soft !== undefined && this.#soft.size !== 0) {
         const held = this.#soft.take(key);
-        if (held !== undefined) return this.#revive(key, held.value, held.bytes);
+        if (held !== undefined && this.#current + held.bytes <= Number.MAX_SAFE_INTEGER) return this.#revive(key, held.value, held.bytes);
       }
       this.#misses++;
       if (this.#missHook !== undefined) this.#missHook.onMiss!(key);
@@ -356,6 +362,8 @@ export class MemoryManager<K, V> implements ClearableCache {
    */
   set(key: K, value: V, options?: SetOptions): boolean {
     let bytes: number;
+    let given = false;
+    let pin = false;
     if (options === undefined) {
       bytes = this.#estimate(key, value);
     } else {
@@ -366,20 +374,33 @@ export class MemoryManager<K, V> implements ClearableCache {
       if (size === undefined) {
         bytes = this.#estimate(key, value);
       } else {
-        if (typeof size !== 'number' || !(size >= 0) || size === Infinity) {
-          throw new RangeError(`size must be a non-negative finite number of bytes, got ${String(size)}`);
+        if (typeof size !== 'number' || !(size >= 0) || size > Number.MAX_SAFE_INTEGER) {
+          throw new RangeError(`size must be a non-negative number of bytes up to Number.MAX_SAFE_INTEGER, got ${String(size)}`);
         }
         bytes = size;
+        given = true;
       }
-      const pin = options.pin;
-      if (pin !== undefined && typeof pin !== 'boolean') {
-        throw new TypeError(`pin must be a boolean, got ${String(pin)}`);
+      if (options.pin !== undefined && typeof options.pin !== 'boolean') {
+        throw new TypeError(`pin must be a boolean, got ${String(options.pin)}`);
       }
-      if (pin === true) this.#pinKey(key);
+      pin = options.pin === true;
     }
     bytes = Math.ceil(bytes);
-    if (this.#soft !== undefined) this.#soft.drop(key);
     const slot = this.#map.get(key);
+    // Past MAX_SAFE_INTEGER the running sum would round, and currentUsage drift.
+    const total = this.#current - (slot === undefined ? 0 : this.#sizeOf(slot)) + bytes;
+    if (total > Number.MAX_SAFE_INTEGER) {
+      const problem = `${bytes} bytes for key ${describeKey(key)} would bring currentUsage (${this.#current} bytes) past Number.MAX_SAFE_INTEGER, where the byte count stops being exact`;
+      if (given) throw new RangeError(`size: ${problem}`);
+      // The estimator's figure is never a reason to throw: the value is not stored, as one that cannot fit.
+      this.#report(new RangeError(`the estimated size of ${problem}; not stored`));
+      if (pin) this.#pinKey(key);
+      if (slot !== undefined) this.delete(key);
+      else this.#settle();
+      return false;
+    }
+    if (pin) this.#pinKey(key);
+    if (this.#soft !== undefined) this.#soft.drop(key);
     const present = slot === undefined ? this.#insert(key, value, bytes) : this.#replace(slot, value, bytes);
     // Listeners run in #settle and may have changed the entry since.
     return this.#settle() ? this.#map.has(key) : present;
@@ -668,8 +689,8 @@ export class MemoryManager<K, V> implements ClearableCache {
     } catch (error) {
       return this.#fallbackSize(key, value, `threw: ${error instanceof Error ? error.message : String(error)}`, error);
     }
-    if (typeof bytes === 'number' && bytes >= 0 && bytes !== Infinity) return bytes;
-    return this.#fallbackSize(key, value, `returned ${typeof bytes === 'number' ? String(bytes) : typeof bytes}, not a non-negative finite number`, undefined);
+    if (typeof bytes === 'number' && bytes >= 0 && bytes <= Number.MAX_SAFE_INTEGER) return bytes;
+    return this.#fallbackSize(key, value, `returned ${typeof bytes === 'number' ? String(bytes) : typeof bytes}, not a non-negative number up to Number.MAX_SAFE_INTEGER`, undefined);
   }
 
   #fallbackSize(key: K, value: V, problem: string, cause: unknown): number {
@@ -678,7 +699,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     if (this.#customEstimator) {
       try {
         const estimate = defaultSizeEstimator(value);
-        if (typeof estimate === 'number' && estimate >= 0 && estimate !== Infinity) {
+        if (typeof estimate === 'number' && estimate >= 0 && estimate <= Number.MAX_SAFE_INTEGER) {
           bytes = estimate;
           how = `defaultSizeEstimator (${Math.ceil(estimate)} bytes)`;
         }
