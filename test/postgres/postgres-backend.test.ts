@@ -608,3 +608,75 @@ describe('NexusStore over PostgreSQL in two processes', { skip }, () => {
     await eventually(async () => (await store.get('x')) === undefined, 1000, 'this process sees the other\u2019s delete');
   });
 });
+
+/** A child process's JSON lines on stdout, awaited in order; a wait fails as soon as the child exits. */
+class ChildLines {
+  readonly #lines: Array<Record<string, unknown>> = [];
+  readonly #waiters = new Set<() => void>();
+  #cursor = 0;
+  #exit: string | undefined;
+  #stderr = '';
+
+  constructor(readonly child: ChildProcessWithoutNullStreams | ReturnType<typeof spawn>) {
+    child.stderr?.on('data', (chunk: Buffer) => (this.#stderr += chunk.toString()));
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      this.#lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const wake of this.#waiters) wake();
+    });
+    child.once('exit', (code, signal) => {
+      this.#exit = `the child exited (code ${String(code)}, signal ${String(signal)})${this.#stderr === '' ? '' : `: ${this.#stderr}`}`;
+      for (const wake of this.#waiters) wake();
+    });
+  }
+
+  /** The next line after the previous match that satisfies `match`. */
+  next(match: (line: Record<string, unknown>) => boolean, what: string): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        for (; this.#cursor < this.#lines.length; this.#cursor++) {
+          const line = this.#lines[this.#cursor] as Record<string, unknown>;
+          if (match(line)) {
+            this.#cursor++;
+            this.#waiters.delete(check);
+            resolve(line);
+            return;
+          }
+        }
+        if (this.#exit !== undefined) {
+          this.#waiters.delete(check);
+          reject(new Error(`waiting for ${what}: ${this.#exit}`));
+        }
+      };
+      this.#waiters.add(check);
+      check();
+    });
+  }
+}
+
+describe('PostgresBackend in a process that only listens', { skip }, () => {
+  test('a child process waiting only on changes keeps running while its killed listening connection reconnects on the real clock, then delivers a change', async (t) => {
+    const table = uniqueTable('listener');
+    const writer = await fresh<Item>(t, { table });
+    const script = fileURLToPath(new URL('./fixtures/listener-only.ts', import.meta.url));
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script, table], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    t.after(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    });
+    const lines = new ChildLines(child);
+
+    const first = await lines.next((line) => line['state'] === 'listening', 'the first LISTEN');
+    await lines.next((line) => line['ready'] === true, 'ready');
+    await pool.query('SELECT pg_terminate_backend($1)', [first['pid']]);
+    await lines.next((line) => line['state'] === 'reconnecting', 'the lost connection');
+    // Nothing but the back-off timer is left in the child now: unref'd, the process would end here.
+    const second = await lines.next((line) => line['state'] === 'listening', 'the reconnection');
+    assert.notEqual(second['pid'], first['pid']);
+
+    await writer.save({ id: 'after-reconnect', v: 1 });
+    await lines.next((line) => line['change'] === 'after-reconnect', 'the change');
+    assert.equal(child.exitCode, null, 'still running');
+  });
+});
