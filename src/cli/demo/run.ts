@@ -136,7 +136,7 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
     printedSamples = samples.length;
     write(
       `${sample.t.toFixed(1).padStart(5)}s  requests ${formatCount(sample.requests).padStart(9)}  hit ${formatPercent(hitRatio).padStart(6)}  ` +
-        `heap ${formatMB(sample.heapUsedBytes).padStart(8)} / ${formatMB(sample.heapLimitBytes)}  level ${currentLevel.padEnd(9)} (highest since last line ${peak.padEnd(9)})  ` +
+        `heap ${formatMB(sample.heapUsedBytes).padStart(8)} / ${formatMB(sample.heapLimitBytes)}  level ${currentLevel.padEnd(9)} ${`(highest since last line ${peak})`.padEnd(35)}  ` +
         `evictions ${formatCount(sample.evictions).padStart(7)}  cleanups ${service.cleanupLog.length}\n`,
     );
   };
