@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +53,15 @@ describe('nexus-store demo papercuts (real child processes)', () => {
     const lines = result.stdout.split('\n').filter((l) => /^\s*\d+\.\ds\s+requests/.test(l));
     assert.ok(lines.length >= 2, result.stdout);
     for (const line of lines) assert.match(line, /level (normal|moderate|critical|emergency)\s+\(highest since last line (normal|moderate|critical|emergency)\s*\)/);
+  });
+
+  test('the fatal error the README quotes is the one Node prints when the baseline runs out of heap', () => {
+    const result = runDemo(['--baseline', '--heap-mb', '64', '--duration', '60']);
+    assert.equal(result.status, 0, result.stderr);
+    const fatal = /"(FATAL ERROR: [^"]+)"/.exec(result.stdout)?.[1];
+    assert.ok(fatal !== undefined, result.stdout);
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    assert.ok(readme.includes(`\`${fatal}\``), `README.md quotes \`${fatal}\``);
   });
 
   test('--baseline --dashboard: after the workload dies of heap exhaustion, the dashboard keeps serving the run until Ctrl+C', { timeout: 90_000 }, async () => {
