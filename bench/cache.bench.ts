@@ -14,9 +14,8 @@
  *
  * Each measurement runs in a fresh Node process that loads one competitor
  * only: a library whose code sees several configurations in one process
- * gets slower (lru-cache's get in count mode runs 2.5x slower once a
- * maxSize cache exists in the same process, as its methods turn
- * polymorphic), and an app usually configures one cache one way. In each
+ * can get slower (its methods turn polymorphic), and an app usually
+ * configures one cache one way. In each
  * process every workload runs once to warm up, then once measured.
  * Competitors are interleaved within each repetition and the order rotates;
  * each figure is the median of REPETITIONS runs, and each ratio the median
@@ -387,9 +386,9 @@ Each time is the median of ${REPETITIONS} interleaved repetitions (order
 rotated); each ratio is the median of the per-repetition ratios *anchor time
 / our time*, so above 1x means faster than the anchor. Every measurement
 runs in a fresh Node process holding that one cache (after one warm-up run
-of each workload): several configurations of one library in a process slow
-it down (lru-cache's count-mode get is 2.5x slower once a maxSize cache
-exists beside it), which would measure the mix, not the cache. 1M
+of each workload): several configurations of one library in a process can
+slow it down (its methods see several shapes and turn polymorphic), which
+would measure the mix, not the cache. 1M
 operations per run, string keys built beforehand, one shared value.
 
 How each cache is configured (capacity 100k entries):

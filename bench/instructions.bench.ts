@@ -21,10 +21,9 @@
  * same cache states, as the timing measures, with start-up, compilation
  * and the fill left out. Node runs with --predictable: one thread (the
  * collector's work is counted with the operations that caused it) and
- * fixed seeds, so that a count repeats (within 0.5% for `lru`; 4% for
- * `tinylfu`, whose key hash is seeded at random per cache). Without it,
- * the collector's timers fire at different points and `lru`'s figures
- * moved by 30% between identical runs.
+ * fixed seeds, so that a count repeats (`tinylfu`'s less exactly: its key
+ * hash is seeded at random per cache). Without it, the collector's timers
+ * fire at different points between identical runs.
  *
  * Needs `valgrind` on the PATH (Debian: apt-get install valgrind); without
  * it the benchmark says so and writes nothing. About 4 minutes: two
@@ -138,13 +137,11 @@ it times: each process warms up on one pass, then a second pass is counted
 with and without its operations, and the difference is divided by their
 number. Start-up, compilation and the fill are left out; the garbage
 collector's work is in (Node runs with \`--predictable\`: one thread,
-fixed seeds). The count does not move with the machine's load: repeated
-runs agree within 0.5% for lru, and 4% for tinylfu, whose key hash is
-seeded at random per cache. But it is not a time: it weighs a cache miss
-like any other instruction. \`lru\` spends more than half its time in the
-\`Map\`'s lookups (by a perf profile), waiting on cache misses that
-tinylfu waits on alike, so tinylfu's time ratio to lru is nearer 1 than
-its instruction ratio. (${seconds.toFixed(0)} s.)
+fixed seeds). The count does not move with the machine's load, though
+tinylfu's moves a little between runs: it seeds its key hash at random per
+cache. But it is not a time: it weighs a memory access that misses the
+processor's cache like any other instruction, and both caches wait alike
+on the \`Map\`'s. (${seconds.toFixed(0)} s.)
 
 ${table(['workload', 'lru', 'tinylfu', 'lru-cache', 'tinylfu / lru'], rows)}
 `,

@@ -9,9 +9,8 @@
  * with status 0, as it would end `cat`.
  */
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { CliError, UsageError } from './args.js';
-import { DEMO_CHILD_ENV, launchDemo, watchParent } from './demo/launcher.js';
+import { DEMO_CHILD_ENV, launchDemo, relayToLauncher, watchParent } from './demo/launcher.js';
 import { DEMO_USAGE, parseDemoOptions, type DemoOptions } from './demo/options.js';
 import { runDemo } from './demo/run.js';
 import { DASHBOARD_HOST, startDashboard } from './dashboard/server.js';
@@ -49,16 +48,6 @@ function portInUse(port: number): CliError {
   return new CliError(`demo: port ${port} on ${DASHBOARD_HOST} is already in use; pick another with --port <n>, or leave --port out for any free port`);
 }
 
-/** Refuses a --port that is taken before the workload starts (the workload process checks again when it listens). */
-async function checkPortFree(port: number): Promise<void> {
-  if (port === 0) return;
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? portInUse(port) : error));
-    server.listen(port, DASHBOARD_HOST, () => server.close(() => resolve()));
-  });
-}
-
 const write = (text: string) => {
   process.stdout.write(text);
 };
@@ -71,15 +60,9 @@ async function demo(args: readonly string[]): Promise<number> {
   }
   // Check the optional dependency before starting anything long.
   const assets = options.dashboard ? loadUplotAssets() : undefined;
-  if (process.env[DEMO_CHILD_ENV] !== '1') {
-    if (options.dashboard) await checkPortFree(options.port);
-    return launchDemo(args, options, write);
-  }
-  return demoChild(options, assets);
-}
-
-async function demoChild(options: DemoOptions, assets: ReturnType<typeof loadUplotAssets> | undefined): Promise<number> {
-  watchParent();
+  if (process.env[DEMO_CHILD_ENV] === '1') return demoChild(options);
+  // The launcher serves the dashboard, fed by the workload process over IPC, so
+  // the page outlives the workload (a baseline run dies of heap exhaustion).
   const dashboard =
     assets === undefined
       ? undefined
@@ -87,17 +70,9 @@ async function demoChild(options: DemoOptions, assets: ReturnType<typeof loadUpl
           throw (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? portInUse(options.port) : error;
         });
   if (dashboard !== undefined) write(`dashboard: ${dashboard.url}  (live charts; open it in a browser)\n`);
-  await runDemo({
-    durationS: options.durationS,
-    heapMb: options.heapMb,
-    seed: options.seed,
-    baseline: options.baseline,
-    ratePerS: options.ratePerS,
-    write,
-    ...(dashboard === undefined ? {} : { listener: dashboard.listener }),
-  });
+  const code = await launchDemo(args, options, write, dashboard?.listener);
   if (dashboard !== undefined) {
-    write(`\nThe dashboard stays up at ${dashboard.url} with the whole run; press Ctrl+C to exit.\n`);
+    write(`\nThe workload process has ended; the dashboard stays up at ${dashboard.url} with the whole run. Press Ctrl+C to exit.\n`);
     await new Promise<void>((resolve) => {
       const stop = () => {
         void dashboard.close().then(resolve);
@@ -106,6 +81,20 @@ async function demoChild(options: DemoOptions, assets: ReturnType<typeof loadUpl
       process.once('SIGTERM', stop);
     });
   }
+  return code;
+}
+
+async function demoChild(options: DemoOptions): Promise<number> {
+  watchParent();
+  await runDemo({
+    durationS: options.durationS,
+    heapMb: options.heapMb,
+    seed: options.seed,
+    baseline: options.baseline,
+    ratePerS: options.ratePerS,
+    write,
+    ...(options.dashboard ? { listener: relayToLauncher() } : {}),
+  });
   return 0;
 }
 

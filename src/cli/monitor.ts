@@ -8,8 +8,9 @@
  * line for scripts.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { numberOption, parseOptions } from './args.js';
+import { CliError, numberOption, parseOptions } from './args.js';
 import { formatBytes, formatPercent, formatTable } from './format.js';
+import { checkProcess, fileSystemOf, processExists, runtimeOf } from './target-process.js';
 import { NodeMemorySignals, type NodeMemorySignalsReading, type NodeSignalLevelReading } from '../node/index.js';
 
 export interface MonitorOptions {
@@ -17,6 +18,8 @@ export interface MonitorOptions {
   json: boolean;
   /** Stop after this many samples; undefined runs until interrupted. */
   count: number | undefined;
+  /** Watch this process instead of the monitor's own; undefined watches the monitor. */
+  pid: number | undefined;
 }
 
 export const MONITOR_USAGE = `Usage: nexus-store monitor [options]
@@ -26,10 +29,20 @@ resident memory against the cgroup or machine limit, available system memory,
 Linux pressure-stall information), each with its budget, usage and level, and
 which one drives the overall level.
 
+The heap and container rows describe the process they are read in: without
+--pid, this monitor's own process (its heap is tiny and says nothing about
+your service). --pid <pid> reads another process's cgroup and resident set
+from /proc/<pid> instead; its V8 heap cannot be read from outside it, so run
+the library's monitor inside your service for that (createNodeMemoryMonitor
+from nexus-store/node, its signals.read()), or this command inside the
+service's container.
+
 Options:
   --interval <ms>   time between samples (default 1000, at least 50)
   --json            print one JSON object per sample, one per line
   --count <n>       stop after n samples (default: run until Ctrl+C)
+  --pid <pid>       watch that process's container and resident memory
+                    (Linux; no heap row)
   -h, --help        show this help
 `;
 
@@ -38,6 +51,7 @@ export function parseMonitorOptions(args: readonly string[]): MonitorOptions | '
     interval: { type: 'string' },
     json: { type: 'boolean' },
     count: { type: 'string' },
+    pid: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help === true) return 'help';
@@ -45,6 +59,7 @@ export function parseMonitorOptions(args: readonly string[]): MonitorOptions | '
     intervalMs: numberOption('monitor', 'interval', values.interval, 1000, { min: 50, max: 3_600_000, what: 'a number of milliseconds' }),
     json: values.json === true,
     count: values.count === undefined ? undefined : numberOption('monitor', 'count', values.count, 1, { min: 1, integer: true, what: 'a whole number' }),
+    pid: values.pid === undefined ? undefined : numberOption('monitor', 'pid', values.pid, 0, { min: 1, max: 2 ** 22, integer: true, what: 'a process id' }),
   };
 }
 
@@ -56,10 +71,11 @@ export interface MonitorSignalSample {
   readonly source: string;
   /** False where this machine does not offer the signal (no PSI, say); the numbers are then 0 and the level normal. */
   readonly available: boolean;
-  /** Bytes, except psi: stall time in parts per million of the last 10 s. */
-  readonly usedBytes: number;
-  readonly budgetBytes: number;
-  /** usedBytes / budgetBytes. */
+  /** The unit of `used` and `budget`: whole bytes, or for psi the share of the last 10 s stalled, in parts per million. */
+  readonly unit: 'bytes' | 'ppm';
+  readonly used: number;
+  readonly budget: number;
+  /** used / budget. */
   readonly fraction: number;
   readonly level: string;
   /** Where the value and the budget come from (files, limits, flags). */
@@ -69,6 +85,8 @@ export interface MonitorSignalSample {
 /** What `--json` prints per sample. */
 export interface MonitorSample {
   readonly at: number;
+  /** The process whose heap and resident memory the sample describes (the monitor's own without --pid). */
+  readonly pid: number;
   /** The overall level: the most pressing signal's. */
   readonly level: string;
   /** The signal that drives the overall level. */
@@ -76,17 +94,20 @@ export interface MonitorSample {
   readonly signals: readonly MonitorSignalSample[];
 }
 
-export function toMonitorSample(reading: NodeMemorySignalsReading): MonitorSample {
+export function toMonitorSample(reading: NodeMemorySignalsReading, pid: number = process.pid): MonitorSample {
   return {
     at: reading.at,
+    pid,
     level: reading.mostPressing.level,
     source: reading.mostPressing.signal,
     signals: reading.signals.map((s) => ({
       name: s.signal,
       source: s.source,
       available: s.available,
-      usedBytes: s.usedBytes,
-      budgetBytes: s.budgetBytes,
+      unit: s.signal === 'psi' ? 'ppm' : 'bytes',
+      // Whole bytes (a working set less inactive pages can come out fractional); ppm as measured.
+      used: s.signal === 'psi' ? s.usedBytes : Math.round(s.usedBytes),
+      budget: s.signal === 'psi' ? s.budgetBytes : Math.round(s.budgetBytes),
       fraction: s.fraction,
       level: s.level,
       detail: s.detail,
@@ -100,7 +121,14 @@ function formatValue(s: NodeSignalLevelReading, value: number): string {
   return s.signal === 'psi' ? `${(value / 10_000).toFixed(2)}%` : formatBytes(value);
 }
 
-function formatReading(reading: NodeMemorySignalsReading): string {
+/** Whose memory the heap and container rows show. */
+function subjectLine(pid: number | undefined): string {
+  return pid === undefined
+    ? `heap and container rows: this monitor's own process (pid ${process.pid}); --pid <pid> watches another`
+    : `process ${pid}: container and resident memory from /proc/${pid}; its V8 heap is only readable inside it (see --help)`;
+}
+
+function formatReading(reading: NodeMemorySignalsReading, pid: number | undefined): string {
   const driver = reading.mostPressing.signal;
   const rows = reading.signals.map((s) => [
     s.signal === driver ? `${s.signal} *` : s.signal,
@@ -111,13 +139,17 @@ function formatReading(reading: NodeMemorySignalsReading): string {
     s.available ? `${s.source}: ${s.detail}` : `not available: ${s.detail}`,
   ]);
   const table = formatTable(['signal', 'value', 'budget', 'usage', 'level', 'measured'], rows, ['left', 'right', 'right', 'right', 'left', 'left']);
-  return `${new Date(reading.at).toISOString()}  overall level ${reading.mostPressing.level} (driven by ${driver})\n${table}\n* drives the overall level\n`;
+  return `${new Date(reading.at).toISOString()}  overall level ${reading.mostPressing.level} (driven by ${driver})\n${subjectLine(pid)}\n${table}\n* drives the overall level\n`;
 }
 
 export async function runMonitor(options: MonitorOptions, write: (text: string) => void): Promise<number> {
   const live = !options.json && process.stdout.isTTY === true;
   // One reader for the whole session, so each signal keeps its hysteresis between samples.
-  const signals = new NodeMemorySignals({ slowRefreshMs: 0 });
+  const { pid } = options;
+  if (pid !== undefined) checkProcess(pid);
+  const signals = new NodeMemorySignals(
+    pid === undefined ? { slowRefreshMs: 0 } : { slowRefreshMs: 0, signals: ['container', 'system', 'psi'], fs: fileSystemOf(pid), runtime: runtimeOf(pid) },
+  );
   const stopping = new AbortController();
   const stop = () => stopping.abort();
   process.once('SIGINT', stop);
@@ -126,10 +158,11 @@ export async function runMonitor(options: MonitorOptions, write: (text: string) 
     for (let n = 0; !stopping.signal.aborted && (options.count === undefined || n < options.count); n++) {
       if (n > 0) await sleep(options.intervalMs, undefined, { signal: stopping.signal }).catch(() => undefined);
       if (stopping.signal.aborted) break;
+      if (pid !== undefined && !processExists(pid)) throw new CliError(`monitor: process ${pid} has exited`);
       const reading = signals.read();
-      if (options.json) write(`${JSON.stringify(toMonitorSample(reading))}\n`);
-      else if (live) write(`\x1b[H\x1b[2J${formatReading(reading)}(every ${options.intervalMs} ms; Ctrl+C to stop)\n`);
-      else write(`${formatReading(reading)}\n`);
+      if (options.json) write(`${JSON.stringify(toMonitorSample(reading, pid))}\n`);
+      else if (live) write(`\x1b[H\x1b[2J${formatReading(reading, pid)}(every ${options.intervalMs} ms; Ctrl+C to stop)\n`);
+      else write(`${formatReading(reading, pid)}\n`);
     }
   } finally {
     signals.close();

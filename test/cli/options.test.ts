@@ -51,8 +51,8 @@ describe('demo options', () => {
 
 describe('monitor options', () => {
   test('defaults and values', () => {
-    assert.deepEqual(parseMonitorOptions([]), { intervalMs: 1000, json: false, count: undefined });
-    assert.deepEqual(parseMonitorOptions(['--interval', '250', '--json', '--count', '3']), { intervalMs: 250, json: true, count: 3 });
+    assert.deepEqual(parseMonitorOptions([]), { intervalMs: 1000, json: false, count: undefined, pid: undefined });
+    assert.deepEqual(parseMonitorOptions(['--interval', '250', '--json', '--count', '3', '--pid', '42']), { intervalMs: 250, json: true, count: 3, pid: 42 });
   });
 
   test('bad values are usage errors naming the option and the value', () => {

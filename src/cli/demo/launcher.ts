@@ -10,6 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { DemoOptions } from './options.js';
+import type { DemoListener } from './timeline.js';
 
 /** Set in the child's environment: "you are the workload process". */
 export const DEMO_CHILD_ENV = 'NEXUS_STORE_DEMO_CHILD';
@@ -31,7 +32,31 @@ export function diedOfHeapExhaustion(outcome: Pick<ChildOutcome, 'code' | 'signa
   return abnormal && HEAP_ERROR.test(outcome.stderr);
 }
 
-export async function launchDemo(args: readonly string[], options: DemoOptions, write: (text: string) => void): Promise<number> {
+const LISTENER_EVENTS = ['start', 'sample', 'cleanup', 'end'] as const;
+type ListenerEvent = (typeof LISTENER_EVENTS)[number];
+interface RelayedEvent {
+  readonly demoEvent: ListenerEvent;
+  readonly data: unknown;
+}
+
+/** In the workload process: a listener that sends every event to the launcher over the IPC channel. */
+export function relayToLauncher(): DemoListener {
+  const send = (demoEvent: ListenerEvent) => (data: unknown) => {
+    if (process.connected) process.send?.({ demoEvent, data } satisfies RelayedEvent);
+  };
+  return { start: send('start'), sample: send('sample'), cleanup: send('cleanup'), end: send('end') };
+}
+
+function isRelayedEvent(message: unknown): message is RelayedEvent {
+  return typeof message === 'object' && message !== null && LISTENER_EVENTS.includes((message as RelayedEvent).demoEvent);
+}
+
+/**
+ * Runs the workload process and reports how it ended; `listener` (the
+ * dashboard's) gets the events the workload relays, so it keeps them after
+ * the workload is gone.
+ */
+export async function launchDemo(args: readonly string[], options: DemoOptions, write: (text: string) => void, listener?: DemoListener): Promise<number> {
   const script = process.argv[1];
   if (script === undefined) throw new Error('cannot re-launch the demo: process.argv[1] (the CLI script) is missing');
   const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--max-old-space-size'));
@@ -41,6 +66,13 @@ export async function launchDemo(args: readonly string[], options: DemoOptions, 
     // The IPC channel only tells the child when the parent is gone (see watchParent).
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  if (listener !== undefined) {
+    child.on('message', (message: unknown) => {
+      if (!isRelayedEvent(message)) return;
+      // The events' shapes are the workload's own (this same CLI): passed through as they came.
+      (listener[message.demoEvent] as ((data: unknown) => void) | undefined)?.(message.data);
+    });
+  }
   const { stdout, stderr: stderrStream } = child;
   if (stdout === null || stderrStream === null) throw new Error('the workload process has no output pipes');
   let stderr = '';
@@ -85,6 +117,11 @@ export function watchParent(): void {
   process.once('disconnect', () => process.exit(129));
 }
 
+/** How to run the demo again with `flag`: `npm start -- <flag>` inside this repository (what npm start runs), else the bin. */
+export function rerunCommand(flag: string, env: NodeJS.ProcessEnv = process.env): string {
+  return env['npm_lifecycle_event'] === 'start' && env['npm_package_name'] === 'nexus-store' ? `npm start -- ${flag}` : `nexus-store demo ${flag}`;
+}
+
 function describeExit(outcome: ChildOutcome): string {
   return outcome.signal !== null ? `killed by ${outcome.signal}` : `exit code ${outcome.code}`;
 }
@@ -118,7 +155,7 @@ function reportOutcome(outcome: ChildOutcome, options: DemoOptions, write: (text
     else if (!options.dashboard) {
       write(
         '\nNext: add --baseline to serve the same requests from plain Map caches and watch the heap run out\n' +
-          '(npm start -- --baseline), or --dashboard for live charts in the browser.\n',
+          `(${rerunCommand('--baseline')}), or --dashboard for live charts in the browser.\n`,
       );
     }
     return 0;

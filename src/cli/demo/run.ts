@@ -127,11 +127,16 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
     return sample;
   };
 
+  // Each line shows the level now, next to the heap now, and the highest level
+  // since the previous line (a spike between lines still shows).
+  let printedSamples = 0;
   const progress = (sample: DemoSample) => {
     const hitRatio = sample.requests > 0 ? sample.hits / sample.requests : 0;
+    const peak = samples.slice(printedSamples).reduce<MemoryPressureLevel>((p, s) => (rank(s.level) > rank(p) ? s.level : p), currentLevel);
+    printedSamples = samples.length;
     write(
       `${sample.t.toFixed(1).padStart(5)}s  requests ${formatCount(sample.requests).padStart(9)}  hit ${formatPercent(hitRatio).padStart(6)}  ` +
-        `heap ${formatMB(sample.heapUsedBytes).padStart(8)} / ${formatMB(sample.heapLimitBytes)}  level ${sample.level.padEnd(9)}  ` +
+        `heap ${formatMB(sample.heapUsedBytes).padStart(8)} / ${formatMB(sample.heapLimitBytes)}  level ${currentLevel.padEnd(9)} ${`(highest since last line ${peak})`.padEnd(35)}  ` +
         `evictions ${formatCount(sample.evictions).padStart(7)}  cleanups ${service.cleanupLog.length}\n`,
     );
   };
