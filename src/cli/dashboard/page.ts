@@ -179,6 +179,10 @@ const SCRIPT = String.raw`
     $('report-section').style.display = 'block';
   }
   source.addEventListener('end', function (e) { setStatus('finished', 'finished'); showReport(JSON.parse(e.data)); });
+  // A reconnect the server resumes sends no init: the stream being open again is the news.
+  source.addEventListener('open', function () {
+    if ($('status').className === 'lost') setStatus('running', 'running');
+  });
   source.addEventListener('error', function () {
     if ($('status').className !== 'finished') setStatus('connection lost (the demo process ended or died)', 'lost');
   });
