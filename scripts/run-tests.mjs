@@ -3,7 +3,8 @@
 // Node 20's `--test` does not expand globs, so the files are listed here.
 // Usage: node scripts/run-tests.mjs [substring-filter ...]
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -33,11 +34,35 @@ if (files.length === 0) {
 // that is a leak worth seeing. The watchdog ends the whole run after RUN_TIMEOUT_MS.
 const TEST_TIMEOUT_MS = 300_000;
 const RUN_TIMEOUT_MS = 20 * 60_000;
+// The spec reporter's counts leave out the tests of a skipped suite (Node never
+// registers them); the summary reporter counts every test that did not run and
+// why, and its lines close the run.
+const summaryDir = mkdtempSync(join(tmpdir(), 'nexus-test-summary-'));
+const summaryFile = join(summaryDir, 'summary.txt');
 const result = spawnSync(
   process.execPath,
-  ['--expose-gc', '--import', 'tsx', '--test', '--test-reporter=spec', `--test-timeout=${TEST_TIMEOUT_MS}`, ...files],
+  [
+    '--expose-gc',
+    // Test locations (and stacks) in the .ts sources rather than tsx's output.
+    '--enable-source-maps',
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${join(root, 'scripts/test-summary-reporter.mjs')}`,
+    `--test-reporter-destination=${summaryFile}`,
+    `--test-timeout=${TEST_TIMEOUT_MS}`,
+    ...files,
+  ],
   { cwd: root, stdio: 'inherit', env: process.env, timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL' },
 );
+try {
+  process.stdout.write(`\n${readFileSync(summaryFile, 'utf8')}`);
+} catch {
+  // No summary: the run was cut short, said below.
+}
+rmSync(summaryDir, { recursive: true, force: true });
 if (result.error !== undefined || result.signal !== null) {
   const why = result.error?.code === 'ETIMEDOUT' ? `did not finish within ${RUN_TIMEOUT_MS / 60_000} minutes` : `ended by ${result.signal ?? result.error?.message}`;
   console.error(`run-tests: the test run ${why}: a test file probably left a handle open (socket, child process, timer)`);

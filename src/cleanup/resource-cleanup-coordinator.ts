@@ -22,7 +22,9 @@
  *   timeout keeps the process alive (`keepAlive`): the caller is awaiting
  *   the run, and a process with nothing else to do must not exit before
  *   the timeout has fired and the rest of the run (the other cleaners, the
- *   results) has happened.
+ *   results) has happened. An automatic run's timeouts do too, as a hand
+ *   request may be waiting behind it; the cost is bounded by
+ *   `cleanerTimeoutMs` per cleaner.
  *   (A cleaner that blocks synchronously cannot be interrupted by anything
  *   in JavaScript; its time is still measured and reported.)
  * - A cleaner that throws, rejects, times out or returns something that is

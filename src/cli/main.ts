@@ -4,13 +4,17 @@
  * memory signals) and `demo` (a workload kept alive under a capped heap).
  *
  * Exit status: 0 on success, 1 when the command failed, 2 on bad usage
- * (unknown command or option, bad value), with a message naming it.
+ * (unknown command or option, bad value), with a message naming it. A
+ * reader that closes the pipe early (`| head -1`) ends the command quietly
+ * with status 0, as it would end `cat`.
  */
-import { UsageError } from './args.js';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { CliError, UsageError } from './args.js';
 import { DEMO_CHILD_ENV, launchDemo, watchParent } from './demo/launcher.js';
 import { DEMO_USAGE, parseDemoOptions, type DemoOptions } from './demo/options.js';
 import { runDemo } from './demo/run.js';
-import { startDashboard } from './dashboard/server.js';
+import { DASHBOARD_HOST, startDashboard } from './dashboard/server.js';
 import { loadUplotAssets, UplotMissingError } from './dashboard/uplot-assets.js';
 import { MONITOR_USAGE, parseMonitorOptions, runMonitor } from './monitor.js';
 
@@ -20,8 +24,40 @@ Commands:
   monitor    live view of every memory signal this machine or container gives
   demo       a streaming service kept alive under a capped heap (what npm start runs)
 
+Options:
+  -h, --help     show this help
+  -v, --version  print the version
+
 Run 'nexus-store <command> --help' for a command's options.
 `;
+
+/** The package's version, from the package.json two levels above this file (dist/cli/ or src/cli/). */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** A closed pipe (EPIPE) ends the command quietly; any other stream error stays fatal. */
+function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
+function portInUse(port: number): CliError {
+  return new CliError(`demo: port ${port} on ${DASHBOARD_HOST} is already in use; pick another with --port <n>, or leave --port out for any free port`);
+}
+
+/** Refuses a --port that is taken before the workload starts (the workload process checks again when it listens). */
+async function checkPortFree(port: number): Promise<void> {
+  if (port === 0) return;
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? portInUse(port) : error));
+    server.listen(port, DASHBOARD_HOST, () => server.close(() => resolve()));
+  });
+}
 
 const write = (text: string) => {
   process.stdout.write(text);
@@ -35,13 +71,21 @@ async function demo(args: readonly string[]): Promise<number> {
   }
   // Check the optional dependency before starting anything long.
   const assets = options.dashboard ? loadUplotAssets() : undefined;
-  if (process.env[DEMO_CHILD_ENV] !== '1') return launchDemo(args, options, write);
+  if (process.env[DEMO_CHILD_ENV] !== '1') {
+    if (options.dashboard) await checkPortFree(options.port);
+    return launchDemo(args, options, write);
+  }
   return demoChild(options, assets);
 }
 
 async function demoChild(options: DemoOptions, assets: ReturnType<typeof loadUplotAssets> | undefined): Promise<number> {
   watchParent();
-  const dashboard = assets === undefined ? undefined : await startDashboard({ port: options.port, assets });
+  const dashboard =
+    assets === undefined
+      ? undefined
+      : await startDashboard({ port: options.port, assets }).catch((error: unknown) => {
+          throw (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? portInUse(options.port) : error;
+        });
   if (dashboard !== undefined) write(`dashboard: ${dashboard.url}  (live charts; open it in a browser)\n`);
   await runDemo({
     durationS: options.durationS,
@@ -75,6 +119,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'help':
         write(USAGE);
         return command === undefined ? 2 : 0;
+      case '-v':
+      case '--version':
+        write(`${version()}\n`);
+        return 0;
       case 'monitor': {
         const options = parseMonitorOptions(rest);
         if (options === 'help') {
@@ -90,10 +138,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`nexus-store: ${error.message}\nRun 'nexus-store --help' for usage.\n`);
+      const help = error.command === undefined ? 'nexus-store --help' : `nexus-store ${error.command} --help`;
+      process.stderr.write(`nexus-store: ${error.message}\nRun '${help}' for usage.\n`);
       return 2;
     }
-    if (error instanceof UplotMissingError) {
+    if (error instanceof UplotMissingError || error instanceof CliError) {
       process.stderr.write(`nexus-store: ${error.message}\n`);
       return 1;
     }
@@ -102,6 +151,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+endQuietlyOnClosedPipe(process.stdout);
+endQuietlyOnClosedPipe(process.stderr);
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -25,18 +25,17 @@
  * level's interval (never sooner than `minPollIntervalMs`, 10 ms by
  * default). A process whose memory is flat keeps the plain cadence.
  *
- * Holding the heap between collections: a cache sheds on every sample above
- * `normal` (half of it at `critical`), but what it drops stays in the old
- * generation until V8's next full collection. A timer poll in between reads
+ * Holding the heap between collections: what a cache drops stays in the old
+ * generation (or, for a `Buffer`, in external memory) until V8's next full
+ * collection. A timer poll in between reads
  * the same heap and sheds again, and again: at 100 ms polls a cache can be
- * halved several times for one reclaim. So while the heap is the most
- * pressing signal at `critical` or above, timer polls are skipped until a
+ * halved several times for one reclaim. So while the heap or the cgroup is
+ * the most pressing signal above `normal`, timer polls are skipped until a
  * full collection has run since the last sample (the GC-triggered poll then
  * samples) or `pollingIntervalMs` has passed (so the other signals are still
  * read at the normal cadence). Growth cannot outrun this: the old generation
  * only grows to V8's next-collection limit before a full collection runs,
- * and each one polls. In the capped-heap test this keeps about 15% more
- * entries on average at 256 MB. Explicit `poll()` calls always sample.
+ * and each one polls. Explicit `poll()` calls always sample.
  */
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { getDefaultClock, type Clock } from '../clock.js';
@@ -65,7 +64,7 @@ export interface NodeMemoryMonitorOptions extends NodeMemorySignalsOptions {
   /** Least time between two polls brought forward by fast growth (see the design note). Default 10. */
   minPollIntervalMs?: number;
   /**
-   * While the heap is the most pressing signal at `critical` or above, skip
+   * While the heap or the cgroup is the most pressing signal above `normal`, skip
    * timer polls until V8 has run another full collection (or
    * `pollingIntervalMs` has passed): see the design note. Default true;
    * needs `pollOnGc`.
@@ -109,15 +108,19 @@ export class NodeMemoryMonitor extends PollingMemoryMonitor {
     const tick = { running: false };
     const tickClock: Clock = {
       now: () => clock.now(),
-      setTimeout: (callback, delayMs) =>
-        clock.setTimeout(() => {
-          tick.running = true;
-          try {
-            callback();
-          } finally {
-            tick.running = false;
-          }
-        }, delayMs),
+      setTimeout: (callback, delayMs, timerOptions) =>
+        clock.setTimeout(
+          () => {
+            tick.running = true;
+            try {
+              callback();
+            } finally {
+              tick.running = false;
+            }
+          },
+          delayMs,
+          timerOptions,
+        ),
       clearTimeout: (handle) => clock.clearTimeout(handle),
     };
     const pollingIntervalMs = options.pollingIntervalMs ?? DEFAULT_NODE_POLLING_INTERVAL_MS;

@@ -1,6 +1,7 @@
 /**
  * A slice of the survival matrix (bench/survival.bench.ts), run for real: a
- * service caching 64 KiB Buffers at about 60 MB/s of misses inside a
+ * service caching 64 KiB payloads, half a Buffer and half on the V8 heap, at
+ * about 60 MB/s of misses inside a
  * 256 MiB memory cgroup. A plain Map is OOM-killed by the kernel; the
  * hand-tuned budget (half the limit) and the monitor-driven cache with every
  * default both live to the end of the run.
@@ -16,9 +17,9 @@ const cgroups = await probeService('a memory cgroup below this process (root, Li
   if (!probe.available) throw new Error(probe.reason);
 });
 
-const cell: SurvivalCell = { limitMiB: 256, payload: 'buffer', rateMBps: 60, heap: 'default' };
+const cell: SurvivalCell = { limitMiB: 256, payload: 'mixed', rateMBps: 60, heap: 'default' };
 
-describe('survival in a real 256 MiB memory cgroup, 64 KiB Buffers at 60 MB/s of misses', { skip: cgroups.skip }, () => {
+describe('survival in a real 256 MiB memory cgroup, 64 KiB payloads half off-heap at 60 MB/s of misses', { skip: cgroups.skip }, () => {
   test('a plain Map is killed by the kernel OOM killer', async () => {
     const run = await runSurvivalCell(cell, 'map', 1);
     assert.equal(run.outcome.oomKilled, true, `the Map should outgrow the limit: ${JSON.stringify(run.outcome)}`);

@@ -140,6 +140,16 @@ export function describeBackendConformance(name: string, options: ConformanceOpt
         assert.equal((await backend.get('a'))?.['title'], 'first');
       }));
 
+    test('save resolves to nothing, or to a copy of the item equal to what get returns (what the store caches)', () =>
+      withBackend(async ({ backend }) => {
+        const item = { id: 'a', title: 'first', tags: ['x', 'y'] };
+        const stored = await backend.save(item);
+        if (stored === undefined) return;
+        assert.notEqual(stored, item, 'not the caller\u2019s object');
+        assert.notEqual(stored.tags, item.tags, 'no part shared with the caller\u2019s object');
+        assert.deepEqual(stored, await backend.get('a'));
+      }));
+
     test('save replaces the item stored under the same id', () =>
       withBackend(async ({ backend }) => {
         await backend.save({ id: 'a', v: 1, old: true });
