@@ -12,8 +12,10 @@ function collect<T>(stream: { subscribe(f: (v: T) => void): unknown }): T[] {
   return seen;
 }
 
-describe('createBrowserMemoryMonitor: choosing signals', () => {
-  test('in plain Chromium it reads performance.memory and publishes at start', () => {
+// These run in Node against fake browser environments (fakes.ts); the same
+// choices in real headless Chromium are tested in chromium.test.ts.
+describe('createBrowserMemoryMonitor: choosing signals (fake environments in Node)', () => {
+  test('given a fake Chromium-like performance.memory, it reads it and publishes at start', () => {
     const b = fakeBrowser({ heap: new FakeHeap(600 * MIB, 1000 * MIB) });
     const monitor = createBrowserMemoryMonitor({ environment: b.environment, clock: new ManualClock() });
     assert.ok(monitor instanceof PollingMemoryMonitor);
@@ -27,13 +29,13 @@ describe('createBrowserMemoryMonitor: choosing signals', () => {
     monitor.stopMonitoring();
   });
 
-  test('in a cross-origin isolated Chromium page with measure it uses all three, in order of preference', () => {
+  test('given a fake cross-origin isolated environment and measure, it uses all three signals, in order of preference', () => {
     const b = fakeBrowser({ isolated: true });
     const monitor = createBrowserMemoryMonitor({ environment: b.environment, budgetBytes: 1000 * MIB, measure: () => 0 });
     assert.deepEqual(monitor.sources, ['measureUserAgentSpecificMemory', 'performance.memory', 'budget']);
   });
 
-  test('without any browser signal the configured budget drives the levels (Firefox, Safari)', () => {
+  test('given an environment with no browser signal (as in Firefox or Safari), the configured budget drives the levels', () => {
     let held = 100;
     const clock = new ManualClock();
     const monitor = createBrowserMemoryMonitor({ environment: { performance: {} }, budgetBytes: 1000, measure: () => held, pollingIntervalMs: 50, clock });
@@ -131,7 +133,7 @@ describe('createBrowserMemoryMonitor: choosing signals', () => {
   });
 });
 
-describe('createBrowserMemoryMonitor: combining signals', () => {
+describe('createBrowserMemoryMonitor: combining signals (fake environments in Node)', () => {
   test('reports the most pressing signal in state.source', () => {
     const b = fakeBrowser({ heap: new FakeHeap(100, 1000) });
     let held = 0;

@@ -87,10 +87,21 @@ describe('nexus-store in headless Chromium', { skip: chromium.skip }, () => {
       });
       const sources = new Set<string>();
       let peakUsedBytes = 0;
+      let sampled = 0;
+      const waiting: Array<() => void> = [];
       monitor.states.subscribe((s) => {
         if (s.source !== 'none') sources.add(s.source);
         peakUsedBytes = Math.max(peakUsedBytes, s.usedBytes);
+        sampled++;
+        for (const wake of waiting.splice(0)) wake();
       });
+      // Resolves once the polling timer has published `count` more samples.
+      const samples = (count: number) =>
+        new Promise<void>((resolve) => {
+          const target = sampled + count;
+          const check = () => (sampled >= target ? resolve() : waiting.push(check));
+          check();
+        });
       const levels: string[] = [];
       monitor.pressure.subscribe((level) => levels.push(level));
       monitor.startMonitoring();
@@ -104,7 +115,8 @@ describe('nexus-store in headless Chromium', { skip: chromium.skip }, () => {
         for (let i = 0; i < mib; i++) chunk.push(i + 0.5);
         held.push(chunk);
         w.gc!();
-        await new Promise((resolve) => setTimeout(resolve, 60));
+        // Two samples: the second one's poll began after this step for sure.
+        await samples(2);
       }
       const peakLevel = monitor.currentPressure();
       held.length = 0;

@@ -1,18 +1,17 @@
-// The cache must not keep what left it alive: with --expose-gc (the test
-// runner passes it) and WeakRefs, every value and key that was evicted,
+// The cache must not keep what left it alive: with gc() (see
+// test/helpers/gc.ts) and WeakRefs, every value and key that was evicted,
 // deleted, replaced or cleared must become collectable.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MemoryManager } from '../../src/cache/memory-manager.js';
 import { cacheOf, NO_WATERMARKS, STRATEGIES } from './helpers.js';
-
-const gc = (globalThis as { gc?: () => void }).gc;
+import { collectGarbage, needsGc } from '../helpers/gc.js';
 
 /** Collects garbage across a few turns: a WeakRef target stays alive until the job that created or read it ends. */
 async function collect(): Promise<void> {
   for (let i = 0; i < 4; i++) {
     await new Promise((resolve) => setTimeout(resolve, 0));
-    gc!();
+    collectGarbage();
   }
 }
 
@@ -64,7 +63,7 @@ async function assertCollected(refs: { dropped: Array<WeakRef<object>>; kept: Ar
 }
 
 for (const strategy of STRATEGIES) {
-  describe(`MemoryManager releases what leaves it (${strategy})`, { skip: gc === undefined ? 'needs --expose-gc' : false }, () => {
+  describe(`MemoryManager releases what leaves it (${strategy})`, needsGc, () => {
     it('evicted keys and values become collectable (evict, pressure, capacity)', async () => {
       const cache = cacheOf<Key, Payload>(strategy, { maxCacheBytes: 1000, ...NO_WATERMARKS });
       // An eviction listener sees the keys, and must not be what keeps them.

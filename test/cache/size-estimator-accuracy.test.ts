@@ -1,13 +1,14 @@
 /**
  * defaultSizeEstimator against the heap V8 really retains: copies of each
  * shape are kept alive, gc() runs, and the heap growth per copy is compared
- * with the estimate. Needs --expose-gc (scripts/run-tests.mjs passes it).
+ * with the estimate. Needs gc() (see test/helpers/gc.ts).
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { defaultSizeEstimator } from '../../src/cache/size-estimator.js';
 import { SHAPES, measureRetainedBytes } from './size-estimator-shapes.js';
 import type { Shape } from './size-estimator-shapes.js';
+import { needsGc } from '../helpers/gc.js';
 
 const TOLERANCE = 0.2;
 
@@ -40,7 +41,7 @@ const MORE_KINDS: readonly Shape[] = [
   { name: 'objects with 200 unique keys (dictionary mode)', make: (i) => JSON.parse(`{${Array.from({ length: 200 }, (_, k) => `"${pad(i)}-${k}":${k}`).join(',')}}`) },
 ];
 
-describe('defaultSizeEstimator matches the retained heap within ±20%', () => {
+describe('defaultSizeEstimator matches the retained heap within ±20%', needsGc, () => {
   for (const shape of [...SHAPES, ...MORE_KINDS]) {
     test(shape.name, () => {
       const actual = retained(shape);

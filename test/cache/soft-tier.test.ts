@@ -1,21 +1,19 @@
 // The soft tier (softEviction): evicted values stay revivable until the
 // garbage collector reclaims them, and the tier never keeps one alive.
-// The collection tests need --expose-gc (scripts/run-tests.mjs passes it).
+// The collection tests need gc() (test/helpers/gc.ts says what happens without it).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
 import { MemoryManager } from '../../src/cache/memory-manager.js';
 import { SoftTier } from '../../src/cache/soft-tier.js';
 import { STRATEGIES } from './helpers.js';
-
-const gc = (globalThis as { gc?: () => void }).gc;
-const needsGc = { skip: gc === undefined ? 'needs --expose-gc' : false };
+import { collectGarbage, needsGc } from '../helpers/gc.js';
 
 /** Collects until `ref` is cleared (finalization and WeakRef clearing can take a few cycles). */
 async function collected(ref: WeakRef<object>): Promise<boolean> {
   for (let i = 0; i < 20 && ref.deref() !== undefined; i++) {
     await tick();
-    gc!();
+    collectGarbage();
   }
   return ref.deref() === undefined;
 }
@@ -184,7 +182,7 @@ describe('soft tier (softEviction)', () => {
       const size = (): number => tier.size;
       for (let i = 0; i < 20 && size() !== 0; i++) {
         await tick();
-        gc!();
+        collectGarbage();
       }
       assert.equal(size(), 0);
       assert.equal(tier.take('a'), undefined);

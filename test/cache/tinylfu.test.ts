@@ -13,8 +13,8 @@ import { FrequencySketch } from '../../src/cache/tinylfu/frequency-sketch.js';
 import { createKeyHasher } from '../../src/cache/tinylfu/key-hash.js';
 import { WTinyLfuPolicy } from '../../src/cache/tinylfu/w-tinylfu-policy.js';
 import { STAMP_LIMIT, StampModel } from './stamp-model.js';
+import { collectGarbage, needsGc } from '../helpers/gc.js';
 
-const gc = (globalThis as { gc?: () => void }).gc;
 
 /** A read-through cache of unit-size entries holding exactly `capacity` entries. */
 function unitCache(strategy: EvictionStrategy, capacity: number): MemoryManager<number, boolean> {
@@ -188,7 +188,7 @@ describe('key hashing', () => {
     assert.ok(Math.min(...buckets) > 850 && Math.max(...buckets) < 1150, `buckets ${Math.min(...buckets)}..${Math.max(...buckets)}`);
   });
 
-  it('does not keep object keys alive', { skip: gc === undefined ? 'needs --expose-gc' : false }, async () => {
+  it('does not keep object keys alive', needsGc, async () => {
     const hash = createKeyHasher();
     let ref: WeakRef<object>;
     (() => {
@@ -198,7 +198,7 @@ describe('key hashing', () => {
     })();
     for (let i = 0; i < 10 && ref!.deref() !== undefined; i++) {
       await tick();
-      gc!();
+      collectGarbage();
     }
     assert.equal(ref!.deref(), undefined);
   });

@@ -66,9 +66,13 @@ describe('nexus-store CLI (real child processes of dist/cli/main.js)', () => {
   test('monitor without --json prints a table with each signal and the one that drives the level', async () => {
     const result = await runCli(['monitor', '--count', '1']);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /overall level (normal|moderate|critical|emergency) \(driven by \w+\)/);
+    const driver = /overall level (normal|moderate|critical|emergency) \(driven by (\w+)\)/.exec(result.stdout);
+    assert.ok(driver !== null, result.stdout);
     assert.match(result.stdout, /^heap/m);
-    assert.match(result.stdout, /\*/);
+    // The star marks the row of the signal named as the driver, and no other.
+    const starred = result.stdout.split('\n').filter((line) => /^\w+ \*/.test(line));
+    assert.deepEqual(starred.map((line) => line.split(' ')[0]), [driver[2]], result.stdout);
+    assert.match(result.stdout, /^\* drives the overall level$/m);
   });
 
   test('demo --duration 8 --heap-mb 96 survives, evicts, and ends with the report', { timeout: 90_000 }, async () => {

@@ -4,6 +4,9 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { startDashboard } from '../../src/cli/dashboard/server.js';
+import { loadUplotAssets } from '../../src/cli/dashboard/uplot-assets.js';
+import type { DemoSample } from '../../src/cli/demo/timeline.js';
 import { launchChromium, probeChromium } from '../helpers/chromium.js';
 import { ensureBuilt, startCli } from './cli-process.js';
 
@@ -13,7 +16,11 @@ interface ChartView {
   data: number[][];
 }
 interface DashboardWindow {
-  nexusDashboard: { charts: Record<'heap' | 'level' | 'caches' | 'evictions', ChartView>; samples: unknown[] };
+  nexusDashboard: {
+    charts: Record<'heap' | 'level' | 'caches' | 'evictions', ChartView>;
+    samples: Array<{ t: number }>;
+    stream: { opens: number; inits: number };
+  };
 }
 
 describe('demo --dashboard (headless Chromium)', { skip: chromium.skip }, () => {
@@ -83,5 +90,45 @@ describe('demo --dashboard (headless Chromium)', { skip: chromium.skip }, () => 
       await new Promise((resolve) => child.once('close', resolve));
     }
     assert.match(output(), /dashboard: http:\/\/127\.0\.0\.1:/);
+  });
+  test('a page whose stream is cut resumes with Last-Event-ID: every sample once, in order, one init', { timeout: 90_000 }, async () => {
+    // The server cuts a client with more than maxBufferedBytes waiting; a
+    // burst far larger than the socket buffers makes it cut this page.
+    const dashboard = await startDashboard({ port: 0, assets: loadUplotAssets(), maxBufferedBytes: 1, historyLength: 1000 });
+    const page = await browser!.newPage();
+    try {
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(dashboard.url);
+      await page.waitForFunction(() => (window as unknown as DashboardWindow).nexusDashboard?.stream.inits === 1, undefined, { timeout: 30_000 });
+      const padding = 'x'.repeat(64 * 1024);
+      const count = 400;
+      for (let t = 0; t < count; t++) {
+        const sample: DemoSample = {
+          t,
+          heapUsedBytes: 1_000_000 + t,
+          heapLimitBytes: 10_000_000,
+          level: 'normal',
+          source: `heap${padding}`,
+          cacheBytes: { 'image-cache': t, 'video-metadata': 0, 'playback-buffers': 0 },
+          evictions: 0,
+          requests: t,
+          hits: 0,
+        };
+        dashboard.listener.sample!(sample);
+      }
+      await page.waitForFunction((n) => (window as unknown as DashboardWindow).nexusDashboard.samples.length >= n, count, { timeout: 60_000 });
+      const r = await page.evaluate(() => {
+        const d = (window as unknown as DashboardWindow).nexusDashboard;
+        return { t: d.samples.map((s) => s.t), stream: d.stream };
+      });
+      assert.ok(r.stream.opens >= 2, `the stream was cut and reopened: ${JSON.stringify(r.stream)}`);
+      assert.equal(r.stream.inits, 1, 'the reconnect resumed: no second init');
+      assert.deepEqual(r.t, Array.from({ length: count }, (_, i) => i), 'every sample once, in order');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+      await dashboard.close();
+    }
   });
 });

@@ -21,14 +21,21 @@ describe('demo randomness', () => {
     const draws = 200_000;
     const counts = new Array<number>(1000).fill(0);
     for (let i = 0; i < draws; i++) counts[zipf.sample(random)]! += 1;
-    // Harmonic number H(1000) ~ 7.4855: P(0) ~ 0.1336, P(1) ~ 0.0668, P(9) ~ 0.01336.
+    // Zipf's law written out here, not read back from the sampler:
+    // P(k) = 1 / ((k + 1) H(1000)), with H(1000) ~ 7.4855 the harmonic number.
+    let harmonic = 0;
+    for (let k = 1; k <= 1000; k++) harmonic += 1 / k;
+    assert.ok(Math.abs(harmonic - 7.4855) < 1e-4);
     for (const k of [0, 1, 9, 99]) {
-      const expected = zipf.probability(k);
+      const expected = 1 / ((k + 1) * harmonic);
       const observed = counts[k]! / draws;
       assert.ok(Math.abs(observed - expected) < 4 * Math.sqrt(expected / draws) + 1e-4, `rank ${k}: observed ${observed}, expected ${expected}`);
+      assert.ok(Math.abs(zipf.probability(k) - expected) < 1e-12, `probability(${k}) ${zipf.probability(k)}, expected ${expected}`);
     }
-    assert.ok(Math.abs(zipf.probability(0) - 1 / 7.4855) < 1e-3);
-    assert.ok(counts.every((n) => n >= 0));
+    assert.equal(zipf.probability(-1), 0);
+    assert.equal(zipf.probability(1000), 0);
+    // Every draw is a rank in [0, 1000): the counts add up to the draws.
+    assert.equal(counts.length, 1000);
     assert.equal(counts.reduce((s, n) => s + n, 0), draws);
   });
 
@@ -54,7 +61,13 @@ describe('demo randomness', () => {
   test('payloads are pure functions of seed and id, sized as announced', () => {
     assert.deepEqual(makeThumbnail(1, 17), makeThumbnail(1, 17));
     assert.notDeepEqual(makeThumbnail(1, 17).pixels, makeThumbnail(2, 17).pixels);
-    assert.equal(makeThumbnail(1, 17).pixels.length, Math.ceil(thumbnailBytes(1, 17) / 8));
+    // Announced sizes spread over 6 to 40 KiB, and each payload holds that
+    // many bytes in 8-byte array elements.
+    const announced = Array.from({ length: 200 }, (_, id) => thumbnailBytes(1, id));
+    assert.ok(announced.every((bytes) => Number.isInteger(bytes) && bytes >= 6 * 1024 && bytes < 40 * 1024), String(announced));
+    assert.ok(new Set(announced).size > 150, 'the sizes vary');
+    assert.ok(Math.min(...announced) < 12 * 1024 && Math.max(...announced) > 34 * 1024, 'over the whole range');
+    for (const id of [0, 17, 199]) assert.equal(makeThumbnail(1, id).pixels.length, Math.ceil(announced[id]! / 8));
     assert.deepEqual(makeVideo(3, 9), makeVideo(3, 9));
     assert.equal(makeVideo(3, 9).id, 'v00009');
   });

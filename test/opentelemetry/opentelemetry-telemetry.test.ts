@@ -201,12 +201,28 @@ describe('createOpenTelemetryTelemetry', () => {
     assert.equal(points(m.get(INSTRUMENT_NAMES.evictedBytes))[0]?.value, 0);
   });
 
-  test('works with the API global meter (a no-op until an SDK is registered)', () => {
-    const telemetry = createOpenTelemetryTelemetry({ meter: metrics.getMeter('no-sdk') });
-    telemetry.recordCacheSize(1, 1);
-    telemetry.recordEviction({ key: 'a', bytes: 1, reason: 'capacity', level: 'normal' });
-    telemetry.recordCleanup([{ cleanerName: 'x', bytesFreed: 1, success: true, durationMs: 1 }]);
-    telemetry.dispose();
+  test('with the API global meter: records nothing (and throws nothing) before an SDK is registered; created after, it exports', async () => {
+    const early = createOpenTelemetryTelemetry({ meter: metrics.getMeter('no-sdk'), attributes: { cache: 'early' } });
+    early.recordCacheSize(1, 1);
+    early.recordEviction({ key: 'a', bytes: 1, reason: 'capacity', level: 'normal' });
+    early.recordCleanup([{ cleanerName: 'x', bytesFreed: 1, success: true, durationMs: 1 }]);
+    const { reader, provider } = setup();
+    assert.equal(metrics.setGlobalMeterProvider(provider), true);
+    try {
+      const late = createOpenTelemetryTelemetry({ meter: metrics.getMeter('with-sdk'), attributes: { cache: 'late' } });
+      late.recordCacheSize(2, 1);
+      late.recordEviction({ key: 'b', bytes: 7, reason: 'capacity', level: 'normal' });
+      // The API's meter is not a proxy: one taken before registration stays a no-op.
+      early.recordCacheSize(5, 5);
+      early.recordEviction({ key: 'c', bytes: 9, reason: 'capacity', level: 'normal' });
+      const m = await reader.metrics();
+      assert.deepEqual(points(m.get(INSTRUMENT_NAMES.cacheSize)).map((p) => [p.attributes['cache'], p.value]), [['late', 2]]);
+      assert.deepEqual(points(m.get(INSTRUMENT_NAMES.evictedBytes)).map((p) => [p.attributes['cache'], p.value]), [['late', 7]]);
+      late.dispose();
+      early.dispose();
+    } finally {
+      metrics.disable();
+    }
   });
 
   test('rejects a missing or wrong meter with a TypeError naming meter', () => {

@@ -148,6 +148,8 @@ const SCRIPT = String.raw`
 
   build();
   var source = new EventSource('/events');
+  // Connections opened and init events received, for tests and the curious.
+  var stream = { opens: 0, inits: 0 };
   // init carries the server's whole kept state (the latest samples and cleanup
   // runs): it replaces what the page holds. A reconnect that the server can
   // resume (Last-Event-ID) gets only the missed events instead, no init.
@@ -160,6 +162,7 @@ const SCRIPT = String.raw`
     $('log-empty').style.display = '';
   }
   source.addEventListener('init', function (e) {
+    stream.inits++;
     var msg = JSON.parse(e.data);
     reset();
     setStart(msg.start);
@@ -179,10 +182,15 @@ const SCRIPT = String.raw`
     $('report-section').style.display = 'block';
   }
   source.addEventListener('end', function (e) { setStatus('finished', 'finished'); showReport(JSON.parse(e.data)); });
+  // A reconnect the server resumes sends no init: the stream being open again is the news.
+  source.addEventListener('open', function () {
+    stream.opens++;
+    if ($('status').className === 'lost') setStatus('running', 'running');
+  });
   source.addEventListener('error', function () {
     if ($('status').className !== 'finished') setStatus('connection lost (the demo process ended or died)', 'lost');
   });
-  window.nexusDashboard = { charts: charts, samples: samples };
+  window.nexusDashboard = { charts: charts, samples: samples, stream: stream };
 })();
 `;
 
