@@ -70,8 +70,19 @@ async function demo(args: readonly string[]): Promise<number> {
           throw (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? portInUse(options.port) : error;
         });
   if (dashboard !== undefined) write(`dashboard: ${dashboard.url}  (live charts; open it in a browser)\n`);
+  // A Ctrl+C or SIGTERM during the run ends the run and the dashboard with it (the launcher
+  // forwards it to the workload); only a run that ended by itself leaves the page up.
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const code = await launchDemo(args, options, write, dashboard?.listener);
-  if (dashboard !== undefined) {
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  if (dashboard !== undefined && interrupted) await dashboard.close();
+  else if (dashboard !== undefined) {
     write(`\nThe workload process has ended; the dashboard stays up at ${dashboard.url} with the whole run. Press Ctrl+C to exit.\n`);
     await new Promise<void>((resolve) => {
       const stop = () => {
