@@ -43,6 +43,15 @@ describe('the packed package (npm pack --dry-run --json --ignore-scripts)', () =
     const pointing = files.filter((f) => /\.(js|ts)$/.test(f) && readFileSync(join(root, f), 'utf8').includes('sourceMappingURL'));
     assert.deepEqual(pointing, []);
   });
+
+  test('declarations keep internal helpers out (no typed-array generics, which need TypeScript 5.7, and no @internal names)', () => {
+    const declarations = files.filter((f) => f.endsWith('.d.ts'));
+    assert.ok(declarations.length > 10, String(declarations.length));
+    const leaking = declarations.filter((f) =>
+      /\b(?:Int32|Uint32|Float64)Array<|\b(?:growInt32|growUint32|growFloat64|renumberStamps|STAMP_LIMIT)\b/.test(readFileSync(join(root, f), 'utf8')),
+    );
+    assert.deepEqual(leaking, []);
+  });
 });
 
 describe('npm pack without a build (scripts/build.mjs --pack, the prepack script)', () => {

@@ -102,13 +102,14 @@ export interface EvictionPolicy {
 /** Builds a policy for a cache whose per-slot arrays hold `capacity` slots. */
 export type PolicyFactory = (context: PolicyContext, capacity: number) => EvictionPolicy;
 
-/** Use stamps (`lastUse`) stay below this: giving it renumbers them (`renumberStamps`). */
+/** Use stamps (`lastUse`) stay below this: giving it renumbers them (`renumberStamps`). @internal */
 export const STAMP_LIMIT = 0x7fffffff;
 
 /**
  * Renumbers use stamps 1, 2, ... keeping their order, so they stay int32:
  * `slots` are the entries in the order, `stamps[indexOf(slot)]` the stamp of
  * each. Returns the last stamp given. O(n log n), once per 2^31 uses.
+ * @internal
  */
 export function renumberStamps(slots: number[], stamps: Int32Array, indexOf: (slot: number) => number): number {
   slots.sort((a, b) => stamps[indexOf(a)]! - stamps[indexOf(b)]!);
@@ -116,21 +117,21 @@ export function renumberStamps(slots: number[], stamps: Int32Array, indexOf: (sl
   return slots.length;
 }
 
-/** An `Int32Array` of `capacity` elements holding the first elements of `from`. */
+/** An `Int32Array` of `capacity` elements holding the first elements of `from`. @internal */
 export function growInt32(from: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
   const to = new Int32Array(capacity);
   to.set(from.length <= capacity ? from : from.subarray(0, capacity));
   return to;
 }
 
-/** An `Uint32Array` of `capacity` elements holding the first elements of `from`. */
+/** An `Uint32Array` of `capacity` elements holding the first elements of `from`. @internal */
 export function growUint32(from: Uint32Array, capacity: number): Uint32Array<ArrayBuffer> {
   const to = new Uint32Array(capacity);
   to.set(from.length <= capacity ? from : from.subarray(0, capacity));
   return to;
 }
 
-/** A `Float64Array` of `capacity` elements holding the first elements of `from`. */
+/** A `Float64Array` of `capacity` elements holding the first elements of `from`. @internal */
 export function growFloat64(from: Float64Array, capacity: number): Float64Array<ArrayBuffer> {
   const to = new Float64Array(capacity);
   to.set(from.length <= capacity ? from : from.subarray(0, capacity));
