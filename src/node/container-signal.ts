@@ -19,6 +19,10 @@
  * room for 64 MiB of uncollected garbage, and was OOM-killed after it shed.
  * Measured against the limit less the reserve, the thresholds mean what
  * they say: at `emergency` there is still room for one collector's lag.
+ * The size is a trade: the survival cell at 192 MiB and 100 MB/s of 64 KiB
+ * Buffer misses (bench/survival) kept a cache of about 76 MB with no
+ * reserve, and was OOM-killed in one of two runs; about 40 MB with 48 MiB
+ * (three runs of three lived, peak 90% of the limit); 25-30 MB with 64 MiB.
  *
  * Freed memory the allocator keeps: once collected, a `Buffer`'s memory
  * goes back to malloc, which keeps it for reuse instead of returning it to
@@ -70,11 +74,11 @@ export interface ContainerSignalOptions extends FileSignalOptions {
 }
 
 /** V8's allowance for external memory between two full collections (kExternalAllocationSoftLimit). */
-export const DEFAULT_COLLECTOR_RESERVE_BYTES = 96 * 1024 * 1024;
+export const DEFAULT_COLLECTOR_RESERVE_BYTES = 64 * 1024 * 1024;
 
 /** The reserve kept back from a cgroup limit of `limitBytes`. */
 export function collectorReserveFor(limitBytes: number, reserveBytes = DEFAULT_COLLECTOR_RESERVE_BYTES): number {
-  return Math.min(reserveBytes, Math.floor(limitBytes / 3));
+  return Math.min(reserveBytes, Math.floor(limitBytes / 4));
 }
 
 const MEM_TOTAL = asciiKey('MemTotal');

@@ -76,6 +76,14 @@ export interface NodeMemoryMonitorOptions extends NodeMemorySignalsOptions {
 
 export const DEFAULT_MIN_GC_POLL_INTERVAL_MS = 10;
 export const DEFAULT_MIN_POLL_INTERVAL_MS = 10;
+/**
+ * The cgroup signal is held four times longer than the heap: a cut cache's
+ * Buffers are freed only by the full collection V8 runs once external
+ * memory has grown by 64 MiB, more than 500 ms of allocation at 100 MB/s.
+ * Until then, a sample shows the garbage of the last cut as growth, and the
+ * cache would cut again for it. The collector reserve covers the wait.
+ */
+const CGROUP_HOLD_FACTOR = 4;
 /** The next poll comes at this share of the time until the next threshold. */
 const LOOKAHEAD_SHARE = 1 / 3;
 
@@ -203,7 +211,7 @@ export class NodeMemoryMonitor extends PollingMemoryMonitor {
       (state.source === 'heap' || state.source === 'cgroup') &&
       state.level !== 'normal' &&
       this.#majorGcs === this.#majorGcsAtLastSample &&
-      this.#clock.now() - this.#lastSampleAt < this.#maxHoldMs
+      this.#clock.now() - this.#lastSampleAt < (state.source === 'cgroup' ? CGROUP_HOLD_FACTOR * this.#maxHoldMs : this.#maxHoldMs)
     );
   }
 

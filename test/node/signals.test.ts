@@ -29,10 +29,10 @@ describe('container signal', () => {
     const r = signal.read();
     assert.equal(r.source, 'cgroup');
     assert.equal(r.usedBytes, 402_653_184 - 67_108_864);
-    assert.equal(r.budgetBytes, 512 * MIB - 96 * MIB, 'the pod limit binds the container whose own memory.max is "max"; 96 MiB kept back for garbage');
+    assert.equal(r.budgetBytes, 512 * MIB - 64 * MIB, 'the pod limit binds the container whose own memory.max is "max"; 64 MiB kept back for garbage');
     assert.equal(signal.cgroup.limitBytes, 512 * MIB);
-    assert.equal(signal.cgroup.reserveBytes, 96 * MIB);
-    assert.equal(r.fraction, (402_653_184 - 67_108_864) / (416 * MIB));
+    assert.equal(signal.cgroup.reserveBytes, 64 * MIB);
+    assert.equal(r.fraction, (402_653_184 - 67_108_864) / (448 * MIB));
     assert.match(r.detail, /cgroup v2/);
     assert.equal(signal.cgroup.cgroup?.version, 2);
     signal.close();
@@ -43,10 +43,8 @@ describe('container signal', () => {
     const sample = provider();
     assert.equal(sample.source, 'cgroup');
     assert.equal(sample.usedBytes, 234_881_024 - 33_554_432);
-    // A 256 MiB limit keeps back a third of itself (less than 96 MiB) for garbage not yet collected:
-    // this working set (192 MiB) is past the 171 MiB budget, so nothing is available.
-    assert.equal(sample.availableBytes, 0);
-    assert.equal(provider.signal.read().fraction, (234_881_024 - 33_554_432) / (256 * MIB - Math.floor((256 * MIB) / 3)));
+    // A 256 MiB limit keeps back 64 MiB for garbage not yet collected: the budget is 192 MiB.
+    assert.equal(sample.availableBytes, 192 * MIB - (234_881_024 - 33_554_432));
     assert.equal(provider.signal.cgroup.cgroup?.version, 1);
     provider.signal.close();
   });
@@ -85,7 +83,7 @@ describe('container signal', () => {
     const tree = fixtureCopy('cgroup-v2');
     try {
       tree.write('sys/fs/cgroup/kubepods/pod1/memory.max', String(64 * GIB));
-      assert.equal(new ContainerSignal({ root: tree.root, runtime: fakeRuntime() }).read().budgetBytes, 8 * GIB - 96 * MIB);
+      assert.equal(new ContainerSignal({ root: tree.root, runtime: fakeRuntime() }).read().budgetBytes, 8 * GIB - 64 * MIB);
     } finally {
       tree.dispose();
     }
@@ -132,12 +130,12 @@ describe('container signal', () => {
     const clock = new ManualClock(0);
     try {
       const signal = new ContainerSignal({ root: tree.root, clock, runtime: fakeRuntime(), redetectIntervalMs: 10_000 });
-      assert.equal(signal.read().budgetBytes, 416 * MIB);
+      assert.equal(signal.read().budgetBytes, 448 * MIB);
       tree.write('sys/fs/cgroup/kubepods/pod1/memory.max', `${1024 * MIB}\n`);
       clock.advance(9_999);
-      assert.equal(signal.read().budgetBytes, 416 * MIB);
+      assert.equal(signal.read().budgetBytes, 448 * MIB);
       clock.advance(1);
-      assert.equal(signal.read().budgetBytes, 928 * MIB);
+      assert.equal(signal.read().budgetBytes, 960 * MIB);
       signal.close();
     } finally {
       tree.dispose();
