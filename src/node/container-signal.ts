@@ -33,8 +33,10 @@
  * process's idle allocator pages, estimated as the resident set less V8's
  * committed heap, its external memory and the smallest such remainder seen
  * (code, stacks and native state, which do not shrink). The estimate errs
- * high: an idle page it misses still counts as used. Reading
- * `process.memoryUsage()` costs about 2 us per sample.
+ * high: an idle page it misses still counts as used. It costs one more
+ * pread of /proc/self/statm and one v8.getHeapStatistics() (about 3.5 us
+ * together), paid only while the working set is at least half the budget:
+ * below that, idle pages cannot move it past a default threshold.
  *
  * Cost per sample: one pread of memory.current / memory.usage_in_bytes
  * (about 2-3 us), or of /proc/self/statm without a limit. memory.stat is
@@ -75,6 +77,9 @@ export interface ContainerSignalOptions extends FileSignalOptions {
 
 /** V8's allowance for external memory between two full collections (kExternalAllocationSoftLimit). */
 export const DEFAULT_COLLECTOR_RESERVE_BYTES = 64 * 1024 * 1024;
+
+/** The share of the budget from which the working set is corrected for idle allocator pages. */
+const IDLE_CHECK_FROM = 0.5;
 
 /** The reserve kept back from a cgroup limit of `limitBytes`. */
 export function collectorReserveFor(limitBytes: number, reserveBytes = DEFAULT_COLLECTOR_RESERVE_BYTES): number {
@@ -178,7 +183,9 @@ export class ContainerSignal implements NodeSignal {
       const usage = n < 0 ? NaN : parseSingleValue(d.usage.buffer, n);
       if (usage >= 0) {
         const workingSet = Math.max(0, usage - this.#inactive(d, usage));
-        return reading('container', 'cgroup', Math.max(0, workingSet - this.#idleAllocatorBytes()), d.budgetBytes, d.detail);
+        // Far from the budget the idle pages cannot change the level: skip their cost.
+        const idle = workingSet < IDLE_CHECK_FROM * d.budgetBytes ? 0 : this.#idleAllocatorBytes(d);
+        return reading('container', 'cgroup', Math.max(0, workingSet - idle), d.budgetBytes, d.detail);
       }
     }
     return reading('container', 'resident', this.#resident(d), d.budgetBytes, d.detail);
@@ -197,10 +204,10 @@ export class ContainerSignal implements NodeSignal {
   }
 
   /** This process's resident pages that hold no live or collectable memory (see the design note). */
-  #idleAllocatorBytes(): number {
-    const memory = this.#options.runtime.processMemory?.();
+  #idleAllocatorBytes(d: Detected): number {
+    const memory = this.#options.runtime.v8Memory?.();
     if (memory === undefined) return 0;
-    const outside = memory.residentBytes - memory.heapCommittedBytes - memory.externalBytes;
+    const outside = this.#resident(d) - memory.heapCommittedBytes - memory.externalBytes;
     if (!(outside >= 0)) return 0;
     if (outside < this.#nativeFloorBytes) this.#nativeFloorBytes = outside;
     return outside - this.#nativeFloorBytes;

@@ -31,16 +31,15 @@ export interface NodeRuntime {
   /** `worker_threads.resourceLimits.maxOldGenerationSizeMb` inside a Worker started with one, else undefined. */
   workerMaxOldGenerationSizeMb(): number | undefined;
   /**
-   * `process.memoryUsage()`: the resident set, V8's committed heap and the
-   * external memory V8 accounts for (Buffer and ArrayBuffer backing stores,
-   * live or not yet collected). Optional: without it the container signal
-   * cannot tell the allocator's idle pages from memory in use.
+   * From `v8.getHeapStatistics()`: V8's committed heap and the external
+   * memory it accounts for (Buffer and ArrayBuffer backing stores, live or
+   * not yet collected). Optional: without it the container signal cannot
+   * tell the allocator's idle pages from memory in use.
    */
-  processMemory?(): ProcessMemory;
+  v8Memory?(): V8Memory;
 }
 
-export interface ProcessMemory {
-  readonly residentBytes: number;
+export interface V8Memory {
   readonly heapCommittedBytes: number;
   readonly externalBytes: number;
 }
@@ -86,9 +85,10 @@ export const nodeRuntime: NodeRuntime = Object.freeze({
     const mb = resourceLimits.maxOldGenerationSizeMb;
     return typeof mb === 'number' && mb > 0 ? mb : undefined;
   },
-  processMemory: () => {
-    const m = process.memoryUsage();
-    return { residentBytes: m.rss, heapCommittedBytes: m.heapTotal, externalBytes: m.external };
+  // Not process.memoryUsage(): it also reads the resident set, which costs about 25 us.
+  v8Memory: () => {
+    const h = v8.getHeapStatistics();
+    return { heapCommittedBytes: h.total_heap_size, externalBytes: h.external_memory };
   },
 });
 
