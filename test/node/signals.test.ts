@@ -38,6 +38,25 @@ describe('container signal', () => {
     signal.close();
   });
 
+  it('leaves out this process\'s idle allocator pages: external memory V8 freed while the resident set stayed', () => {
+    let externalBytes = 60 * MIB;
+    const runtime = fakeRuntime({ v8Memory: () => ({ heapCommittedBytes: 20 * MIB, externalBytes }) });
+    const signal = new ContainerSignal({ root: fixture('cgroup-v2'), runtime });
+    const workingSet = 402_653_184 - 67_108_864;
+    // The first reading sets the native floor (resident 25,000 pages of 4 KiB, less heap and external).
+    assert.equal(signal.read().usedBytes, workingSet);
+    // A collection frees 50 MiB of Buffers; malloc keeps the pages, so the resident set does not move.
+    externalBytes = 10 * MIB;
+    assert.equal(signal.read().usedBytes, workingSet - 50 * MIB);
+    // The pages are reused for new Buffers: in use again.
+    externalBytes = 40 * MIB;
+    assert.equal(signal.read().usedBytes, workingSet - 20 * MIB);
+    signal.close();
+    const without = new ContainerSignal({ root: fixture('cgroup-v2'), runtime: fakeRuntime() });
+    assert.equal(without.read().usedBytes, workingSet, 'a runtime that cannot say what V8 holds leaves the working set as it is');
+    without.close();
+  });
+
   it('cgroup v1: usage_in_bytes minus total_inactive_file against the limit, from a mount that shows only our cgroup', () => {
     const provider = createContainerMemoryProvider({ root: fixture('cgroup-v1'), runtime: fakeRuntime() });
     const sample = provider();
