@@ -61,7 +61,13 @@ for (const cell of cells) {
   const map = await runSurvivalCell(cell, 'map', 1);
   const fixed = await runSurvivalCell(cell, 'fixed', 1);
   const monitored: SurvivalRun[] = [];
-  for (let i = 0; i < runs; i++) monitored.push(await runSurvivalCell(cell, 'monitor', 1 + i));
+  for (let i = 0; i < runs; i++) {
+    const run = await runSurvivalCell(cell, 'monitor', 1 + i);
+    monitored.push(run);
+    const levels = JSON.stringify(run.result?.levels ?? {});
+    console.log(`  monitor run ${i + 1}: ${fate(run)}, hit ratio ${ratio(run).toFixed(3)}, levels ${levels}, peak ${((run.outcome.peakBytes ?? 0) / 2 ** 20).toFixed(0)} MiB`);
+    if (!run.lived || ratio(run) < 0.5 * ratio(fixed)) console.log(`    last samples:\n      ${(run.result?.recent ?? []).join('\n      ')}${run.stderr === '' ? '' : `\n    stderr: ${run.stderr.slice(-400)}`}`);
+  }
   const lived = monitored.filter((r) => r.lived).length;
   const fixedRatio = ratio(fixed);
   const worst = Math.min(...monitored.map(ratio));

@@ -31,6 +31,8 @@ export interface SurvivalResult {
   /** The cache's bytes once a second after the warm-up. */
   readonly cacheBytesSeen: number[];
   readonly levels: Record<string, number>;
+  /** The monitor's last samples with the cache's bytes and ceiling, as text. */
+  readonly recent: string[];
   readonly elapsedS: number;
 }
 

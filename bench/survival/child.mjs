@@ -57,8 +57,12 @@ else if (options.cache === 'fixed') manager = new MemoryManager({ maxCacheBytes:
 else if (options.cache !== 'map') throw new RangeError(`cache must be map, fixed or monitor, got ${JSON.stringify(options.cache)}`);
 const cache = manager ?? new Map();
 const levels = {};
+// The last samples seen, for the report of a run that ends badly.
+const recent = [];
 monitor?.states.subscribe((s) => {
   levels[s.level] = (levels[s.level] ?? 0) + 1;
+  recent.push(`${((performance.now() - startedAt) / 1000).toFixed(2)}s ${s.source} ${(s.usedBytes / 1e6).toFixed(0)}MB ${s.level} cache ${((manager?.metrics.currentUsage ?? 0) / 1e6).toFixed(0)}MB ceiling ${((manager?.limitBytes ?? 0) / 1e6).toFixed(0)}MB`);
+  if (recent.length > 12) recent.shift();
   if (process.env.NEXUS_SURVIVAL_TRACE === '2') {
     const m = process.memoryUsage();
     console.log(`sample ${(performance.now() - startedAt).toFixed(0)} ${s.source} ${(s.usedBytes / 1e6).toFixed(1)} ${s.level} cache ${((manager?.metrics.currentUsage ?? 0) / 1e6).toFixed(1)} limit ${((manager?.limitBytes ?? 0) / 1e6).toFixed(1)} rss ${(m.rss / 1e6).toFixed(1)} ext ${(m.external / 1e6).toFixed(1)} heap ${(m.heapTotal / 1e6).toFixed(1)}`);
@@ -126,6 +130,7 @@ function turn() {
     cacheBytes: cacheBytes(),
     cacheBytesSeen,
     levels,
+    recent,
     elapsedS: (now - startedAt) / 1000,
   };
   console.log(`result ${JSON.stringify(result)}`);
