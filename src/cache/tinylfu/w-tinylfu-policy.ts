@@ -175,6 +175,16 @@ const SAMPLE_REQUESTS_PER_ENTRY = 10;
 const MIN_EXPECTED_ENTRIES = 16;
 /** Share of the main region for protected entries. */
 const PROTECTED_FRACTION = 0.8;
+/** Once the cache evicts, candidates join probation for free again only after it falls to this share of the budget. */
+const FREE_ADMISSION_FRACTION = 0.5;
+/**
+ * Share of the budget that candidates may hold once the cache evicts:
+ * enough for the entries a watermark batch makes room for (they duel at
+ * the next batch); beyond it the oldest join probation, which is then
+ * below its share (after the window shrank, say). Without the cap, a
+ * loop's candidates, which never win, held the room the window gave up.
+ */
+const CANDIDATES_FRACTION = 0.01;
 /** Hits buffered before their sketch increments are applied together. */
 const PENDING_HITS = 64;
 /** Candidates this warm may be admitted at random even when they lose (flood resistance). */
@@ -191,6 +201,7 @@ export interface TinyLfuOptions {
 
 export class WTinyLfuPolicy implements EvictionPolicy {
   readonly tracksUse = true;
+  readonly admits = true;
   readonly #context: PolicyContext;
   readonly #maxBytes: number | undefined;
   /** `#maxBytes`, or Infinity without a budget: one number for the test on every insertion. */
@@ -248,6 +259,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #windowFraction = WINDOW_FRACTION;
   /** The window's and protected's shares in bytes, kept in step with the fraction and the capacity. */
   #windowMax = 0;
+  /** Held bytes up to which candidates join probation for free (see `#resize`). */
+  #freeAdmissionBytes = 0;
+  /** 1 from the first eviction until the cache holds at most `#freeAdmissionBytes` again. */
+  #evicting = 0;
+  #candidatesMax = 0;
   #protectedMax = 0;
   #step = -STEP_FRACTION;
   /** Requests left in the current sample; hits in it. */
@@ -344,6 +360,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#previousHitRate = 0;
     this.#decided = 0;
     this.#windowOverflow = 0;
+    this.#evicting = 0;
   }
 
   /** The sketch's estimate for a key (for tests and diagnostics). */
@@ -395,7 +412,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     } else {
       this.#record(hash, node);
     }
-    if (this.#links[CANDIDATE * 2 + NEXT]! !== CANDIDATE) this.#flushCandidates();
+    if (this.#links[CANDIDATE * 2 + NEXT]! !== CANDIDATE) {
+      if (this.#admitsFree()) this.#flushCandidates();
+      else if (this.#regionBytes[CANDIDATE]! > this.#candidatesMax) this.#trimCandidates();
+    }
     const windowBefore = this.#regionBytes[WINDOW]!;
     this.#link(node, WINDOW, bytes);
     // The sketch's size only matters at the scale of many entries.
@@ -632,6 +652,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     }
     const loserSlot = loser === 0 ? 0 : loser - NODE_OFFSET;
     this.#decided = 1;
+    this.#evicting = 1;
     this.#loserSlot = loserSlot;
     this.#winner = winner;
     return loserSlot;
@@ -727,6 +748,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const capacity = this.#capacityBytes();
     this.#windowMax = capacity * this.#windowFraction;
     this.#protectedMax = capacity * (1 - this.#windowFraction) * PROTECTED_FRACTION;
+    this.#candidatesMax = capacity * CANDIDATES_FRACTION;
+    this.#freeAdmissionBytes = this.#maxBytes === undefined ? Infinity : capacity * FREE_ADMISSION_FRACTION;
   }
 
   /** Moves the window's overflow, oldest first, to the candidates; the newest entry always stays. */
@@ -778,6 +801,27 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     // Uses since its last (fewer after a renumbering: never demoted sooner).
     if (this.#stamp - this.#state[oldest * 2 + STAMP]! <= this.#sketch.samplePeriod) return;
     this.#move(oldest, PROBATION);
+  }
+
+  /**
+   * Whether candidates join probation without a duel: only while the cache
+   * fills up, not once it evicts. The watermarks evict a batch at a time,
+   * and the room a batch makes must go to the winners of the next batch's
+   * duels, not to whoever comes first. The cache fills up again (and
+   * admits for free) once it holds less than the free-admission share,
+   * after a shed for outside pressure, say.
+   */
+  #admitsFree(): boolean {
+    if (this.#evicting === 0) return true;
+    if (this.#heldBytes() > this.#freeAdmissionBytes) return false;
+    this.#evicting = 0;
+    return true;
+  }
+
+  /** Candidates beyond their share join probation for free, oldest first (the main region is then below its share). */
+  #trimCandidates(): void {
+    const candidatesMax = this.#candidatesMax;
+    while (this.#regionBytes[CANDIDATE]! > candidatesMax) this.#move(this.#links[CANDIDATE * 2 + NEXT]!, PROBATION);
   }
 
   /** Candidates nobody needed room for are admitted to probation. */
