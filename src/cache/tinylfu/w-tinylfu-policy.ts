@@ -185,6 +185,8 @@ const FREE_ADMISSION_FRACTION = 0.5;
  * loop's candidates, which never win, held the room the window gave up.
  */
 const CANDIDATES_FRACTION = 0.01;
+/** ... and at least this many entries of the average size (a default batch is 10). */
+const MIN_CANDIDATES = 16;
 /** Hits buffered before their sketch increments are applied together. */
 const PENDING_HITS = 64;
 /** Candidates this warm may be admitted at random even when they lose (flood resistance). */
@@ -264,6 +266,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** 1 from the first eviction until the cache holds at most `#freeAdmissionBytes` again. */
   #evicting = 0;
   #candidatesMax = 0;
+  /** The average bytes per entry held, as of the last sizing of the sketch. */
+  #entryBytes = 0;
   #protectedMax = 0;
   #step = -STEP_FRACTION;
   /** Requests left in the current sample; hits in it. */
@@ -347,6 +351,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#regionBytes.fill(0);
     this.#regionCount.fill(0);
     this.#peakBytes = 0;
+    this.#entryBytes = 0;
     this.#adds = 0;
     this.#stamp = this.#firstStamp;
     this.#sketch.reset();
@@ -748,7 +753,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const capacity = this.#capacityBytes();
     this.#windowMax = capacity * this.#windowFraction;
     this.#protectedMax = capacity * (1 - this.#windowFraction) * PROTECTED_FRACTION;
-    this.#candidatesMax = capacity * CANDIDATES_FRACTION;
+    this.#candidatesMax = Math.max(capacity * CANDIDATES_FRACTION, this.#entryBytes * MIN_CANDIDATES);
     this.#freeAdmissionBytes = this.#maxBytes === undefined ? Infinity : capacity * FREE_ADMISSION_FRACTION;
   }
 
@@ -876,6 +881,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (bytes > this.#peakBytes) {
       this.#peakBytes = bytes;
       if (this.#maxBytes === undefined) this.#resize();
+    }
+    if (count !== 0 && bytes / count !== this.#entryBytes) {
+      this.#entryBytes = bytes / count;
+      this.#resize();
     }
     let expected = count;
     if (this.#maxBytes !== undefined && count >= 32 && bytes > 0) {
