@@ -187,6 +187,8 @@ const FREE_ADMISSION_FRACTION = 0.5;
 const CANDIDATES_FRACTION = 0.01;
 /** ... and at least this many entries of the average size (a default batch is 10). */
 const MIN_CANDIDATES = 16;
+/** The climber holds still on a sample with a hit ratio below this. */
+const STILL_HIT_RATE = 0.01;
 /** Hits buffered before their sketch increments are applied together. */
 const PENDING_HITS = 64;
 /** Candidates this warm may be admitted at random even when they lose (flood resistance). */
@@ -729,6 +731,13 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (requests === 0 || this.#heldBytes() < this.#capacityBytes() / 2) return;
     const hitRate = hits / requests;
     const change = hitRate - this.#previousHitRate;
+    if (hitRate < STILL_HIT_RATE) {
+      // A sample with (almost) no hits, a scan say, says nothing about the
+      // window's share: moving on it walked the window off and back for
+      // samples after the scan (a point of hit ratio on the scan trace).
+      this.#previousHitRate = hitRate;
+      return;
+    }
     const amount = change >= 0 ? this.#step : -this.#step;
     this.#step = Math.abs(change) >= RESTART_THRESHOLD ? STEP_FRACTION * (amount >= 0 ? 1 : -1) : STEP_DECAY * amount;
     this.#previousHitRate = hitRate;
