@@ -365,7 +365,8 @@ export class MemoryManager<K, V> implements ClearableCache {
    * - Then the budget watermarks apply (`pressure`): at `criticalThreshold`
    *   entries are evicted until usage is below `moderateThreshold`; at
    *   `moderateThreshold` one batch is evicted. The entry just set goes last,
-   *   after every other evictable entry.
+   *   after every other evictable entry; under `tinylfu` (admission) it
+   *   duels like any newcomer instead, and leaves if it loses.
    * - Marks the entry used. Replacing a value accounts the new size only.
    */
   set(key: K, value: V, options?: SetOptions): boolean {

@@ -38,8 +38,18 @@
  * that loses but is warm (frequency >= 6) is admitted anyway with
  * probability 1/128, and keys are hashed with a per-instance random seed:
  * together these keep an attacker from pinning the cache's content by
- * flooding the sketch with colliding keys. When no eviction is needed,
- * candidates join probation for free at the next insertion.
+ * flooding the sketch with colliding keys. While the cache fills up,
+ * candidates join probation for free at the next insertion; once it
+ * evicts, they wait for a duel (the watermarks evict a batch at a time,
+ * and the room a batch makes goes to the next batch's winners), up to 1%
+ * of the budget (beyond it the oldest join probation, which is then below
+ * its share).
+ *
+ * Every eviction path goes through `victim()`, so through the duel: a
+ * full cache's, the watermarks' (where the entry just set stays in the
+ * order and may lose) and outside pressure's. The regions are sized
+ * against where the cache stops growing (the moderate watermark when it
+ * sits below the budget, see `PolicyContext.maxBytes`).
  *
  * In a full cache (the common case) the window's overflow does not become a
  * candidate at all: an insertion into a cache with no room for another entry
@@ -56,7 +66,8 @@
  * direction that raised the hit ratio (reversing when it fell; steps decay
  * while the workload is stable and restart on a jump of 5 points), between
  * 0 and 80% of the budget. A recency-biased workload grows the window
- * (LRU-like); a frequency-biased one shrinks it.
+ * (LRU-like); a frequency-biased one shrinks it. A sample with under 1%
+ * hits (a scan) moves nothing.
  *
  * Requests are cheap, because every piece of their work that can wait does:
  * - the sketch increment of a hit or a new entry goes into a buffer of 64
