@@ -781,6 +781,24 @@ describe('tinylfu behaviour (through MemoryManager)', () => {
     }
   });
 
+  it('outside pressure (moderate, then critical) sheds newcomers seen once before the frequently used entries, under the default watermarks', () => {
+    const cache = new MemoryManager<number, boolean>({ strategy: 'tinylfu', maxCacheBytes: 200 });
+    // 60 hot keys, used many times, then a stream of keys seen once that keeps the cache at its watermark.
+    for (let round = 0; round < 30; round++) for (let k = 0; k < 60; k++) request(cache, k);
+    for (let k = 1000; k < 1400; k++) request(cache, k);
+    const hot = () => Array.from({ length: 60 }, (_, k) => k).filter((k) => cache.has(k)).length;
+    const before = hot();
+    assert.ok(before >= 58, `${before} of 60 hot keys before the pressure`);
+    const moderate = cache.handlePressure('moderate');
+    assert.equal(moderate.length, 10);
+    assert.deepEqual(moderate.filter((k) => k < 1000), [], 'moderate shed only keys seen once');
+    const onceHeld = cache.size - hot();
+    const critical = cache.handlePressure('critical');
+    // Half the unpinned entries go (unit sizes): fewer than the keys seen once still held.
+    assert.ok(critical.length < onceHeld, `critical shed ${critical.length} of ${cache.size + critical.length}, ${onceHeld} seen once`);
+    assert.deepEqual(critical.filter((k) => k < 1000), [], 'critical shed only keys seen once');
+  });
+
   it('emergency pressure under the default watermarks drops every unpinned entry', () => {
     const cache = new MemoryManager<number, boolean>({ strategy: 'tinylfu', maxCacheBytes: 500 });
     for (let i = 0; i < 5000; i++) request(cache, Math.floor(Math.pow(2000, (i * 7919 % 10007) / 10007)));

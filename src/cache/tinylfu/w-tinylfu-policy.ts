@@ -278,6 +278,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #freeAdmissionBytes = 0;
   /** 1 from the first eviction until the cache holds at most `#freeAdmissionBytes` again. */
   #evicting = 0;
+  /** Bytes the candidates may hold once the cache evicts (see CANDIDATES_FRACTION). */
   #candidatesMax = 0;
   /** The average bytes per entry held, as of the last sizing of the sketch. */
   #entryBytes = 0;
