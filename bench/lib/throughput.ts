@@ -30,6 +30,12 @@ export const THROUGHPUT_COMPETITORS: readonly Competitor[] = [
   { name: 'lru-cache', make: (c) => new LRUCache<number, boolean>({ max: c }) },
 ];
 
+/** `lru` and `tinylfu` in the default configuration (watermarks 0.7 and 0.9), holding as many entries. */
+export const WATERMARK_COMPETITORS: readonly Competitor[] = [
+  { name: 'lru, default watermarks', make: (c) => unitSizeCache('lru', c, true) },
+  { name: 'tinylfu, default watermarks', make: (c) => unitSizeCache('tinylfu', c, true) },
+];
+
 export interface ThroughputWorkload {
   name: string;
   /** Builds the workload's cache; returns the function that runs its operations `from` (included) to `to` on it. */

@@ -170,3 +170,22 @@ export function driftingZipf({ requests, keys, s, seed, ranksPerRequest }: Drift
   }
   return trace;
 }
+
+export interface PhaseChangeOptions extends ZipfOptions {
+  /** Keys in the middle phase's loop. */
+  loopLength: number;
+}
+
+/**
+ * Caffeine's adaptivity stress test: a third of the requests Zipf, a third
+ * a loop over `loopLength` keys of their own (ids from `keys` up), then Zipf
+ * again (the same popularity): a policy must move from frequency to recency
+ * and back.
+ */
+export function phaseChange({ requests, keys, s, seed, loopLength }: PhaseChangeOptions): Int32Array {
+  const trace = zipf({ requests, keys, s, seed });
+  const from = Math.floor(requests / 3);
+  const to = Math.floor((2 * requests) / 3);
+  for (let i = from; i < to; i++) trace[i] = keys + ((i - from) % loopLength);
+  return trace;
+}

@@ -173,6 +173,12 @@ export class MemoryManager<K, V> implements ClearableCache {
    * bytes, so comparing against these is exact and needs no division.
    */
   readonly #moderateBytes: number;
+  /**
+   * The policy decides who leaves among the entry just set and the
+   * established ones (`tinylfu`): the watermark pass keeps the entry in the
+   * order, and evicts it if it loses its duel (see `#watermark`).
+   */
+  readonly #admits: boolean;
   readonly #criticalBytes: number;
   readonly #batchSize: number;
   readonly #strategy: EvictionStrategy;
@@ -259,12 +265,14 @@ export class MemoryManager<K, V> implements ClearableCache {
       oldest: () => (this.#listMode ? this.#next[0]! : 0),
       newer: (slot) => (this.#listMode ? this.#next[slot]! : 0),
       sizeOf: (slot) => this.#sizeOf(slot),
-      maxBytes: resolved.maxCacheBytes,
+      // Where the cache stops growing: the moderate watermark when it sits below the budget.
+      maxBytes: resolved.maxCacheBytes === undefined ? undefined : Math.min(resolved.maxCacheBytes, this.#moderateBytes),
     };
     this.#policy = policyFactoryFor(this.#strategy)(context, INITIAL_CAPACITY);
     this.#tracksUse = this.#policy.tracksUse;
     this.#listMode = !this.#tracksUse;
     this.#policyMode = this.#tracksUse && typeof this.#policy.lastUse === 'function';
+    this.#admits = this.#policy.admits === true;
     this.#prev = new Int32Array(this.#listMode ? INITIAL_CAPACITY : 0);
     this.#next = new Int32Array(this.#listMode ? INITIAL_CAPACITY : 0);
     this.#stamps = new Float64Array(this.#listMode || this.#policyMode ? 0 : INITIAL_CAPACITY);
@@ -357,7 +365,8 @@ export class MemoryManager<K, V> implements ClearableCache {
    * - Then the budget watermarks apply (`pressure`): at `criticalThreshold`
    *   entries are evicted until usage is below `moderateThreshold`; at
    *   `moderateThreshold` one batch is evicted. The entry just set goes last,
-   *   after every other evictable entry.
+   *   after every other evictable entry; under `tinylfu` (admission) it
+   *   duels like any newcomer instead, and leaves if it loses.
    * - Marks the entry used. Replacing a value accounts the new size only.
    */
   set(key: K, value: V, options?: SetOptions): boolean {
@@ -790,6 +799,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     const critical = this.#current >= this.#criticalBytes;
     const level = levelAtRank(Math.max(this.#budgetRankFor(this.#current), this.#handlerRank));
     const evictable = this.#inOrder(slot);
+    if (evictable && this.#admits) return this.#admitWatermark(slot, critical, level);
     // In list mode the entry just set is the newest, so the `lru` order
     // reaches it only once every other entry is gone: it can stay in the
     // order (`last` stops the loop there). Other orders may rank it first:
@@ -817,6 +827,21 @@ export class MemoryManager<K, V> implements ClearableCache {
       return false;
     }
     return true;
+  }
+
+  /**
+   * The watermark pass of an admission policy: the entry just set stays in
+   * the order, so it meets the duels like any newcomer, and leaves if it
+   * loses one. Returns whether it is still stored.
+   */
+  #admitWatermark(slot: number, critical: boolean, level: MemoryPressureLevel): boolean {
+    let stored = true;
+    let victim: number;
+    for (let evicted = 0; (critical ? this.#current >= this.#moderateBytes : evicted < this.#batchSize) && (victim = this.#victim()) !== 0; evicted++) {
+      if (victim === slot) stored = false;
+      this.#evictSlot(victim, 'pressure', level);
+    }
+    return stored;
   }
 
   /**

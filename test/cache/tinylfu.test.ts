@@ -705,6 +705,109 @@ describe('tinylfu behaviour (through MemoryManager)', () => {
     }
   });
 
+  it('with the default watermarks (0.7/0.9), keeps most of a loop of 1.1x the budget (LRU hits nothing)', () => {
+    // The watermark pass is where a full cache evicts here: the newcomers
+    // must duel there too, or the loop flushes the cache as in LRU.
+    const budget = 1000;
+    const ratios: Record<string, number> = {};
+    for (const strategy of ['lru', 'tinylfu'] as const) {
+      const cache = new MemoryManager<number, boolean>({ strategy, maxCacheBytes: budget });
+      for (let pass = 0; pass < 40; pass++) for (let k = 0; k < budget * 1.1; k++) request(cache, k);
+      const { hits, misses } = cache.metrics;
+      ratios[strategy] = hits / (hits + misses);
+    }
+    assert.equal(ratios.lru, 0);
+    // The cache holds 70% of the budget: at best 700 of the 1100 keys.
+    assert.ok(ratios.tinylfu! >= 0.5, `loop hit ratio ${ratios.tinylfu}`);
+  });
+
+  it('with the default watermarks, a one-time scan does not flush the frequently used entries', () => {
+    const cache = new MemoryManager<number, boolean>({ strategy: 'tinylfu', maxCacheBytes: 100 });
+    for (let round = 0; round < 20; round++) for (let k = 0; k < 40; k++) request(cache, k);
+    for (let k = 1000; k < 2000; k++) request(cache, k);
+    const survivors = Array.from({ length: 40 }, (_, k) => k).filter((k) => cache.has(k)).length;
+    assert.ok(survivors >= 38, `${survivors} of 40 hot keys survived the scan`);
+  });
+
+  it('property: with the default watermarks and outside pressure, accounting stays exact, pins are never evicted, set returns whether the entry stayed, and a newcomer that loses its duel is evicted as pressure', () => {
+    const policies: WTinyLfuPolicy[] = [];
+    const add = Object.getOwnPropertyDescriptor(WTinyLfuPolicy.prototype, 'add')!.value as WTinyLfuPolicy['add'];
+    WTinyLfuPolicy.prototype.add = function (this: WTinyLfuPolicy, ...args: Parameters<WTinyLfuPolicy['add']>) {
+      if (!policies.includes(this)) policies.push(this);
+      add.apply(this, args);
+    };
+    try {
+      for (const seed of [3, 17, 29]) {
+        policies.length = 0;
+        const cache = new MemoryManager<string, number>({ strategy: 'tinylfu', maxCacheBytes: 3000, evictionBatchSize: 4 });
+        const evicted: string[] = [];
+        cache.evictions.subscribe((e) => evicted.push(String(e.key)));
+        const sizes = new Map<string, number>();
+        const next = random(seed);
+        let newcomerLost = 0;
+        for (let step = 0; step < 15_000; step++) {
+          // Skewed keys, so admission has frequencies to compare.
+          const key = `k${Math.floor(Math.pow(400, next()))}`;
+          const roll = next();
+          // Pinned and stored before the step: stored after it, unless the step deleted or unpinned it.
+          const pinnedBefore = cache.pinnedKeys.filter((k) => cache.has(k));
+          evicted.length = 0;
+          if (roll < 0.5) {
+            const size = 1 + Math.floor(next() * 60);
+            const was = cache.has(key);
+            const stored = cache.set(key, step, { size });
+            sizes.set(key, size);
+            assert.equal(stored, cache.has(key), `step ${step}: set returned ${stored}`);
+            if (!stored && !was && evicted.includes(key)) newcomerLost++;
+          } else if (roll < 0.85) cache.get(key);
+          else if (roll < 0.88) cache.delete(key);
+          else if (roll < 0.91) cache.pin(key);
+          else if (roll < 0.95) cache.unpin(key);
+          else if (roll < 0.975) cache.handlePressure('moderate');
+          else if (roll < 0.99) cache.handlePressure('critical');
+          else cache.evict(2);
+          for (const k of pinnedBefore) if (k !== key || roll < 0.85 || roll >= 0.95) assert.ok(cache.has(k), `step ${step} (roll ${roll}, key ${key}): pinned ${k} was evicted`);
+          const m = cache.metrics;
+          let sum = 0;
+          for (const [k, size] of sizes) if (cache.has(k)) sum += size;
+          assert.equal(m.currentUsage, sum, `step ${step}`);
+          const r = policies[0]!.regions;
+          assert.equal(r.window + r.candidates + r.probation + r.protected, m.currentUsage - m.pinnedBytes, `step ${step}: regions`);
+        }
+        assert.ok(newcomerLost > 0, `seed ${seed}: no newcomer lost a duel at the watermark`);
+      }
+    } finally {
+      WTinyLfuPolicy.prototype.add = add;
+    }
+  });
+
+  it('outside pressure (moderate, then critical) sheds newcomers seen once before the frequently used entries, under the default watermarks', () => {
+    const cache = new MemoryManager<number, boolean>({ strategy: 'tinylfu', maxCacheBytes: 200 });
+    // 60 hot keys, used many times, then a stream of keys seen once that keeps the cache at its watermark.
+    for (let round = 0; round < 30; round++) for (let k = 0; k < 60; k++) request(cache, k);
+    for (let k = 1000; k < 1400; k++) request(cache, k);
+    const hot = () => Array.from({ length: 60 }, (_, k) => k).filter((k) => cache.has(k)).length;
+    const before = hot();
+    assert.ok(before >= 58, `${before} of 60 hot keys before the pressure`);
+    const moderate = cache.handlePressure('moderate');
+    assert.equal(moderate.length, 10);
+    assert.deepEqual(moderate.filter((k) => k < 1000), [], 'moderate shed only keys seen once');
+    const onceHeld = cache.size - hot();
+    const critical = cache.handlePressure('critical');
+    // Half the unpinned entries go (unit sizes): fewer than the keys seen once still held.
+    assert.ok(critical.length < onceHeld, `critical shed ${critical.length} of ${cache.size + critical.length}, ${onceHeld} seen once`);
+    assert.deepEqual(critical.filter((k) => k < 1000), [], 'critical shed only keys seen once');
+  });
+
+  it('emergency pressure under the default watermarks drops every unpinned entry', () => {
+    const cache = new MemoryManager<number, boolean>({ strategy: 'tinylfu', maxCacheBytes: 500 });
+    for (let i = 0; i < 5000; i++) request(cache, Math.floor(Math.pow(2000, (i * 7919 % 10007) / 10007)));
+    cache.set(-1, true, { size: 1, pin: true });
+    cache.handlePressure('emergency');
+    assert.equal(cache.size, 1);
+    assert.equal(cache.metrics.currentUsage, 1);
+  });
+
   it('accepts keys of any type', () => {
     const cache = new MemoryManager<unknown, number>({ strategy: 'tinylfu', maxCacheBytes: 100 });
     const keys: unknown[] = ['s', 1, 1.5, -0, NaN, 10n, true, null, undefined, Symbol('x'), Symbol.for('y'), { o: 1 }, () => 0];

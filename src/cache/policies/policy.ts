@@ -76,9 +76,10 @@ export interface PolicyContext {
   /** The bytes accounted for the entry in `slot`. */
   sizeOf(slot: number): number;
   /**
-   * The cache's byte budget (`maxCacheBytes`), or `undefined` when it has
-   * none. A policy that splits the cache into regions (`tinylfu`) sizes
-   * them from it.
+   * The bytes the cache holds when full: `maxCacheBytes`, or the moderate
+   * watermark when that is lower (every `set` reaching it evicts), or
+   * `undefined` without a budget. A policy that splits the cache into
+   * regions (`tinylfu`) sizes them from it.
    */
   readonly maxBytes: number | undefined;
 }
@@ -92,6 +93,13 @@ export interface EvictionPolicy {
   remove(slot: number, bytes: number): void;
   readd(slot: number, bytes: number): void;
   victim(): number;
+  /**
+   * True for an admission policy (`tinylfu`): its `victim()` may be the
+   * entry just stored, which then leaves (it lost its duel). Otherwise the
+   * watermark pass keeps the entry just set out of the order, evicting it
+   * last.
+   */
+  readonly admits?: boolean;
   onMiss?(key: unknown): void;
   /** Present when the policy keeps recency itself (see the protocol above). */
   lastUse?(slot: number): number;

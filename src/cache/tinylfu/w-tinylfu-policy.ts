@@ -38,8 +38,18 @@
  * that loses but is warm (frequency >= 6) is admitted anyway with
  * probability 1/128, and keys are hashed with a per-instance random seed:
  * together these keep an attacker from pinning the cache's content by
- * flooding the sketch with colliding keys. When no eviction is needed,
- * candidates join probation for free at the next insertion.
+ * flooding the sketch with colliding keys. While the cache fills up,
+ * candidates join probation for free at the next insertion; once it
+ * evicts, they wait for a duel (the watermarks evict a batch at a time,
+ * and the room a batch makes goes to the next batch's winners), up to 1%
+ * of the budget (beyond it the oldest join probation, which is then below
+ * its share).
+ *
+ * Every eviction path goes through `victim()`, so through the duel: a
+ * full cache's, the watermarks' (where the entry just set stays in the
+ * order and may lose) and outside pressure's. The regions are sized
+ * against where the cache stops growing (the moderate watermark when it
+ * sits below the budget, see `PolicyContext.maxBytes`).
  *
  * In a full cache (the common case) the window's overflow does not become a
  * candidate at all: an insertion into a cache with no room for another entry
@@ -56,7 +66,8 @@
  * direction that raised the hit ratio (reversing when it fell; steps decay
  * while the workload is stable and restart on a jump of 5 points), between
  * 0 and 80% of the budget. A recency-biased workload grows the window
- * (LRU-like); a frequency-biased one shrinks it.
+ * (LRU-like); a frequency-biased one shrinks it. A sample with under 1%
+ * hits (a scan) moves nothing.
  *
  * Requests are cheap, because every piece of their work that can wait does:
  * - the sketch increment of a hit or a new entry goes into a buffer of 64
@@ -175,6 +186,20 @@ const SAMPLE_REQUESTS_PER_ENTRY = 10;
 const MIN_EXPECTED_ENTRIES = 16;
 /** Share of the main region for protected entries. */
 const PROTECTED_FRACTION = 0.8;
+/** Once the cache evicts, candidates join probation for free again only after it falls to this share of the budget. */
+const FREE_ADMISSION_FRACTION = 0.5;
+/**
+ * Share of the budget that candidates may hold once the cache evicts:
+ * enough for the entries a watermark batch makes room for (they duel at
+ * the next batch); beyond it the oldest join probation, which is then
+ * below its share (after the window shrank, say). Without the cap, a
+ * loop's candidates, which never win, held the room the window gave up.
+ */
+const CANDIDATES_FRACTION = 0.01;
+/** ... and at least this many entries of the average size (a default batch is 10). */
+const MIN_CANDIDATES = 16;
+/** The climber holds still on a sample with a hit ratio below this. */
+const STILL_HIT_RATE = 0.01;
 /** Hits buffered before their sketch increments are applied together. */
 const PENDING_HITS = 64;
 /** Candidates this warm may be admitted at random even when they lose (flood resistance). */
@@ -191,6 +216,7 @@ export interface TinyLfuOptions {
 
 export class WTinyLfuPolicy implements EvictionPolicy {
   readonly tracksUse = true;
+  readonly admits = true;
   readonly #context: PolicyContext;
   readonly #maxBytes: number | undefined;
   /** `#maxBytes`, or Infinity without a budget: one number for the test on every insertion. */
@@ -248,6 +274,14 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #windowFraction = WINDOW_FRACTION;
   /** The window's and protected's shares in bytes, kept in step with the fraction and the capacity. */
   #windowMax = 0;
+  /** Held bytes up to which candidates join probation for free (see `#resize`). */
+  #freeAdmissionBytes = 0;
+  /** 1 from the first eviction until the cache holds at most `#freeAdmissionBytes` again. */
+  #evicting = 0;
+  /** Bytes the candidates may hold once the cache evicts (see CANDIDATES_FRACTION). */
+  #candidatesMax = 0;
+  /** The average bytes per entry held, as of the last sizing of the sketch. */
+  #entryBytes = 0;
   #protectedMax = 0;
   #step = -STEP_FRACTION;
   /** Requests left in the current sample; hits in it. */
@@ -331,6 +365,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#regionBytes.fill(0);
     this.#regionCount.fill(0);
     this.#peakBytes = 0;
+    this.#entryBytes = 0;
     this.#adds = 0;
     this.#stamp = this.#firstStamp;
     this.#sketch.reset();
@@ -344,6 +379,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#previousHitRate = 0;
     this.#decided = 0;
     this.#windowOverflow = 0;
+    this.#evicting = 0;
   }
 
   /** The sketch's estimate for a key (for tests and diagnostics). */
@@ -395,7 +431,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     } else {
       this.#record(hash, node);
     }
-    if (this.#links[CANDIDATE * 2 + NEXT]! !== CANDIDATE) this.#flushCandidates();
+    if (this.#links[CANDIDATE * 2 + NEXT]! !== CANDIDATE) {
+      if (this.#admitsFree()) this.#flushCandidates();
+      else if (this.#regionBytes[CANDIDATE]! > this.#candidatesMax) this.#trimCandidates();
+    }
     const windowBefore = this.#regionBytes[WINDOW]!;
     this.#link(node, WINDOW, bytes);
     // The sketch's size only matters at the scale of many entries.
@@ -632,6 +671,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     }
     const loserSlot = loser === 0 ? 0 : loser - NODE_OFFSET;
     this.#decided = 1;
+    this.#evicting = 1;
     this.#loserSlot = loserSlot;
     this.#winner = winner;
     return loserSlot;
@@ -703,6 +743,13 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (requests === 0 || this.#heldBytes() < this.#capacityBytes() / 2) return;
     const hitRate = hits / requests;
     const change = hitRate - this.#previousHitRate;
+    if (hitRate < STILL_HIT_RATE) {
+      // A sample with (almost) no hits, a scan say, says nothing about the
+      // window's share: moving on it walked the window off and back for
+      // samples after the scan (a point of hit ratio on the scan trace).
+      this.#previousHitRate = hitRate;
+      return;
+    }
     const amount = change >= 0 ? this.#step : -this.#step;
     this.#step = Math.abs(change) >= RESTART_THRESHOLD ? STEP_FRACTION * (amount >= 0 ? 1 : -1) : STEP_DECAY * amount;
     this.#previousHitRate = hitRate;
@@ -727,6 +774,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const capacity = this.#capacityBytes();
     this.#windowMax = capacity * this.#windowFraction;
     this.#protectedMax = capacity * (1 - this.#windowFraction) * PROTECTED_FRACTION;
+    this.#candidatesMax = Math.max(capacity * CANDIDATES_FRACTION, this.#entryBytes * MIN_CANDIDATES);
+    this.#freeAdmissionBytes = this.#maxBytes === undefined ? Infinity : capacity * FREE_ADMISSION_FRACTION;
   }
 
   /** Moves the window's overflow, oldest first, to the candidates; the newest entry always stays. */
@@ -778,6 +827,27 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     // Uses since its last (fewer after a renumbering: never demoted sooner).
     if (this.#stamp - this.#state[oldest * 2 + STAMP]! <= this.#sketch.samplePeriod) return;
     this.#move(oldest, PROBATION);
+  }
+
+  /**
+   * Whether candidates join probation without a duel: only while the cache
+   * fills up, not once it evicts. The watermarks evict a batch at a time,
+   * and the room a batch makes must go to the winners of the next batch's
+   * duels, not to whoever comes first. The cache fills up again (and
+   * admits for free) once it holds less than the free-admission share,
+   * after a shed for outside pressure, say.
+   */
+  #admitsFree(): boolean {
+    if (this.#evicting === 0) return true;
+    if (this.#heldBytes() > this.#freeAdmissionBytes) return false;
+    this.#evicting = 0;
+    return true;
+  }
+
+  /** Candidates beyond their share join probation for free, oldest first (the main region is then below its share). */
+  #trimCandidates(): void {
+    const candidatesMax = this.#candidatesMax;
+    while (this.#regionBytes[CANDIDATE]! > candidatesMax) this.#move(this.#links[CANDIDATE * 2 + NEXT]!, PROBATION);
   }
 
   /** Candidates nobody needed room for are admitted to probation. */
@@ -832,6 +902,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (bytes > this.#peakBytes) {
       this.#peakBytes = bytes;
       if (this.#maxBytes === undefined) this.#resize();
+    }
+    if (count !== 0 && bytes / count !== this.#entryBytes) {
+      this.#entryBytes = bytes / count;
+      this.#resize();
     }
     let expected = count;
     if (this.#maxBytes !== undefined && count >= 32 && bytes > 0) {
