@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { probeMemoryCgroups, runInMemoryCgroup } from '../../src/cli/container/memory-cgroup.js';
 import { probeService } from '../helpers/services.js';
+import { BIN, ensureBuilt } from '../cli/cli-process.js';
 
 const MiB = 1024 * 1024;
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -26,10 +27,10 @@ interface ChildReport {
   readonly containerLimitBytes: number | undefined;
 }
 
-async function runChild(limitBytes: number, maxOldSpaceMb: number): Promise<ChildReport> {
+async function runCaptured(limitBytes: number, args: readonly string[]): Promise<string> {
   let stdout = '';
   let stderr = '';
-  const outcome = await runInMemoryCgroup(limitBytes, process.execPath, [`--max-old-space-size=${maxOldSpaceMb}`, '--import', 'tsx', CHILD], {
+  const outcome = await runInMemoryCgroup(limitBytes, process.execPath, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     onSpawn: (child) => {
@@ -38,6 +39,11 @@ async function runChild(limitBytes: number, maxOldSpaceMb: number): Promise<Chil
     },
   });
   assert.equal(outcome.code, 0, `${stdout}\n${stderr}`);
+  return stdout;
+}
+
+async function runChild(limitBytes: number, maxOldSpaceMb: number): Promise<ChildReport> {
+  const stdout = await runCaptured(limitBytes, [`--max-old-space-size=${maxOldSpaceMb}`, '--import', 'tsx', CHILD]);
   return JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as ChildReport;
 }
 
@@ -56,5 +62,20 @@ describe('heap cap against a real container limit', { skip: cgroups.skip }, () =
     const report = await runChild(256 * MiB, 156);
     assert.deepEqual(report.warnings, []);
     assert.equal(report.suggestedMb, undefined);
+  });
+
+  test('nexus-store monitor under --max-old-space-size=2048 in a real 256 MiB cgroup prints the warning in --json and under the table header', async () => {
+    await ensureBuilt();
+    const json = await runCaptured(256 * MiB, ['--max-old-space-size=2048', BIN, 'monitor', '--json', '--count', '2', '--interval', '50']);
+    const samples = json.trim().split('\n').map((line) => JSON.parse(line) as { warnings: string[] });
+    assert.equal(samples.length, 2);
+    for (const sample of samples) {
+      assert.equal(sample.warnings.length, 1, json);
+      assert.match(sample.warnings[0] ?? '', /above the container's memory limit \(256 MiB\).*--max-old-space-size=156/);
+    }
+    const table = await runCaptured(256 * MiB, ['--max-old-space-size=2048', BIN, 'monitor', '--count', '1']);
+    assert.match(table, /\nwarning: V8's heap limit \(\d+ MiB\) is above the container's memory limit \(256 MiB\).*--max-old-space-size=156 to fit it\nsignal /);
+    const fits = await runCaptured(256 * MiB, ['--max-old-space-size=156', BIN, 'monitor', '--json', '--count', '1']);
+    assert.deepEqual((JSON.parse(fits) as { warnings: string[] }).warnings, []);
   });
 });
