@@ -13,8 +13,10 @@ import { spawn } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { probeMemoryCgroups } from '../../src/cli/container/memory-cgroup.js';
 import { probeService } from '../helpers/services.js';
-import { BIN, ensureBuilt, ROOT, runCli, type CliResult } from '../cli/cli-process.js';
+import { BIN, ensureBuilt, ROOT, runCli, startCli, type CliResult } from '../cli/cli-process.js';
+import { launchChromium, probeChromium } from '../helpers/chromium.js';
 
+const chromium = await probeChromium();
 const probe = probeMemoryCgroups();
 const cgroups = await probeService('a memory cgroup below this process (root, Linux)', async () => {
   if (!probe.available) throw new Error(probe.reason);
@@ -69,6 +71,41 @@ describe('demo --memory-limit-mb (a real memory cgroup)', { skip: cgroups.skip }
     const warnings = result.stdout.split('\n').filter((l) => l.startsWith('warning: '));
     assert.equal(warnings.length, 1, result.stdout);
     assert.match(warnings[0] ?? '', /above the container's memory limit \(300 MiB\).*--max-old-space-size=189/);
+  });
+
+  test('demo --memory-limit-mb 300 --dashboard charts the working set against the 300 MiB limit (headless Chromium)', { timeout: 120_000, skip: chromium.skip }, async (t) => {
+    await ensureBuilt();
+    const browser = await launchChromium();
+    // Cleanup as an after hook, so a timed-out test still ends the launcher and the browser.
+    t.after(() => browser.close());
+    const { child, match } = await startCli(['demo', '--memory-limit-mb', '300', '--dashboard', '--duration', '5'], /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/);
+    const closed = new Promise((resolve) => child.once('close', resolve));
+    t.after(async () => {
+      child.kill('SIGTERM');
+      await closed;
+    });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(match[1]!);
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'finished', undefined, { timeout: 90_000, polling: 250 });
+    const view = await page.evaluate(() => {
+      const d = (window as unknown as { nexusDashboard: { charts: Record<string, { data: Array<Array<number | null>> }> } }).nexusDashboard;
+      const [, workingSet = [], limit = []] = d.charts['container']!.data;
+      return {
+        workingSet: workingSet.filter((v): v is number => v !== null),
+        limit: [...new Set(limit)],
+        shown: getComputedStyle(document.getElementById('container-section')!).display,
+        stat: document.getElementById('stat-container')?.textContent ?? '',
+        meta: document.getElementById('meta')?.textContent ?? '',
+      };
+    });
+    assert.equal(view.shown, 'block');
+    assert.ok(view.workingSet.length > 5 && view.workingSet.every((mb) => mb > 10 && mb < 300), JSON.stringify(view.workingSet));
+    assert.deepEqual(view.limit, [300]);
+    assert.match(view.stat, /^[\d.]+ MB \/ 300\.0 MB$/);
+    assert.match(view.meta, /memory cgroup limited to 300\.0 MB/);
+    assert.deepEqual(errors, []);
   });
 
   test('demo --memory-limit-mb run by an unprivileged user refuses before starting, saying what is missing and naming systemd-run and docker', { timeout: 60_000 }, async () => {
