@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { CliError, UsageError } from './args.js';
-import { DEMO_CHILD_ENV, launchDemo, relayToLauncher, watchParent } from './demo/launcher.js';
+import { createDemoSandbox, DEMO_CHILD_ENV, launchDemo, relayToLauncher, watchParent } from './demo/launcher.js';
 import { DEMO_USAGE, parseDemoOptions, type DemoOptions } from './demo/options.js';
 import { runDemo } from './demo/run.js';
 import { DASHBOARD_HOST, startDashboard } from './dashboard/server.js';
@@ -61,6 +61,21 @@ async function demo(args: readonly string[]): Promise<number> {
   // Check the optional dependency before starting anything long.
   const assets = options.dashboard ? loadUplotAssets() : undefined;
   if (process.env[DEMO_CHILD_ENV] === '1') return demoChild(options);
+  // The container (--memory-limit-mb) too, before the dashboard: where none can be made, nothing starts.
+  const sandbox = createDemoSandbox(options);
+  try {
+    return await launchInSandbox(args, options, assets, sandbox);
+  } finally {
+    sandbox?.remove();
+  }
+}
+
+async function launchInSandbox(
+  args: readonly string[],
+  options: DemoOptions,
+  assets: ReturnType<typeof loadUplotAssets> | undefined,
+  sandbox: ReturnType<typeof createDemoSandbox>,
+): Promise<number> {
   // The launcher serves the dashboard, fed by the workload process over IPC, so
   // the page outlives the workload (a baseline run dies of heap exhaustion).
   const dashboard =
@@ -78,7 +93,7 @@ async function demo(args: readonly string[]): Promise<number> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const code = await launchDemo(args, options, write, dashboard?.listener);
+  const code = await launchDemo(args, options, write, dashboard?.listener, sandbox);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   if (dashboard !== undefined && interrupted) await dashboard.close();
@@ -103,6 +118,8 @@ async function demoChild(options: DemoOptions): Promise<number> {
     seed: options.seed,
     baseline: options.baseline,
     ratePerS: options.ratePerS,
+    // In a container, thumbnails are Buffers, off the heap, as a real image cache's bytes are.
+    offHeapThumbnails: options.memoryLimitMb !== undefined,
     write,
     ...(options.dashboard ? { listener: relayToLauncher() } : {}),
   });

@@ -92,9 +92,16 @@ export interface MonitorSample {
   /** The signal that drives the overall level. */
   readonly source: string;
   readonly signals: readonly MonitorSignalSample[];
+  /**
+   * Configuration warnings, the same lines the table prints under its
+   * header: today V8's heap limit above the container's memory limit, with
+   * the --max-old-space-size that fits. Empty when there is none (and with
+   * --pid, whose heap cannot be read).
+   */
+  readonly warnings: readonly string[];
 }
 
-export function toMonitorSample(reading: NodeMemorySignalsReading, pid: number = process.pid): MonitorSample {
+export function toMonitorSample(reading: NodeMemorySignalsReading, pid: number = process.pid, warnings: readonly string[] = []): MonitorSample {
   return {
     at: reading.at,
     pid,
@@ -112,6 +119,7 @@ export function toMonitorSample(reading: NodeMemorySignalsReading, pid: number =
       level: s.level,
       detail: s.detail,
     })),
+    warnings,
   };
 }
 
@@ -128,7 +136,7 @@ function subjectLine(pid: number | undefined): string {
     : `process ${pid}: container and resident memory from /proc/${pid}; its V8 heap is only readable inside it (see --help)`;
 }
 
-function formatReading(reading: NodeMemorySignalsReading, pid: number | undefined): string {
+function formatReading(reading: NodeMemorySignalsReading, pid: number | undefined, warnings: readonly string[]): string {
   const driver = reading.mostPressing.signal;
   const rows = reading.signals.map((s) => [
     s.signal === driver ? `${s.signal} *` : s.signal,
@@ -139,7 +147,8 @@ function formatReading(reading: NodeMemorySignalsReading, pid: number | undefine
     s.available ? `${s.source}: ${s.detail}` : `not available: ${s.detail}`,
   ]);
   const table = formatTable(['signal', 'value', 'budget', 'usage', 'level', 'measured'], rows, ['left', 'right', 'right', 'right', 'left', 'left']);
-  return `${new Date(reading.at).toISOString()}  overall level ${reading.mostPressing.level} (driven by ${driver})\n${subjectLine(pid)}\n${table}\n* drives the overall level\n`;
+  const warningLines = warnings.map((w) => `warning: ${w}\n`).join('');
+  return `${new Date(reading.at).toISOString()}  overall level ${reading.mostPressing.level} (driven by ${driver})\n${subjectLine(pid)}\n${warningLines}${table}\n* drives the overall level\n`;
 }
 
 export async function runMonitor(options: MonitorOptions, write: (text: string) => void): Promise<number> {
@@ -160,9 +169,12 @@ export async function runMonitor(options: MonitorOptions, write: (text: string) 
       if (stopping.signal.aborted) break;
       if (pid !== undefined && !processExists(pid)) throw new CliError(`monitor: process ${pid} has exited`);
       const reading = signals.read();
-      if (options.json) write(`${JSON.stringify(toMonitorSample(reading, pid))}\n`);
-      else if (live) write(`\x1b[H\x1b[2J${formatReading(reading, pid)}(every ${options.intervalMs} ms; Ctrl+C to stop)\n`);
-      else write(`${formatReading(reading, pid)}\n`);
+      // The same check as the library monitor's `warnings` (re-read each sample: a limit can be resized in place).
+      const warning = signals.heapCapWarning;
+      const warnings = warning === undefined ? [] : [warning.message];
+      if (options.json) write(`${JSON.stringify(toMonitorSample(reading, pid, warnings))}\n`);
+      else if (live) write(`\x1b[H\x1b[2J${formatReading(reading, pid, warnings)}(every ${options.intervalMs} ms; Ctrl+C to stop)\n`);
+      else write(`${formatReading(reading, pid, warnings)}\n`);
     }
   } finally {
     signals.close();

@@ -5,6 +5,9 @@
 export { createNodeMemoryMonitor, NodeMemoryMonitor, DEFAULT_NODE_POLLING_INTERVAL_MS, DEFAULT_NODE_POLLING_INTERVAL_MS_BY_LEVEL } from './node-memory-monitor.js';
 export type { NodeMemoryMonitorOptions } from './node-memory-monitor.js';
 
+// Heap cap against container limit
+export { HeapCapWarning, checkHeapCap, fittingMaxOldSpaceSizeMb, NODE_OUTSIDE_HEAP_BYTES } from './heap-cap.js';
+
 // All signals together, per-signal breakdown
 export { NodeMemorySignals, readNodeMemorySignals, DEFAULT_NODE_THRESHOLDS, NODE_SIGNAL_NAMES, DEFAULT_SLOW_REFRESH_MS } from './node-memory-signals.js';
 export type { NodeMemorySignalsOptions, NodeMemorySignalsReading, NodeSignalLevelReading } from './node-memory-signals.js';

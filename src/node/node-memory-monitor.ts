@@ -36,13 +36,23 @@
  * read at the normal cadence). Growth cannot outrun this: the old generation
  * only grows to V8's next-collection limit before a full collection runs,
  * and each one polls. Explicit `poll()` calls always sample.
+ *
+ * Heap cap against container limit: when V8's heap limit is above the
+ * container's memory limit, the heap signal can never fire before the
+ * kernel's OOM killer does, which is a configuration mistake rather than
+ * a failed sample. So it is not published on `errors` (whose subscribers
+ * treat entries as failed polls) but once, at the first poll, on
+ * `warnings`, as a `HeapCapWarning` naming the `--max-old-space-size`
+ * that fits; `heapCapWarning` keeps it for late readers.
  */
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { getDefaultClock, type Clock } from '../clock.js';
 import type { MemoryPressureLevel } from '../pressure/levels.js';
 import type { MemoryState } from '../pressure/memory-state.js';
 import { PollingMemoryMonitor } from '../pressure/polling-memory-monitor.js';
+import { Subject, type Observable } from '../observable.js';
 import type { MemoryTelemetry } from '../telemetry/memory-telemetry.js';
+import type { HeapCapWarning } from './heap-cap.js';
 import { NodeMemorySignals, type NodeMemorySignalsOptions, type NodeMemorySignalsReading } from './node-memory-signals.js';
 
 export const DEFAULT_NODE_POLLING_INTERVAL_MS = 500;
@@ -108,12 +118,25 @@ export class NodeMemoryMonitor extends PollingMemoryMonitor {
   #majorGcs = 0;
   #majorGcsAtLastSample = -1;
   #lastSampleAt = -Infinity;
+  readonly #warnings: Subject<HeapCapWarning>;
+  readonly #warned: { warning: HeapCapWarning | undefined };
 
   constructor(options: NodeMemoryMonitorOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object, got ${String(options)}`);
     const signals = new NodeMemorySignals(options);
     const clock = options.clock ?? getDefaultClock();
     const tick = { running: false };
+    const warnings = new Subject<HeapCapWarning>();
+    const warned: { checked: boolean; warning: HeapCapWarning | undefined } = { checked: false, warning: undefined };
+    // Checked once, at the first sample: the heap limit is fixed for the isolate's life.
+    const sample = () => {
+      if (!warned.checked) {
+        warned.checked = true;
+        warned.warning = signals.heapCapWarning;
+        if (warned.warning !== undefined) warnings.next(warned.warning);
+      }
+      return signals.sample();
+    };
     const tickClock: Clock = {
       now: () => clock.now(),
       setTimeout: (callback, delayMs, timerOptions) =>
@@ -133,13 +156,15 @@ export class NodeMemoryMonitor extends PollingMemoryMonitor {
     };
     const pollingIntervalMs = options.pollingIntervalMs ?? DEFAULT_NODE_POLLING_INTERVAL_MS;
     super({
-      memoryProvider: () => signals.sample(),
+      memoryProvider: sample,
       pollingIntervalMs,
       pollingIntervalMsByLevel: { ...DEFAULT_NODE_POLLING_INTERVAL_MS_BY_LEVEL, ...options.pollingIntervalMsByLevel },
       clock: tickClock,
       ...(options.telemetry === undefined ? {} : { telemetry: options.telemetry }),
     });
     this.signals = signals;
+    this.#warnings = warnings;
+    this.#warned = warned;
     this.#clock = clock;
     this.#tick = tick;
     this.#maxHoldMs = pollingIntervalMs;
@@ -213,6 +238,21 @@ export class NodeMemoryMonitor extends PollingMemoryMonitor {
       this.#majorGcs === this.#majorGcsAtLastSample &&
       this.#clock.now() - this.#lastSampleAt < (state.source === 'cgroup' ? CGROUP_HOLD_FACTOR * this.#maxHoldMs : this.#maxHoldMs)
     );
+  }
+
+  /**
+   * Configuration warnings, each published once: today a `HeapCapWarning`
+   * at the first poll when V8's heap limit is above the container's limit
+   * (see the design note). Subscribe before `startMonitoring()` or the
+   * first `poll()`, or read `heapCapWarning`.
+   */
+  get warnings(): Observable<HeapCapWarning> {
+    return this.#warnings;
+  }
+
+  /** The heap-cap warning published on `warnings`, once the first poll has run; undefined when the heap fits. */
+  get heapCapWarning(): HeapCapWarning | undefined {
+    return this.#warned.warning;
   }
 
   /** Every signal as of the last poll (undefined before the first). */

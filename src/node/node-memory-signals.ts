@@ -23,8 +23,10 @@ import { pressureRank, type MemoryPressureLevel } from '../pressure/levels.js';
 import type { MemorySample } from '../pressure/memory-state.js';
 import { MemoryThresholds } from '../pressure/thresholds.js';
 import { ContainerSignal, type FileSignalOptions } from './container-signal.js';
+import { checkHeapCap, type HeapCapWarning } from './heap-cap.js';
 import { HeapSignal, type HeapSignalOptions } from './heap-signal.js';
 import { PressureStallSignal } from './pressure-stall-signal.js';
+import { nodeRuntime, type NodeRuntime } from './runtime.js';
 import type { NodeSignal, NodeSignalName, NodeSignalReading } from './signal.js';
 import { validateMs } from './signal.js';
 import { SystemSignal } from './system-signal.js';
@@ -102,6 +104,9 @@ export class NodeMemorySignals {
   readonly #previous = new Map<NodeSignalName, { usedBytes: number; at: number }>();
   #msToNextLevel = Infinity;
   readonly #clock;
+  readonly #runtime: NodeRuntime;
+  #heap: HeapSignal | undefined;
+  #container: ContainerSignal | undefined;
   #last: NodeMemorySignalsReading | undefined;
 
   constructor(options: NodeMemorySignalsOptions = {}) {
@@ -117,6 +122,7 @@ export class NodeMemorySignals {
       this.#thresholds[name as NodeSignalName] = t;
     }
     this.#clock = options.clock ?? getDefaultClock();
+    this.#runtime = options.runtime ?? nodeRuntime;
     const file: FileSignalOptions = { clock: this.#clock };
     if (options.root !== undefined) file.root = options.root;
     if (options.fs !== undefined) file.fs = options.fs;
@@ -125,10 +131,12 @@ export class NodeMemorySignals {
     for (const name of names) {
       switch (name) {
         case 'heap':
-          this.#signals.push(new HeapSignal({ ...options.heap, ...(options.runtime === undefined ? {} : { runtime: options.runtime }) }));
+          this.#heap = new HeapSignal({ ...options.heap, ...(options.runtime === undefined ? {} : { runtime: options.runtime }) });
+          this.#signals.push(this.#heap);
           break;
         case 'container':
-          this.#signals.push(new ContainerSignal({ ...file, statRefreshMs: slowRefreshMs }));
+          this.#container = new ContainerSignal({ ...file, statRefreshMs: slowRefreshMs });
+          this.#signals.push(this.#container);
           break;
         case 'system':
           this.#signals.push(new SystemSignal({ ...file, minRefreshMs: slowRefreshMs }));
@@ -143,6 +151,18 @@ export class NodeMemorySignals {
   /** The thresholds each signal is judged by. */
   get thresholds(): Readonly<Record<NodeSignalName, MemoryThresholds>> {
     return this.#thresholds;
+  }
+
+  /**
+   * A warning when V8's heap limit (`heap_size_limit`) is above the
+   * container's memory limit, with the `--max-old-space-size` that fits (see
+   * heap-cap.ts); undefined when it fits, without a limit, or without both
+   * the heap and the container signal. Checked on each call (the limit is
+   * re-detected every `redetectIntervalMs`); not on the polling path.
+   */
+  get heapCapWarning(): HeapCapWarning | undefined {
+    if (this.#heap === undefined || this.#container === undefined) return undefined;
+    return checkHeapCap(this.#runtime.heapSizeLimitBytes(), this.#container.cgroup.limitBytes);
   }
 
   /** The last reading taken (by `read()` or `sample()`), if any. */

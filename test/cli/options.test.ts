@@ -19,7 +19,21 @@ describe('demo options', () => {
       baseline: false,
       dashboard: false,
       port: 0,
+      memoryLimitMb: undefined,
     });
+  });
+
+  test('--memory-limit-mb sets the container limit; the heap cap then defaults to what fits it, unless --heap-mb is given', () => {
+    const derived = parseDemoOptions(['--memory-limit-mb', '300']);
+    assert.ok(derived !== 'help');
+    assert.equal(derived.memoryLimitMb, 300);
+    assert.equal(derived.heapMb, 189, '3/4 of (300 - 48) MiB');
+    const explicit = parseDemoOptions(['--memory-limit-mb=300', '--heap-mb', '512']);
+    assert.ok(explicit !== 'help');
+    assert.equal(explicit.heapMb, 512);
+    assert.throws(() => parseDemoOptions(['--memory-limit-mb', '64']), usageError(/--memory-limit-mb must be a whole number of MiB between 128 and 65536, got "64"/));
+    assert.throws(() => parseDemoOptions(['--memory-limit-mb', '300M']), usageError(/--memory-limit-mb .* got "300M"/));
+    assert.throws(() => parseDemoOptions(['--memory-limit-mb']), usageError(/--memory-limit-mb/));
   });
 
   test('values are parsed, in both --name value and --name=value forms', () => {

@@ -67,7 +67,16 @@ describe('demo randomness', () => {
     assert.ok(announced.every((bytes) => Number.isInteger(bytes) && bytes >= 6 * 1024 && bytes < 40 * 1024), String(announced));
     assert.ok(new Set(announced).size > 150, 'the sizes vary');
     assert.ok(Math.min(...announced) < 12 * 1024 && Math.max(...announced) > 34 * 1024, 'over the whole range');
-    for (const id of [0, 17, 199]) assert.equal(makeThumbnail(1, id).pixels.length, Math.ceil(announced[id]! / 8));
+    for (const id of [0, 17, 199]) {
+      const onHeap = makeThumbnail(1, id).pixels;
+      assert.ok(Array.isArray(onHeap));
+      assert.equal(onHeap.length, Math.ceil(announced[id]! / 8));
+      // The demo in a container holds thumbnails off the V8 heap, in Buffers of the announced size.
+      const offHeap = makeThumbnail(1, id, true).pixels;
+      assert.ok(Buffer.isBuffer(offHeap));
+      assert.equal(offHeap.length, announced[id]);
+      assert.deepEqual(makeThumbnail(1, id, true), makeThumbnail(1, id, true));
+    }
     assert.deepEqual(makeVideo(3, 9), makeVideo(3, 9));
     assert.equal(makeVideo(3, 9).id, 'v00009');
   });

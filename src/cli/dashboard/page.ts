@@ -1,6 +1,7 @@
 /**
  * The dashboard page: four uPlot charts (heap against its limit, pressure
- * level, bytes per cache, evictions) and the cleanup log, fed by the
+ * level, bytes per cache, evictions), a fifth in a memory cgroup (the
+ * container's working set against its limit) and the cleanup log, fed by the
  * server-sent events of `/events`. Plain HTML and one inline script; the
  * only external file is uPlot itself, served by the same server.
  *
@@ -33,6 +34,7 @@ const STYLE = `
   .fail { color: #d92d20; }
   #log-empty { color: var(--muted); }
   #report-section { grid-column: 1 / -1; display: none; }
+  #container-section, #stat-container-box { display: none; }
   #report { margin: 0; font: 12px/1.45 ui-monospace, SFMono-Regular, Menlo, monospace; overflow-x: auto; }
 `;
 
@@ -45,7 +47,7 @@ const SCRIPT = String.raw`
   var COLORS = { 'image-cache': '#2e90fa', 'video-metadata': '#f79009', 'playback-buffers': '#7a5af8' };
   var samples = [];
   var charts = {};
-  var data = { t: [], heap: [], limit: [], level: [], evictions: [], caches: {} };
+  var data = { t: [], heap: [], limit: [], level: [], evictions: [], workingSet: [], containerLimit: [], caches: {} };
   COMPONENTS.forEach(function (c) { data.caches[c] = []; });
   var pending = false;
 
@@ -83,6 +85,10 @@ const SCRIPT = String.raw`
     charts.evictions = makeChart('chart-evictions', [
       { label: 'evictions (total)', stroke: '#039855', width: 2, fill: 'rgba(3,152,85,0.08)' },
     ], [{ label: 'entries', size: 60 }], { y: { range: function (u, min, max) { return [0, Math.max(max, 1) * 1.05]; } } });
+    charts.container = makeChart('chart-container', [
+      { label: 'working set', stroke: '#7a5af8', width: 2, fill: 'rgba(122,90,248,0.08)', value: function (u, v) { return v == null ? '-' : v.toFixed(1) + ' MB'; } },
+      { label: 'memory limit', stroke: '#d92d20', width: 2, dash: [6, 4], value: function (u, v) { return v == null ? '-' : v.toFixed(1) + ' MB'; } },
+    ], [{ label: 'MB', size: 50 }], { y: { range: function (u, min, max) { return [0, Math.max(max, 1) * 1.05]; } } });
     window.addEventListener('resize', function () {
       Object.keys(charts).forEach(function (k) { var c = charts[k]; c.setSize({ width: width(c.root.parentNode), height: 220 }); });
     });
@@ -96,6 +102,18 @@ const SCRIPT = String.raw`
     data.level.push(LEVELS.indexOf(s.level));
     data.evictions.push(s.evictions);
     COMPONENTS.forEach(function (c) { data.caches[c].push((s.cacheBytes[c] || 0) / MB); });
+    // Only a run in a memory cgroup has these; the chart then shows.
+    var inContainer = s.containerLimitBytes != null;
+    data.workingSet.push(inContainer ? s.containerWorkingSetBytes / MB : null);
+    data.containerLimit.push(inContainer ? s.containerLimitBytes / MB : null);
+    if (inContainer) showContainer();
+  }
+
+  function showContainer() {
+    if ($('container-section').style.display === 'block') return;
+    $('container-section').style.display = 'block';
+    $('stat-container-box').style.display = 'block';
+    charts.container.setSize({ width: width($('chart-container')), height: 220 });
   }
 
   function redraw() {
@@ -104,8 +122,10 @@ const SCRIPT = String.raw`
     charts.level.setData([data.t, data.level]);
     charts.caches.setData([data.t].concat(COMPONENTS.map(function (c) { return data.caches[c]; })));
     charts.evictions.setData([data.t, data.evictions]);
+    charts.container.setData([data.t, data.workingSet, data.containerLimit]);
     var s = samples[samples.length - 1];
     if (!s) return;
+    if (s.containerLimitBytes != null) $('stat-container').textContent = fmtMB(s.containerWorkingSetBytes) + ' / ' + fmtMB(s.containerLimitBytes);
     $('stat-requests').textContent = s.requests.toLocaleString('en-US');
     $('stat-hit').textContent = s.requests > 0 ? (100 * s.hits / s.requests).toFixed(1) + '%' : '-';
     $('stat-heap').textContent = fmtMB(s.heapUsedBytes) + ' / ' + fmtMB(s.heapLimitBytes);
@@ -143,7 +163,9 @@ const SCRIPT = String.raw`
   function setStart(info) {
     if (!info) return;
     $('meta').textContent = (info.mode === 'managed' ? 'nexus-store caches' : 'baseline: plain Map caches') +
-      ' · seed ' + info.seed + ' · ' + info.durationS + ' s · heap capped at ' + info.heapMb + ' MB';
+      ' · seed ' + info.seed + ' · ' + info.durationS + ' s · heap capped at ' + info.heapMb + ' MB' +
+      (info.containerLimitBytes != null ? ' · memory cgroup limited to ' + fmtMB(info.containerLimitBytes) : '');
+    if (info.containerLimitBytes != null) showContainer();
   }
 
   build();
@@ -210,12 +232,14 @@ export function dashboardPage(): string {
   <div class="stat"><div class="label">requests</div><div class="value" id="stat-requests">-</div></div>
   <div class="stat"><div class="label">hit ratio</div><div class="value" id="stat-hit">-</div></div>
   <div class="stat"><div class="label">heap / limit</div><div class="value" id="stat-heap">-</div></div>
+  <div class="stat" id="stat-container-box"><div class="label">container working set / limit</div><div class="value" id="stat-container">-</div></div>
   <div class="stat"><div class="label">pressure level</div><div class="value" id="stat-level">-</div></div>
   <div class="stat"><div class="label">signal</div><div class="value" id="stat-source">-</div></div>
   <div class="stat"><div class="label">evictions</div><div class="value" id="stat-evictions">-</div></div>
 </div>
 <main>
   <section><h2>Heap used against its limit</h2><div class="chart" id="chart-heap"></div></section>
+  <section id="container-section"><h2>Container working set against its memory limit</h2><div class="chart" id="chart-container"></div></section>
   <section><h2>Pressure level</h2><div class="chart" id="chart-level"></div></section>
   <section><h2>Cache bytes</h2><div class="chart" id="chart-caches"></div></section>
   <section><h2>Evictions</h2><div class="chart" id="chart-evictions"></div></section>

@@ -1,17 +1,23 @@
 /**
  * The demo service's data: what a small video-streaming backend serves.
  *
- * - Thumbnails (the image cache, cleanup priority low): decoded pixel rows,
- *   6 to 40 KB each, many of them.
+ * - Thumbnails (the image cache, cleanup priority low): pixel rows, 6 to
+ *   40 KB each, many of them; on the heap, or in a `Buffer` (see below).
  * - Video metadata (the NexusStore over a MemoryBackend, priority medium):
  *   title, synopsis, cast, renditions and chapters, a few KB each.
  * - Playback segments (the playback buffers, priority high): decoded audio
  *   and video samples, 16 to 64 KB each.
  *
- * Payloads live on the V8 heap (plain arrays and strings, not Buffers, whose
- * bytes are outside the heap), so caching them presses on the heap limit the
- * way a real service's parsed JSON and decoded objects do. Every payload is a
- * pure function of (seed, id), so a run is reproducible.
+ * Payloads live on the V8 heap (plain arrays and strings), so caching them
+ * presses on the heap limit the way a real service's parsed JSON and decoded
+ * objects do, except the thumbnails of a run in a container
+ * (--memory-limit-mb): there they are `Buffer`s, as a real image cache's
+ * bytes are, malloc'd memory that counts against the container's limit but
+ * never against `--max-old-space-size`, so only the container signal sees
+ * them, and the run has both kinds of memory to keep under the limit. (The
+ * heap-capped demo keeps them on the heap: off it, nothing would press on
+ * its heap.) Every payload is a pure function of (seed, id), so a run is
+ * reproducible.
  */
 import { mulberry32 } from './random.js';
 
@@ -28,8 +34,8 @@ export interface Thumbnail {
   readonly id: number;
   readonly width: number;
   readonly height: number;
-  /** One number per 8 bytes of payload: V8 stores array elements as 8-byte slots. */
-  readonly pixels: number[];
+  /** On the heap, one number per 8 bytes of payload (V8 stores array elements as 8-byte slots); off it, the bytes. */
+  readonly pixels: number[] | Buffer;
 }
 
 export interface Chapter {
@@ -92,10 +98,20 @@ export function thumbnailBytes(seed: number, id: number): number {
   return 6 * 1024 + Math.floor(rngFor(seed, 1, id)() * 34 * 1024);
 }
 
-export function makeThumbnail(seed: number, id: number): Thumbnail {
+/** A thumbnail of `thumbnailBytes(seed, id)` bytes: on the heap, or with `offHeap` in a Buffer. */
+export function makeThumbnail(seed: number, id: number, offHeap = false): Thumbnail {
   const bytes = thumbnailBytes(seed, id);
   const random = rngFor(seed, 2, id);
-  return { id, width: 160, height: Math.round(bytes / 160), pixels: fill(Math.ceil(bytes / 8), random) };
+  const height = Math.round(bytes / 160);
+  if (!offHeap) return { id, width: 160, height, pixels: fill(Math.ceil(bytes / 8), random) };
+  // Above Buffer.poolSize / 2, so each thumbnail has its own backing store, freed when it is collected.
+  const pixels = Buffer.allocUnsafe(bytes);
+  let x = Math.floor(random() * 256);
+  for (let i = 0; i < bytes; i++) {
+    x = (x * 33 + i) & 0xff;
+    pixels[i] = x;
+  }
+  return { id, width: 160, height, pixels };
 }
 
 export function segmentBytes(seed: number, session: number, index: number): number {

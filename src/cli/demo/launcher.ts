@@ -7,8 +7,23 @@
  * stderr and aborts. So the parent keeps the child's stderr, recognises that
  * message together with the exit status (SIGABRT or exit code 134), and prints
  * a short explanation instead of the raw stack.
+ *
+ * With --memory-limit-mb the child runs in a real memory cgroup of that size
+ * (a container's limit), made below the launcher's own. A process the
+ * kernel's OOM killer ends gets no last word either (SIGKILL), so the
+ * launcher reads the cgroup's oom_kill counter to say who killed it and at
+ * which limit, instead of only "killed by SIGKILL".
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { CliError } from '../args.js';
+import {
+  containerAlternatives,
+  describeCgroupOutcome,
+  MemoryCgroupSandbox,
+  probeMemoryCgroups,
+  type CgroupProbe,
+  type CgroupRunOutcome,
+} from '../container/memory-cgroup.js';
 import type { DemoOptions } from './options.js';
 import type { DemoListener } from './timeline.js';
 
@@ -24,6 +39,25 @@ export interface ChildOutcome {
   readonly stderr: string;
   readonly elapsedS: number;
   readonly lastProgress: string | undefined;
+  /** How the cgroup saw the end, when the child ran in one (--memory-limit-mb). */
+  readonly cgroup?: CgroupRunOutcome;
+}
+
+const MIB = 1024 * 1024;
+
+/**
+ * The memory cgroup for --memory-limit-mb, made before anything else starts;
+ * where none can be made, a CliError that says what is missing and how to
+ * get a limit another way.
+ */
+export function createDemoSandbox(options: Pick<DemoOptions, 'memoryLimitMb'>, probe: () => CgroupProbe = probeMemoryCgroups): MemoryCgroupSandbox | undefined {
+  const limitMb = options.memoryLimitMb;
+  if (limitMb === undefined) return undefined;
+  const result = probe();
+  if (!result.available) {
+    throw new CliError(`demo: --memory-limit-mb ${limitMb} needs a memory cgroup, and this process cannot create one: ${result.reason}. To see the demo under a limit, ${containerAlternatives(limitMb)}`);
+  }
+  return MemoryCgroupSandbox.create(limitMb * MIB, result);
 }
 
 /** True when the child died because V8 ran out of heap. */
@@ -56,16 +90,24 @@ function isRelayedEvent(message: unknown): message is RelayedEvent {
  * dashboard's) gets the events the workload relays, so it keeps them after
  * the workload is gone.
  */
-export async function launchDemo(args: readonly string[], options: DemoOptions, write: (text: string) => void, listener?: DemoListener): Promise<number> {
+export async function launchDemo(
+  args: readonly string[],
+  options: DemoOptions,
+  write: (text: string) => void,
+  listener?: DemoListener,
+  sandbox?: MemoryCgroupSandbox,
+): Promise<number> {
   const script = process.argv[1];
   if (script === undefined) throw new Error('cannot re-launch the demo: process.argv[1] (the CLI script) is missing');
   const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--max-old-space-size'));
   const startedAt = performance.now();
-  const child = spawn(process.execPath, [...execArgv, `--max-old-space-size=${options.heapMb}`, script, 'demo', ...args], {
+  const childArgs = [...execArgv, `--max-old-space-size=${options.heapMb}`, script, 'demo', ...args];
+  const spawnOptions: SpawnOptions = {
     env: { ...process.env, [DEMO_CHILD_ENV]: '1' },
-    // The IPC channel only tells the child when the parent is gone (see watchParent).
+    // The IPC channel carries the dashboard's events and tells the child when the parent is gone (see watchParent).
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
+  };
+  const child: ChildProcess = sandbox === undefined ? spawn(process.execPath, childArgs, spawnOptions) : sandbox.spawn(process.execPath, childArgs, spawnOptions);
   if (listener !== undefined) {
     child.on('message', (message: unknown) => {
       if (!isRelayedEvent(message)) return;
@@ -102,7 +144,13 @@ export async function launchDemo(args: readonly string[], options: DemoOptions, 
   });
   process.off('SIGINT', onInt);
   process.off('SIGTERM', onTerm);
-  const outcome: ChildOutcome = { code, signal, stderr, elapsedS: (performance.now() - startedAt) / 1000, lastProgress };
+  const elapsedS = (performance.now() - startedAt) / 1000;
+  let cgroup: CgroupRunOutcome | undefined;
+  if (sandbox !== undefined) {
+    const events = sandbox.events();
+    cgroup = { code, signal, oomKilled: events.oomKills > 0, peakBytes: events.peakBytes, limitBytes: sandbox.limitBytes, version: sandbox.version };
+  }
+  const outcome: ChildOutcome = { code, signal, stderr, elapsedS, lastProgress, ...(cgroup === undefined ? {} : { cgroup }) };
   return reportOutcome(outcome, options, write);
 }
 
@@ -123,10 +171,33 @@ export function rerunCommand(flag: string, env: NodeJS.ProcessEnv = process.env)
 }
 
 function describeExit(outcome: ChildOutcome): string {
+  if (outcome.cgroup !== undefined && outcome.signal !== null) return describeCgroupOutcome(outcome.cgroup);
   return outcome.signal !== null ? `killed by ${outcome.signal}` : `exit code ${outcome.code}`;
 }
 
 function reportOutcome(outcome: ChildOutcome, options: DemoOptions, write: (text: string) => void): number {
+  if (outcome.cgroup?.oomKilled === true) {
+    const peak = outcome.cgroup.peakBytes === undefined ? '' : ` (peak usage ${Math.round(outcome.cgroup.peakBytes / MIB)} MiB)`;
+    const lines = [
+      '',
+      `The workload process died after ${outcome.elapsedS.toFixed(1)} s: ${describeCgroupOutcome(outcome.cgroup)}${peak}.`,
+      `  The heap cap was ${options.heapMb} MB; the container's limit counts the heap, Buffers and everything else the process holds.`,
+    ];
+    if (outcome.lastProgress !== undefined) lines.push(`  last progress: ${outcome.lastProgress}`);
+    if (options.baseline) {
+      lines.push(
+        '  This is the baseline: plain Map caches keep every thumbnail (off the heap, in Buffers), video and',
+        '  segment they serve, so the working set outgrows the container. Run the demo without --baseline to',
+        '  serve the same requests with nexus-store under the same limit.',
+        '',
+      );
+      write(lines.join('\n'));
+      return 0;
+    }
+    lines.push('  The nexus-store run should not die: please report this with the command line above.', '');
+    write(lines.join('\n'));
+    return 1;
+  }
   if (diedOfHeapExhaustion(outcome)) {
     const fatal = /FATAL ERROR:[^\n]*/.exec(outcome.stderr)?.[0] ?? 'JavaScript heap out of memory';
     const lines = [
@@ -151,11 +222,17 @@ function reportOutcome(outcome: ChildOutcome, options: DemoOptions, write: (text
   }
   if (outcome.code === 0) {
     if (outcome.stderr.trim() !== '') write(`\n(workload process stderr)\n${outcome.stderr}`);
-    if (options.baseline) write('\nThe baseline survived: its working set fit this heap. Lower --heap-mb or raise --duration to see it die.\n');
+    if (options.baseline && options.memoryLimitMb !== undefined) {
+      write('\nThe baseline survived: its working set fit this container. Lower --memory-limit-mb or raise --duration to see it die.\n');
+    } else if (options.baseline) write('\nThe baseline survived: its working set fit this heap. Lower --heap-mb or raise --duration to see it die.\n');
     else if (!options.dashboard) {
+      const limit = options.memoryLimitMb;
       write(
-        '\nNext: add --baseline to serve the same requests from plain Map caches and watch the heap run out\n' +
-          `(${rerunCommand('--baseline')}), or --dashboard for live charts in the browser.\n`,
+        limit === undefined
+          ? '\nNext: add --baseline to serve the same requests from plain Map caches and watch the heap run out\n' +
+              `(${rerunCommand('--baseline')}), or --dashboard for live charts in the browser.\n`
+          : '\nNext: add --baseline to serve the same requests from plain Map caches and watch the kernel kill them at the limit\n' +
+              `(${rerunCommand(`--memory-limit-mb ${limit} --baseline`)}), or --dashboard for live charts in the browser.\n`,
       );
     }
     return 0;

@@ -15,6 +15,21 @@ export interface ReportInput {
   heapLimitBytes: number;
   levelTimeS: Readonly<Record<MemoryPressureLevel, number>>;
   peakLevel: MemoryPressureLevel;
+  /** In a memory cgroup with a limit: the working set's peak against the limit, and the monitor's container signal at its fullest. */
+  container?: {
+    readonly limitBytes: number;
+    readonly peakWorkingSetBytes: number;
+    readonly peakSignal?: { readonly usedBytes: number; readonly budgetBytes: number };
+  };
+}
+
+function containerLine(c: NonNullable<ReportInput['container']>): string {
+  const signal =
+    c.peakSignal === undefined
+      ? ''
+      : `; the monitor's container signal peaked at ${formatMB(c.peakSignal.usedBytes)} of ${formatMB(c.peakSignal.budgetBytes)} ` +
+        `(${formatPercent(c.peakSignal.usedBytes / c.peakSignal.budgetBytes, 0)}: without idle allocator pages, against the limit less a reserve for uncollected garbage)`;
+  return `container     working set peak ${formatMB(c.peakWorkingSetBytes)} of the ${formatMB(c.limitBytes)} limit (${formatPercent(c.peakWorkingSetBytes / c.limitBytes, 0)})${signal}`;
 }
 
 export function formatReport(input: ReportInput): string {
@@ -68,6 +83,7 @@ export function formatReport(input: ReportInput): string {
     '',
     `requests      ${formatCount(input.requests)} in ${input.durationS.toFixed(1)} s (${formatCount(input.requests / Math.max(input.durationS, 1e-9))}/s), hit ratio ${formatPercent(lookups > 0 ? hits / lookups : 0)}`,
     `heap          peak ${formatMB(input.peakHeapBytes)} of ${formatMB(input.heapLimitBytes)} usable (${formatPercent(input.peakHeapBytes / input.heapLimitBytes, 0)})`,
+    ...(input.container === undefined ? [] : [containerLine(input.container)]),
     `levels        ${PRESSURE_LEVELS.map((l) => `${l} ${formatPercent(input.levelTimeS[l] / totalLevelS)}`).join(', ')} of the time; highest ${input.peakLevel}`,
     `evictions     ${formatCount(evictions)} entries, ${formatBytes(evictedBytes)} (capacity: over budget; pressure: budget watermarks and monitor levels; manual: cleaners)`,
     `cleanup runs  ${input.cleanupLog.length}${input.cleanupLog.length > 0 ? ` (${[...runsByLevel].map(([l, n]) => `${n} at ${l}`).join(', ')}), ${formatMB(freedTotal)} freed` : ''}`,

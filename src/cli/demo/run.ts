@@ -13,6 +13,7 @@ import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:time
 import { PRESSURE_LEVELS, type MemoryPressureLevel } from '../../index.js';
 import { createNodeMemoryMonitor, type NodeMemoryMonitor } from '../../node/index.js';
 import { formatCount, formatMB, formatPercent } from '../format.js';
+import { ContainerUsage } from './container-usage.js';
 import { formatReport } from './report.js';
 import { BaselineService, ManagedService, type ComponentName, type DemoService } from './service.js';
 import type { DemoListener, DemoSample } from './timeline.js';
@@ -25,6 +26,8 @@ export interface DemoRunOptions {
   baseline: boolean;
   /** Requests per second the workload aims at. */
   ratePerS: number;
+  /** Thumbnails in Buffers, off the V8 heap: the demo in a container (--memory-limit-mb). Default false. */
+  offHeapThumbnails?: boolean;
   write: (text: string) => void;
   listener?: DemoListener;
 }
@@ -49,6 +52,12 @@ function heapOf(monitor: NodeMemoryMonitor): { usedBytes: number; limitBytes: nu
   return { usedBytes: stats.used_heap_size, limitBytes: stats.heap_size_limit };
 }
 
+/** The container signal as of the monitor's last poll, when it measures a cgroup's working set. */
+function containerSignalOf(monitor: NodeMemoryMonitor): { usedBytes: number; budgetBytes: number } | undefined {
+  const container = monitor.lastReading?.signals.find((s) => s.signal === 'container');
+  return container !== undefined && container.available && container.source === 'cgroup' ? container : undefined;
+}
+
 export interface DemoRunResult {
   readonly report: string;
   readonly samples: readonly DemoSample[];
@@ -57,10 +66,13 @@ export interface DemoRunResult {
 export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
   const { write, listener } = options;
   const monitor = createMonitor();
+  // Said once, before the run: a heap cap above the container's limit (see HeapCapWarning).
+  const warnings = monitor.warnings.subscribe((warning) => write(`warning: ${warning.message}\n`));
   monitor.startMonitoring();
+  const container = ContainerUsage.detect();
   const service: DemoService = options.baseline
-    ? await BaselineService.create(options.seed)
-    : await ManagedService.create({ seed: options.seed, heapLimitBytes: heapOf(monitor).limitBytes, monitor, now: () => Date.now() });
+    ? await BaselineService.create(options.seed, options.offHeapThumbnails ?? false)
+    : await ManagedService.create({ seed: options.seed, offHeapThumbnails: options.offHeapThumbnails ?? false, heapLimitBytes: heapOf(monitor).limitBytes, monitor, now: () => Date.now() });
   const workload = new Workload(options.seed);
   // The clock starts once the service is built: the catalogue load is not part of the run.
   const startedAt = performance.now();
@@ -69,6 +81,8 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
   const samples: DemoSample[] = [];
   const levelTimeS: Record<MemoryPressureLevel, number> = { normal: 0, moderate: 0, critical: 0, emergency: 0 };
   let peakHeapBytes = 0;
+  let peakWorkingSetBytes = 0;
+  let peakSignal: { usedBytes: number; budgetBytes: number } | undefined;
   let peakLevel: MemoryPressureLevel = 'normal';
   let requests = 0;
   let loggedCleanups = 0;
@@ -109,6 +123,12 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
     const level = rank(levelSinceSample) > rank(state.level) ? levelSinceSample : state.level;
     levelSinceSample = state.level;
     const totals = componentsTotals();
+    const workingSet = container?.workingSetBytes();
+    if (workingSet !== undefined) peakWorkingSetBytes = Math.max(peakWorkingSetBytes, workingSet);
+    const signal = containerSignalOf(monitor);
+    if (signal !== undefined && (peakSignal === undefined || signal.usedBytes / signal.budgetBytes > peakSignal.usedBytes / peakSignal.budgetBytes)) {
+      peakSignal = { usedBytes: signal.usedBytes, budgetBytes: signal.budgetBytes };
+    }
     const sample: DemoSample = {
       t,
       heapUsedBytes,
@@ -119,6 +139,7 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
       evictions: totals.evictions,
       requests,
       hits: totals.hits,
+      ...(container === undefined || workingSet === undefined ? {} : { containerWorkingSetBytes: workingSet, containerLimitBytes: container.limitBytes }),
     };
     samples.push(sample);
     listener?.sample?.(sample);
@@ -134,9 +155,13 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
     const hitRatio = sample.requests > 0 ? sample.hits / sample.requests : 0;
     const peak = samples.slice(printedSamples).reduce<MemoryPressureLevel>((p, s) => (rank(s.level) > rank(p) ? s.level : p), currentLevel);
     printedSamples = samples.length;
+    const containerPart =
+      sample.containerWorkingSetBytes === undefined || sample.containerLimitBytes === undefined
+        ? ''
+        : `container ${formatMB(sample.containerWorkingSetBytes).padStart(8)} / ${formatMB(sample.containerLimitBytes)}  `;
     write(
       `${sample.t.toFixed(1).padStart(5)}s  requests ${formatCount(sample.requests).padStart(9)}  hit ${formatPercent(hitRatio).padStart(6)}  ` +
-        `heap ${formatMB(sample.heapUsedBytes).padStart(8)} / ${formatMB(sample.heapLimitBytes)}  level ${currentLevel.padEnd(9)} ${`(highest since last line ${peak})`.padEnd(35)}  ` +
+        `heap ${formatMB(sample.heapUsedBytes).padStart(8)} / ${formatMB(sample.heapLimitBytes)}  ${containerPart}level ${currentLevel.padEnd(9)} ${`(highest since last line ${peak})`.padEnd(35)}  ` +
         `evictions ${formatCount(sample.evictions).padStart(7)}  cleanups ${service.cleanupLog.length}\n`,
     );
   };
@@ -147,11 +172,13 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
     durationS: options.durationS,
     heapMb: options.heapMb,
     heapLimitBytes: heapOf(monitor).limitBytes,
+    ...(container === undefined ? {} : { containerLimitBytes: container.limitBytes }),
     components: service.components().map((c) => ({ name: c.name, priority: c.priority, budgetBytes: c.budgetBytes })),
   });
   write(
     `nexus-store demo (${service.kind === 'managed' ? 'nexus-store caches' : 'baseline: plain Map caches'}), seed ${options.seed}, ` +
-      `${options.durationS} s, heap capped at ${options.heapMb} MB (V8 gives up near ${formatMB(heapOf(monitor).limitBytes)} of old generation)\n`,
+      `${options.durationS} s, heap capped at ${options.heapMb} MB (V8 gives up near ${formatMB(heapOf(monitor).limitBytes)} of old generation)` +
+      `${container === undefined ? '' : `, in a memory cgroup limited to ${formatMB(container.limitBytes)}`}\n`,
   );
 
   const sampler = setInterval(takeSample, SAMPLE_EVERY_MS);
@@ -173,6 +200,7 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
     clearInterval(printer);
     monitor.close();
     levels.unsubscribe();
+    warnings.unsubscribe();
   }
   const last = takeSample();
   levelTimeS[currentLevel] += last.t - levelSinceS;
@@ -189,6 +217,9 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
     heapLimitBytes: last.heapLimitBytes,
     levelTimeS,
     peakLevel,
+    ...(container === undefined
+      ? {}
+      : { container: { limitBytes: container.limitBytes, peakWorkingSetBytes, ...(peakSignal === undefined ? {} : { peakSignal }) } }),
   });
   write(`\n${report}\n`);
   listener?.end?.({ t: last.t, report });

@@ -11,6 +11,10 @@
  * Budgets alone would not save the process; the monitor's pressure levels
  * make every cache shed before V8 gives up.
  *
+ * In a container (--memory-limit-mb) the thumbnails are Buffers, off the
+ * heap: the image cache's budget is then external memory that only the
+ * container signal sees, and the limit counts both kinds.
+ *
  * `BaselineService` serves the same requests from plain `Map`s: it never
  * forgets anything, and dies once the working set outgrows the heap.
  */
@@ -61,9 +65,9 @@ export interface DemoService {
   dispose(): Promise<void>;
 }
 
-/** Bytes a payload occupies: 8 per array slot plus the objects around it. */
-function payloadBytes(values: readonly number[]): number {
-  return values.length * 8 + 96;
+/** Bytes a payload occupies: 8 per array slot (a Buffer: 1 per byte, off the heap) plus the objects around it. */
+function payloadBytes(values: readonly number[] | Buffer): number {
+  return Buffer.isBuffer(values) ? values.length + 160 : values.length * 8 + 96;
 }
 
 class ComponentCounter implements MemoryTelemetry {
@@ -98,6 +102,8 @@ class ComponentCounter implements MemoryTelemetry {
 
 export interface ManagedServiceOptions {
   seed: number;
+  /** Thumbnails in Buffers, off the V8 heap (the demo in a container). Default false. */
+  offHeapThumbnails?: boolean;
   heapLimitBytes: number;
   monitor: MemoryMonitor;
   now: () => number;
@@ -108,6 +114,7 @@ export interface ManagedServiceOptions {
 export class ManagedService implements DemoService {
   readonly kind = 'managed' as const;
   readonly #seed: number;
+  readonly #offHeap: boolean;
   readonly #now: () => number;
   readonly #monitor: MemoryMonitor;
   readonly #images: MemoryManager<number, Thumbnail>;
@@ -130,6 +137,7 @@ export class ManagedService implements DemoService {
 
   private constructor(options: ManagedServiceOptions, backend: MemoryBackend<VideoMetadata, string>) {
     this.#seed = options.seed;
+    this.#offHeap = options.offHeapThumbnails ?? false;
     this.#now = options.now;
     this.#monitor = options.monitor;
     const heap = options.heapLimitBytes;
@@ -195,7 +203,7 @@ export class ManagedService implements DemoService {
           return;
         }
         counter.misses++;
-        const thumbnail = makeThumbnail(this.#seed, request.id);
+        const thumbnail = makeThumbnail(this.#seed, request.id, this.#offHeap);
         this.#images.set(request.id, thumbnail, { size: payloadBytes(thumbnail.pixels) });
         return;
       }
@@ -260,6 +268,7 @@ export class BaselineService implements DemoService {
   readonly kind = 'baseline' as const;
   readonly cleanupLog: readonly CleanupLogEntry[] = [];
   readonly #seed: number;
+  readonly #offHeap: boolean;
   readonly #backend: MemoryBackend<VideoMetadata, string>;
   readonly #images = new Map<number, Thumbnail>();
   readonly #videos = new Map<string, VideoMetadata>();
@@ -268,14 +277,16 @@ export class BaselineService implements DemoService {
   readonly #hits: Record<ComponentName, number> = { 'image-cache': 0, 'video-metadata': 0, 'playback-buffers': 0 };
   readonly #misses: Record<ComponentName, number> = { 'image-cache': 0, 'video-metadata': 0, 'playback-buffers': 0 };
 
-  static async create(seed: number): Promise<BaselineService> {
+  /** `offHeapThumbnails`: thumbnails in Buffers, off the V8 heap (the demo in a container). */
+  static async create(seed: number, offHeapThumbnails = false): Promise<BaselineService> {
     const backend = new MemoryBackend<VideoMetadata, string>({ idOf: (video) => video.id });
     for (let rank = 0; rank < CATALOG.videos; rank++) await backend.save(makeVideo(seed, rank));
-    return new BaselineService(seed, backend);
+    return new BaselineService(seed, backend, offHeapThumbnails);
   }
 
-  private constructor(seed: number, backend: MemoryBackend<VideoMetadata, string>) {
+  private constructor(seed: number, backend: MemoryBackend<VideoMetadata, string>, offHeap: boolean) {
     this.#seed = seed;
+    this.#offHeap = offHeap;
     this.#backend = backend;
   }
 
@@ -287,7 +298,7 @@ export class BaselineService implements DemoService {
           return;
         }
         this.#misses['image-cache']++;
-        const thumbnail = makeThumbnail(this.#seed, request.id);
+        const thumbnail = makeThumbnail(this.#seed, request.id, this.#offHeap);
         this.#images.set(request.id, thumbnail);
         this.#bytes['image-cache'] += payloadBytes(thumbnail.pixels);
         return;

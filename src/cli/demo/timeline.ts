@@ -20,6 +20,9 @@ export interface DemoSample {
   readonly evictions: number;
   readonly requests: number;
   readonly hits: number;
+  /** In a memory cgroup with a limit: its working set (usage less inactive file pages) and its limit. */
+  readonly containerWorkingSetBytes?: number;
+  readonly containerLimitBytes?: number;
 }
 
 export interface DemoStart {
@@ -28,6 +31,8 @@ export interface DemoStart {
   readonly durationS: number;
   readonly heapMb: number;
   readonly heapLimitBytes: number;
+  /** The memory cgroup's limit, when the workload runs under one. */
+  readonly containerLimitBytes?: number;
   readonly components: readonly { name: ComponentName; priority: string; budgetBytes: number | undefined }[];
 }
 
