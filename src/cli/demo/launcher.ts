@@ -183,20 +183,11 @@ function reportOutcome(outcome: ChildOutcome, options: DemoOptions, write: (text
       `The workload process died after ${outcome.elapsedS.toFixed(1)} s: ${describeCgroupOutcome(outcome.cgroup)}${peak}.`,
       `  The heap cap was ${options.heapMb} MB; the container's limit counts the heap, Buffers and everything else the process holds.`,
     ];
-    if (outcome.lastProgress !== undefined) lines.push(`  last progress: ${outcome.lastProgress}`);
-    if (options.baseline) {
-      lines.push(
-        '  This is the baseline: plain Map caches keep every thumbnail (off the heap, in Buffers), video and',
-        '  segment they serve, so the working set outgrows the container. Run the demo without --baseline to',
-        '  serve the same requests with nexus-store under the same limit.',
-        '',
-      );
-      write(lines.join('\n'));
-      return 0;
-    }
-    lines.push('  The nexus-store run should not die: please report this with the command line above.', '');
-    write(lines.join('\n'));
-    return 1;
+    return reportDeath(lines, outcome, options, write, [
+      '  This is the baseline: plain Map caches keep every thumbnail (off the heap, in Buffers), video and',
+      '  segment they serve, so the working set outgrows the container. Run the demo without --baseline to',
+      '  serve the same requests with nexus-store under the same limit.',
+    ]);
   }
   if (diedOfHeapExhaustion(outcome)) {
     const fatal = /FATAL ERROR:[^\n]*/.exec(outcome.stderr)?.[0] ?? 'JavaScript heap out of memory';
@@ -205,20 +196,11 @@ function reportOutcome(outcome: ChildOutcome, options: DemoOptions, write: (text
       `The workload process died after ${outcome.elapsedS.toFixed(1)} s: JavaScript heap out of memory.`,
       `  V8 gave up at the ${options.heapMb} MB heap cap (${describeExit(outcome)}): "${fatal.trim()}"`,
     ];
-    if (outcome.lastProgress !== undefined) lines.push(`  last progress: ${outcome.lastProgress}`);
-    if (options.baseline) {
-      lines.push(
-        '  This is the baseline: plain Map caches keep every thumbnail, video and segment they serve,',
-        '  so the working set outgrows the heap. Run the demo without --baseline to serve the same',
-        '  requests with nexus-store and stay alive.',
-        '',
-      );
-      write(lines.join('\n'));
-      return 0;
-    }
-    lines.push('  The nexus-store run should not die: please report this with the command line above.', '');
-    write(lines.join('\n'));
-    return 1;
+    return reportDeath(lines, outcome, options, write, [
+      '  This is the baseline: plain Map caches keep every thumbnail, video and segment they serve,',
+      '  so the working set outgrows the heap. Run the demo without --baseline to serve the same',
+      '  requests with nexus-store and stay alive.',
+    ]);
   }
   if (outcome.code === 0) {
     if (outcome.stderr.trim() !== '') write(`\n(workload process stderr)\n${outcome.stderr}`);
@@ -239,4 +221,17 @@ function reportOutcome(outcome: ChildOutcome, options: DemoOptions, write: (text
   }
   write(`\nThe workload process failed (${describeExit(outcome)}).\n${outcome.stderr}`);
   return outcome.code ?? 1;
+}
+
+/**
+ * Ends the report of a workload that died: its last progress line, then why a
+ * baseline run dies (status 0: that is its point), or that a nexus-store run
+ * must not (status 1).
+ */
+function reportDeath(lines: string[], outcome: ChildOutcome, options: DemoOptions, write: (text: string) => void, baseline: readonly string[]): number {
+  if (outcome.lastProgress !== undefined) lines.push(`  last progress: ${outcome.lastProgress}`);
+  if (options.baseline) lines.push(...baseline, '');
+  else lines.push('  The nexus-store run should not die: please report this with the command line above.', '');
+  write(lines.join('\n'));
+  return options.baseline ? 0 : 1;
 }
