@@ -153,6 +153,7 @@ export class ContainerSignal implements NodeSignal {
   readonly #reserveBytes: number | undefined;
   /** The smallest resident set seen outside V8's heap and external memory: native code, stacks, buffers. */
   #nativeFloorBytes = Infinity;
+  #floorCheckedAt = -Infinity;
   #detected: Detected | undefined;
   #detectedAt = 0;
   #inactiveBytes = 0;
@@ -183,8 +184,11 @@ export class ContainerSignal implements NodeSignal {
       const usage = n < 0 ? NaN : parseSingleValue(d.usage.buffer, n);
       if (usage >= 0) {
         const workingSet = Math.max(0, usage - this.#inactive(d, usage));
-        // Far from the budget the idle pages cannot change the level: skip their cost.
-        const idle = workingSet < IDLE_CHECK_FROM * d.budgetBytes ? 0 : this.#idleAllocatorBytes(d);
+        // Far from the budget the idle pages cannot change the level: skip their cost, but for
+        // keeping the native floor current at the slow cadence (learnt late, it would be too high).
+        let idle = 0;
+        if (workingSet >= IDLE_CHECK_FROM * d.budgetBytes) idle = this.#idleAllocatorBytes(d);
+        else if (this.#floorDue()) this.#idleAllocatorBytes(d);
         return reading('container', 'cgroup', Math.max(0, workingSet - idle), d.budgetBytes, d.detail);
       }
     }
@@ -204,6 +208,13 @@ export class ContainerSignal implements NodeSignal {
   }
 
   /** This process's resident pages that hold no live or collectable memory (see the design note). */
+  #floorDue(): boolean {
+    const now = this.#options.clock.now();
+    if (now - this.#floorCheckedAt < this.#statRefreshMs && now >= this.#floorCheckedAt) return false;
+    this.#floorCheckedAt = now;
+    return true;
+  }
+
   #idleAllocatorBytes(d: Detected): number {
     const memory = this.#options.runtime.v8Memory?.();
     if (memory === undefined) return 0;
