@@ -20,7 +20,11 @@
  *   those at the last cut (by more than 1% of the signal's total) cuts the
  *   ceiling by that growth: whatever grew is taken back from the cache. A
  *   sample that shows no growth changes nothing, however high its level:
- *   memory that is flat is memory the cache has stopped adding to. Growth
+ *   memory that is flat is memory the cache has stopped adding to, so at
+ *   `moderate` the ceiling even rises, by 2% a second, to find out whether
+ *   the cache may hold more: in a heap-capped service whose collections
+ *   never bring the heap back under `moderate`'s hysteresis, a ceiling that
+ *   only rose at `normal` stayed at its first cut for the whole run. Growth
  *   at `emergency` drops every unpinned entry.
  * - Back at `normal`, the ceiling rises by 5% of itself per second of
  *   samples (at least 5% of half the most the cache held at a cut,
@@ -39,6 +43,8 @@ export const CEILING_KEEP_BY_RANK: readonly number[] = Object.freeze([1, 0.9, 0.
 export const CEILING_GROWTH_SLACK = 0.01;
 /** At `normal`, the ceiling rises by this share of itself per second. */
 export const CEILING_RAISE_PER_SECOND = 0.1;
+/** At `moderate`, while memory stays flat, the ceiling rises by this share of itself per second. */
+export const CEILING_RAISE_PER_SECOND_AT_MODERATE = 0.02;
 /** The longest gap between samples that one raise accounts for. */
 const MAX_RAISE_GAP_MS = 5000;
 
@@ -75,8 +81,7 @@ export class PressureCeiling {
       this.#referenceUsedBytes = NaN;
       this.#referenceRank = 0;
       if (this.#limitBytes !== Infinity) {
-        // From a ceiling near zero (after an emergency), rise at a pace set by the size the cache had.
-        this.#limitBytes += Math.max(this.#limitBytes, this.#scaleBytes / 2, 1) * CEILING_RAISE_PER_SECOND * (gapMs / 1000);
+        this.#raise(gapMs, CEILING_RAISE_PER_SECOND);
         if (this.#limitBytes >= 2 * this.#scaleBytes && this.#limitBytes >= 4 * cacheBytes) this.#limitBytes = Infinity;
       }
       return { limitBytes: this.#limitBytes, dropAll: false };
@@ -90,7 +95,11 @@ export class PressureCeiling {
     }
     this.#referenceRank = rank;
     const growth = usedBytes - this.#referenceUsedBytes;
-    if (growth <= CEILING_GROWTH_SLACK * totalBytes) return { limitBytes: this.#limitBytes, dropAll: false };
+    if (growth <= CEILING_GROWTH_SLACK * totalBytes) {
+      // Flat at `moderate`: memory holds where pressure began, so probe for room, more slowly than at `normal`.
+      if (rank === 1 && this.#limitBytes !== Infinity) this.#raise(gapMs, CEILING_RAISE_PER_SECOND_AT_MODERATE);
+      return { limitBytes: this.#limitBytes, dropAll: false };
+    }
     if (rank === 3) {
       this.#cut(pinnedBytes, usedBytes, rank);
       return { limitBytes: this.#limitBytes, dropAll: true };
@@ -106,6 +115,11 @@ export class PressureCeiling {
     this.#referenceRank = 0;
     this.#lastAt = NaN;
     this.#scaleBytes = 0;
+  }
+
+  #raise(gapMs: number, perSecond: number): void {
+    // From a ceiling near zero (after an emergency), rise at a pace set by the size the cache had.
+    this.#limitBytes += Math.max(this.#limitBytes, this.#scaleBytes / 2, 1) * perSecond * (gapMs / 1000);
   }
 
   #cut(limitBytes: number, usedBytes: number, rank: number): void {
