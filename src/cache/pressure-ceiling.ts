@@ -22,20 +22,23 @@
  *   sample that shows no growth changes nothing, however high its level:
  *   memory that is flat is memory the cache has stopped adding to, so at
  *   `moderate` the ceiling even rises, by 2% a second, to find out whether
- *   the cache may hold more: in a heap-capped service whose collections
- *   never bring the heap back under `moderate`'s hysteresis, a ceiling that
- *   only rose at `normal` stayed at its first cut for the whole run. Growth
- *   at `emergency` drops every unpinned entry.
- * - Back at `normal`, the ceiling rises by 5% of itself per second of
- *   samples (at least 5% of half the most the cache held at a cut,
- *   so it recovers from an emergency's zero), probing for room, until it
+ *   the cache may hold more (memory that never falls back under
+ *   `moderate`'s hysteresis would otherwise keep its first cut for good).
+ *   Growth at `emergency` drops every unpinned entry.
+ * - Back at `normal`, the ceiling rises by 10% of itself per second of
+ *   samples (at least 10% of half the most the cache held at a cut,
+ *   so it recovers from an emergency's cut), probing for room, until it
  *   no longer binds (twice that size and four times the cache's bytes),
  *   when it is lifted.
  *
- * The result is additive-increase, multiplicative-decrease on the cache's
- * size, the scheme TCP uses to find a link's capacity: it settles just under
- * the size at which pressure begins, instead of oscillating between full
- * and empty. Each call is O(1).
+ * The result is a multiplicative decrease and a slow increase of the
+ * cache's size, the scheme TCP uses to find a link's capacity: it aims to
+ * settle just under the size at which pressure begins instead of swinging
+ * between full and empty (the survival matrix in bench/RESULTS.md reports
+ * the variation it reaches). Each call is O(1).
+ *
+ * MemoryManager uses it for every sample but the V8 heap's: the heap does
+ * fall back after a full collection, and there shedding by level keeps more.
  */
 
 export const CEILING_KEEP_BY_RANK: readonly number[] = Object.freeze([1, 0.9, 0.5, 0.25]);
