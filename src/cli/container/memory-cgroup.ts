@@ -36,7 +36,8 @@ export function containerAlternatives(limitMiB: number): string {
   );
 }
 
-function readText(path: string): string | undefined {
+/** A kernel file's text, or undefined when it cannot be read. */
+export function readText(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
   } catch {
@@ -96,7 +97,8 @@ export interface CgroupMemoryEvents {
   readonly peakBytes: number | undefined;
 }
 
-function keyedNumber(text: string | undefined, key: string): number | undefined {
+/** The number after `key ` on its line of a flat-keyed file (memory.stat, memory.events, memory.oom_control). */
+export function keyedNumber(text: string | undefined, key: string): number | undefined {
   const line = text?.split('\n').find((l) => l.startsWith(`${key} `));
   if (line === undefined) return undefined;
   const value = Number(line.slice(key.length + 1));

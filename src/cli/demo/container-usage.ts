@@ -10,28 +10,9 @@
  * from the limit, see src/node/container-signal.ts), so the report shows
  * both: this raw figure against the limit, and the signal the caches obeyed.
  */
-import { readFileSync } from 'node:fs';
-import { ContainerSignal } from '../../node/container-signal.js';
 import type { MemoryCgroup } from '../../node/cgroup.js';
-
-function readNumber(path: string): number {
-  try {
-    return Number(readFileSync(path, 'utf8').trim());
-  } catch {
-    return Number.NaN;
-  }
-}
-
-function readKeyed(path: string, key: string): number {
-  try {
-    const line = readFileSync(path, 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith(`${key} `));
-    return line === undefined ? Number.NaN : Number(line.slice(key.length + 1));
-  } catch {
-    return Number.NaN;
-  }
-}
+import { ContainerSignal } from '../../node/container-signal.js';
+import { keyedNumber, readText } from '../container/memory-cgroup.js';
 
 export class ContainerUsage {
   readonly limitBytes: number;
@@ -55,9 +36,9 @@ export class ContainerUsage {
 
   /** The working set now: usage less inactive file pages. */
   workingSetBytes(): number {
-    const usage = readNumber(this.#cgroup.usageFile);
+    const usage = Number(readText(this.#cgroup.usageFile)?.trim() ?? Number.NaN);
     if (!Number.isFinite(usage)) return 0;
-    const inactive = readKeyed(this.#cgroup.statFile, this.#cgroup.inactiveFileKey);
-    return Math.max(0, usage - (Number.isFinite(inactive) ? Math.min(inactive, usage) : 0));
+    const inactive = keyedNumber(readText(this.#cgroup.statFile), this.#cgroup.inactiveFileKey) ?? 0;
+    return Math.max(0, usage - Math.min(inactive, usage));
   }
 }
