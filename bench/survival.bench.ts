@@ -5,13 +5,16 @@
  * fixed budget of half the limit, and MemoryManager over
  * createNodeMemoryMonitor() with every default (run NEXUS_SURVIVAL_RUNS
  * times, 5 by default). Each run lasts at least 30 s (see cellDurationS),
- * so the whole matrix takes hours; NEXUS_SURVIVAL_CELLS selects cells as
+ * so the whole matrix takes hours one cell at a time; NEXUS_SURVIVAL_JOBS
+ * runs that many cells at once. NEXUS_SURVIVAL_CELLS selects cells as
  * `limit:payload:rate:heap` patterns, `*` for any, comma-separated
- * (e.g. `256:buffer:*:default`).
+ * (e.g. `256:buffer:*:default`). NEXUS_SURVIVAL_DIST runs the children
+ * against a copy of dist/ (see child.mjs).
  *
  * Skips, saying why, where no memory cgroup can be created.
  */
 import { probeMemoryCgroups } from '../src/cli/container/memory-cgroup.js';
+import { loadavg } from 'node:os';
 import { machineLine, median, table, writeSection } from './lib/results.js';
 import { describeCell, runSurvivalCell, type SurvivalCell, type SurvivalHeap, type SurvivalPayload, type SurvivalRun } from './survival/cell.js';
 
@@ -55,9 +58,9 @@ function variation(run: SurvivalRun): number {
   return mean === 0 ? NaN : sd / mean;
 }
 
-const rows: (string | number)[][] = [];
-let green = 0;
-for (const cell of cells) {
+/** One cell: the Map, the fixed budget, then the monitored runs, one after another. */
+async function runCell(cell: SurvivalCell): Promise<{ row: (string | number)[]; ok: boolean }> {
+  const name = describeCell(cell);
   const map = await runSurvivalCell(cell, 'map', 1);
   const fixed = await runSurvivalCell(cell, 'fixed', 1);
   const monitored: SurvivalRun[] = [];
@@ -65,15 +68,15 @@ for (const cell of cells) {
     const run = await runSurvivalCell(cell, 'monitor', 1 + i);
     monitored.push(run);
     const levels = JSON.stringify(run.result?.levels ?? {});
-    console.log(`  monitor run ${i + 1}: ${fate(run)}, hit ratio ${ratio(run).toFixed(3)}, levels ${levels}, peak ${((run.outcome.peakBytes ?? 0) / 2 ** 20).toFixed(0)} MiB`);
-    if (!run.lived || ratio(run) < 0.5 * ratio(fixed)) console.log(`    last samples:\n      ${(run.result?.recent ?? []).join('\n      ')}${run.stderr === '' ? '' : `\n    stderr: ${run.stderr.slice(-400)}`}`);
+    let line = `  ${name}, monitor run ${i + 1}: ${fate(run)}, hit ratio ${ratio(run).toFixed(3)}, levels ${levels}, peak ${((run.outcome.peakBytes ?? 0) / 2 ** 20).toFixed(0)} MiB`;
+    if (!run.lived || ratio(run) < 0.5 * ratio(fixed)) line += `\n    last samples:\n      ${(run.result?.recent ?? []).join('\n      ')}${run.stderr === '' ? '' : `\n    stderr: ${run.stderr.slice(-400)}`}`;
+    console.log(line);
   }
   const lived = monitored.filter((r) => r.lived).length;
   const fixedRatio = ratio(fixed);
   const worst = Math.min(...monitored.map(ratio));
   const relative = fixedRatio > 0 ? worst / fixedRatio : NaN;
   const ok = !map.lived && fixed.lived && lived === runs && relative >= 0.9;
-  if (ok) green++;
   const row = [
     `${cell.limitMiB} MiB`,
     cell.payload,
@@ -87,24 +90,46 @@ for (const cell of cells) {
     median(monitored.map(variation)).toFixed(2),
     ok ? 'yes' : 'no',
   ];
-  rows.push(row);
-  console.log(`${describeCell(cell)}: ${row.join(' | ')}`);
+  console.log(`${name}: ${row.join(' | ')}`);
+  return { row, ok };
 }
+
+// Cells run NEXUS_SURVIVAL_JOBS at a time (1 by default). Misses are paced, so
+// a child needs a fraction of a core; several cells fit on a small machine,
+// but a busy one delays the collector, and with it every cache alike.
+const jobs = Number(process.env['NEXUS_SURVIVAL_JOBS'] ?? 1);
+if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`NEXUS_SURVIVAL_JOBS must be a positive integer, got ${process.env['NEXUS_SURVIVAL_JOBS']}`);
+const outcomes: { row: (string | number)[]; ok: boolean }[] = new Array(cells.length);
+let next = 0;
+const startedAt = performance.now();
+const loadAtStart = loadavg()[0]!;
+await Promise.all(
+  Array.from({ length: Math.min(jobs, cells.length) }, async () => {
+    while (next < cells.length) {
+      const index = next++;
+      outcomes[index] = await runCell(cells[index]!);
+    }
+  }),
+);
+const rows = outcomes.map((o) => o.row);
+const green = outcomes.filter((o) => o.ok).length;
+const elapsedMin = (performance.now() - startedAt) / 60_000;
 
 writeSection(
   'survival',
   `## Survival in a real memory cgroup
 
-${machineLine(`NEXUS_SURVIVAL_RUNS=${runs}${process.env['NEXUS_SURVIVAL_CELLS'] === undefined ? '' : ` NEXUS_SURVIVAL_CELLS='${process.env['NEXUS_SURVIVAL_CELLS']}'`} npm run bench -- survival`)}
+${machineLine(`NEXUS_SURVIVAL_RUNS=${runs}${jobs === 1 ? '' : ` NEXUS_SURVIVAL_JOBS=${jobs}`}${process.env['NEXUS_SURVIVAL_CELLS'] === undefined ? '' : ` NEXUS_SURVIVAL_CELLS='${process.env['NEXUS_SURVIVAL_CELLS']}'`} npm run bench -- survival`)}
 
 Each run caches 64 KiB payloads (Zipf 0.9 over 40,000 keys) with misses paced at the cell's rate,
 inside a cgroup v${probe.version} memory cgroup of the cell's limit; the kernel's \`oom_kill\` counter says who was killed.
 Hit ratios are after the warm-up (the first third of the run). "vs fixed" is the worst monitored run's hit ratio
 over the fixed budget's. "CV" is the median coefficient of variation of the monitored cache's bytes, once a second after the warm-up.
+Load average at the start: ${loadAtStart.toFixed(2)} on this machine's cores.
 A cell passes when the Map is killed, the fixed budget lives, every monitored run lives and "vs fixed" is at least 0.90.
 
 ${table(['limit', 'payload', 'misses', 'heap', 'Map', 'fixed (half the limit), hit ratio', 'monitor lived', 'monitor hit ratio (median)', 'vs fixed (worst)', 'CV', 'pass'], rows)}
 
-${green} of ${cells.length} cells pass.
+${green} of ${cells.length} cells pass (${elapsedMin.toFixed(0)} min, ${jobs} cell${jobs === 1 ? '' : 's'} at a time).
 `,
 );

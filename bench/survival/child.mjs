@@ -17,16 +17,20 @@
  * with the hand-tuned `maxCacheBytes` and no monitor; `monitor` a
  * MemoryManager over `createNodeMemoryMonitor()` with every default.
  *
- * Plain JavaScript over the built package (`npm run build`): a TypeScript
- * loader would run inside the cgroup too and be charged to its limit.
+ * Plain JavaScript over the built package (`npm run build`, or the copy of
+ * dist/ that NEXUS_SURVIVAL_DIST names): a TypeScript loader would run inside
+ * the cgroup too and be charged to its limit.
  *
  * Prints `progress <s> <entries> <cache bytes> <level> <container working set>`
  * once a second and `result {json}` at the end.
  * Usage: node child.mjs '<json options>'
  */
-import { MemoryManager } from '../../dist/index.js';
-import { createNodeMemoryMonitor } from '../../dist/node/index.js';
-import { mulberry32, ZipfSampler } from '../../dist/cli/demo/random.js';
+// NEXUS_SURVIVAL_DIST: a copy of dist/ to run against, so that a long matrix
+// run is not broken by a rebuild of dist/ while it runs.
+const dist = process.env.NEXUS_SURVIVAL_DIST ? new URL(`file://${process.env.NEXUS_SURVIVAL_DIST.replace(/\/?$/, '/')}`) : new URL('../../dist/', import.meta.url);
+const { MemoryManager } = await import(new URL('index.js', dist).href);
+const { createNodeMemoryMonitor } = await import(new URL('node/index.js', dist).href);
+const { mulberry32, ZipfSampler } = await import(new URL('cli/demo/random.js', dist).href);
 
 const PAYLOAD_BYTES = 64 * 1024;
 const CATALOGUE_KEYS = 40_000;

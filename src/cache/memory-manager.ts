@@ -226,6 +226,9 @@ export class MemoryManager<K, V> implements ClearableCache {
 
   // Accounting.
   #current = 0;
+  /** Bytes dropped since the last `#settle`, for a handler with `noteReleased`. */
+  #releasedBytes = 0;
+  #noteReleased: ((bytes: number) => void) | undefined;
   #peak = 0;
   #pinnedBytes = 0;
   #pinnedCount = 0;
@@ -439,6 +442,7 @@ export class MemoryManager<K, V> implements ClearableCache {
    * not counted. Hits, misses, `maxUsage` and `evictionCount` are kept.
    */
   clear(): void {
+    this.#releasedBytes += this.#current;
     this.#map.clear();
     this.#pins.clear();
     this.#soft?.clear();
@@ -662,6 +666,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     for (const subscription of subscriptions) subscription.unsubscribe();
     this.#handlerRank = NORMAL;
     this.#settle();
+    this.#noteReleased = undefined;
   }
 
   // ---------------------------------------------------------------- internals
@@ -763,6 +768,7 @@ export class MemoryManager<K, V> implements ClearableCache {
   #replace(slot: number, value: V, bytes: number): boolean {
     const old = this.#sizeOf(slot);
     const pinned = !this.#inOrder(slot);
+    if (this.#values[slot] !== value) this.#releasedBytes += old;
     const after = this.#current - old + bytes;
     const over = after > this.#limitBytes;
     if (over && !pinned && bytes + this.#pinnedBytes > this.#maxBytes) {
@@ -945,6 +951,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     }
     this.#freeHead = freeHead;
     this.#current -= freed;
+    this.#releasedBytes += freed;
     this.#evictionCount += unpinned;
     if (rebuild) {
       const map = new Map<K, number>();
@@ -971,6 +978,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     if (this.#soft !== undefined) this.#soft.hold(key, this.#values[slot] as V, bytes);
     this.#release(slot);
     this.#current -= bytes;
+    this.#releasedBytes += bytes;
     this.#evictionCount++;
     if (this.#evictionSubject.observerCount !== 0 || this.#telemetry !== undefined) {
       this.#queue.push({ key, bytes, reason, level });
@@ -990,6 +998,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     this.#map.delete(this.#keys[slot] as K);
     this.#release(slot);
     this.#current -= bytes;
+    this.#releasedBytes += bytes;
   }
 
   /** Pins `key`; returns whether anything changed. */
@@ -1163,6 +1172,7 @@ export class MemoryManager<K, V> implements ClearableCache {
    */
   #settle(): boolean {
     let calledOut = false;
+    if (this.#releasedBytes !== 0) this.#deliverReleased();
     if (this.#queue.length !== 0) {
       this.#flush();
       calledOut = true;
@@ -1179,6 +1189,18 @@ export class MemoryManager<K, V> implements ClearableCache {
       calledOut = true;
     }
     return calledOut;
+  }
+
+  /** Tells the handler what was dropped (a count, not a call back into the cache: not a call-out). */
+  #deliverReleased(): void {
+    const bytes = this.#releasedBytes;
+    this.#releasedBytes = 0;
+    if (this.#noteReleased === undefined) return;
+    try {
+      this.#noteReleased(bytes);
+    } catch (error) {
+      this.#report(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   #flush(): void {
@@ -1240,6 +1262,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     // changes only set `metrics.pressureLevel`. A plain handler only reports
     // changes: shed on each.
     const sampled = hasStates(handler);
+    if (typeof handler.noteReleased === 'function') this.#noteReleased = handler.noteReleased.bind(handler);
     if (sampled) this.#ceiling = new PressureCeiling();
     this.#subscriptions.push(
       handler.pressure.subscribe((level) => {

@@ -202,6 +202,7 @@ export class NodeMemoryMonitor extends PollingMemoryMonitor {
       const majors = list.getEntries().filter(isMajorGc).length;
       if (majors === 0) return;
       this.#majorGcs += majors;
+      this.signals.noteMajorCollection();
       const now = this.#clock.now();
       if (now - this.#lastGcPollAt < this.#minGcPollIntervalMs) return;
       this.#lastGcPollAt = now;
@@ -253,6 +254,19 @@ export class NodeMemoryMonitor extends PollingMemoryMonitor {
   /** The heap-cap warning published on `warnings`, once the first poll has run; undefined when the heap fits. */
   get heapCapWarning(): HeapCapWarning | undefined {
     return this.#warned.warning;
+  }
+
+  /**
+   * A cache (a `MemoryManager` given this monitor) reports the bytes it has
+   * just dropped. Under a container limit they still count in the working
+   * set until V8 collects them; the container signal leaves them out, up to
+   * its collector reserve (see ContainerSignal).
+   */
+  noteReleased(bytes: number): void {
+    if (typeof bytes !== 'number' || !(bytes >= 0) || bytes === Infinity) {
+      throw new RangeError(`noteReleased: bytes must be a finite non-negative number, got ${String(bytes)}`);
+    }
+    this.signals.noteReleased(bytes);
   }
 
   /** Every signal as of the last poll (undefined before the first). */

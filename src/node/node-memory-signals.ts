@@ -248,6 +248,16 @@ export class NodeMemorySignals {
   }
 
   /** Closes every kept-open file. Reading again reopens them. */
+  /** Bytes a cache has just dropped: garbage until the next full collection (see ContainerSignal). */
+  noteReleased(bytes: number): void {
+    this.#container?.noteReleased(bytes);
+  }
+
+  /** A full collection has run: drops reported before it are being freed. */
+  noteMajorCollection(): void {
+    this.#container?.noteMajorCollection();
+  }
+
   close(): void {
     for (const s of this.#signals) s.close();
   }

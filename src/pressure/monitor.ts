@@ -7,6 +7,14 @@ export interface MemoryPressureHandler {
   /** Emits the current level on subscribe, then each change. */
   readonly pressure: Observable<MemoryPressureLevel>;
   currentPressure(): MemoryPressureLevel;
+  /**
+   * Optional: a cache tells its pressure source how many bytes it has just
+   * dropped (evicted, deleted or replaced), once per operation. What a
+   * garbage collector reclaims stays resident until it runs, so a source
+   * that measures resident memory can tell that garbage from growth. Must
+   * not call back into the cache.
+   */
+  noteReleased?(bytes: number): void;
 }
 
 export interface MemoryStateProvider {

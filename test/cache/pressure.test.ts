@@ -18,7 +18,63 @@ function plainHandler(initial: MemoryPressureLevel = 'normal'): MemoryPressureHa
   };
 }
 
+/** A plain handler that records what the cache reports dropping. */
+function releaseRecorder(): MemoryPressureHandler & { notes: number[] } {
+  const handler = { ...plainHandler(), notes: [] as number[], noteReleased: (bytes: number) => handler.notes.push(bytes) };
+  return handler;
+}
+
 for (const strategy of STRATEGIES) {
+  describe(`MemoryManager tells its handler what it dropped (${strategy})`, () => {
+    it('once per operation: the bytes of every entry evicted, deleted, replaced or cleared, and nothing for a hit or a fresh set', () => {
+      const handler = releaseRecorder();
+      const cache = cacheOf(strategy, { maxCacheBytes: 100, evictionBatchSize: 2, pressureHandler: handler });
+      const events = recordEvictions(cache);
+      fill(cache, range('k', 6), 10);
+      cache.get('k5');
+      assert.deepEqual(handler.notes, [], 'nothing dropped yet');
+      cache.set('big', { big: true }, { size: 30 }); // past the 70-byte watermark: evicts a batch of 2
+      const evicted = events.reduce((sum, e) => sum + e.bytes, 0);
+      assert.ok(evicted > 0);
+      assert.deepEqual(handler.notes, [evicted], 'one note for the whole batch');
+      cache.set('big', { big: 'again' }, { size: 20 });
+      assert.equal(handler.notes.at(-1), 30, 'a replaced value is garbage too');
+      cache.set('big', cache.get('big'), { size: 25 });
+      assert.equal(handler.notes.at(-1), 30, 'the same value stored again drops nothing');
+      const before = cache.metrics.currentUsage;
+      cache.delete('big');
+      assert.equal(handler.notes.at(-1), 25);
+      cache.clear();
+      assert.equal(handler.notes.at(-1), before - 25);
+      assert.equal(
+        handler.notes.reduce((a, b) => a + b, 0),
+        evicted + 30 + 25 + (before - 25),
+      );
+    });
+
+    it('a noteReleased that throws is reported on errors and the cache stays as it was', () => {
+      const handler = { ...plainHandler(), noteReleased: () => { throw new Error('boom'); } };
+      const cache = cacheOf(strategy, { maxCacheBytes: 100, pressureHandler: handler });
+      const errors: Error[] = [];
+      cache.errors.subscribe((e) => errors.push(e));
+      fill(cache, range('k', 3), 10);
+      assert.equal(cache.delete('k1'), true);
+      assert.equal(errors.length, 1);
+      assert.match(errors[0]!.message, /boom/);
+      assert.equal(cache.metrics.currentUsage, 20);
+      assert.equal(cache.has('k0') && cache.has('k2') && !cache.has('k1'), true);
+    });
+
+    it('after dispose the handler hears nothing more', () => {
+      const handler = releaseRecorder();
+      const cache = cacheOf(strategy, { maxCacheBytes: 100, pressureHandler: handler });
+      fill(cache, range('k', 3), 10);
+      cache.dispose();
+      cache.delete('k0');
+      assert.deepEqual(handler.notes, []);
+    });
+  });
+
   describe(`MemoryManager pressure (${strategy})`, () => {
     describe('handlePressure', () => {
       it('normal evicts nothing', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
+import { MemoryManager } from '../../src/cache/memory-manager.js';
 import { ManualClock } from '../../src/clock.js';
 import type { MemoryState } from '../../src/pressure/memory-state.js';
 import { MemoryThresholds } from '../../src/pressure/thresholds.js';
@@ -193,6 +194,25 @@ describe('createNodeMemoryMonitor', () => {
     await monitor.poll();
     assert.equal(errors.length, 1);
     assert.match(errors[0] ?? '', /heap statistics unavailable/);
+    monitor.close();
+  });
+
+  it('a MemoryManager over the monitor reports its drops, which the container signal leaves out after a collection', () => {
+    const runtime = fakeRuntime({ v8Memory: () => ({ heapCommittedBytes: 20 * MIB, externalBytes: 60 * MIB }) });
+    const monitor = createNodeMemoryMonitor({ root: fixture('cgroup-v2'), runtime, clock: new ManualClock(0), pollOnGc: false, signals: ['container'] });
+    const cache = new MemoryManager<string, Uint8Array>({ pressureHandler: monitor });
+    const workingSet = 402_653_184 - 67_108_864;
+    const used = () => monitor.lastReading!.signals.find((s) => s.signal === 'container')!.usedBytes;
+    void monitor.poll();
+    assert.equal(used(), workingSet);
+    cache.set('a', new Uint8Array(8), { size: 8 * MIB });
+    cache.delete('a');
+    monitor.signals.noteMajorCollection();
+    void monitor.poll();
+    assert.equal(used(), workingSet - 8 * MIB);
+    assert.throws(() => monitor.noteReleased(-1), { name: 'RangeError', message: /noteReleased: bytes .* got -1/ });
+    assert.throws(() => monitor.noteReleased(Number.NaN), /got NaN/);
+    cache.dispose();
     monitor.close();
   });
 

@@ -57,6 +57,28 @@ describe('container signal', () => {
     without.close();
   });
 
+  it('leaves out garbage a cache reported dropping until collections free it, up to half the reserve, once collections are noted', () => {
+    let externalBytes = 60 * MIB;
+    const runtime = fakeRuntime({ v8Memory: () => ({ heapCommittedBytes: 20 * MIB, externalBytes }) });
+    const signal = new ContainerSignal({ root: fixture('cgroup-v2'), runtime });
+    const workingSet = 402_653_184 - 67_108_864; // above half the 448 MiB budget: the correction applies
+    assert.equal(signal.read().usedBytes, workingSet);
+    signal.noteReleased(10 * MIB);
+    assert.equal(signal.read().usedBytes, workingSet, 'no credit before the monitor reports a collection');
+    signal.noteMajorCollection();
+    assert.equal(signal.read().usedBytes, workingSet - 10 * MIB, 'dropped before the collection, not freed yet');
+    signal.noteReleased(30 * MIB);
+    assert.equal(signal.read().usedBytes, workingSet - 32 * MIB, 'at most half the 64 MiB reserve');
+    // The collection's sweep frees the 10 MiB: external memory falls, and the pages are idle.
+    externalBytes = 50 * MIB;
+    assert.equal(signal.read().usedBytes, workingSet - 10 * MIB - 30 * MIB);
+    signal.noteMajorCollection();
+    assert.equal(signal.read().usedBytes, workingSet - 10 * MIB - 30 * MIB, 'dropped before this collection: still credited');
+    signal.noteMajorCollection();
+    assert.equal(signal.read().usedBytes, workingSet - 10 * MIB, 'two collections later it is taken as freed');
+    signal.close();
+  });
+
   it('cgroup v1: usage_in_bytes minus total_inactive_file against the limit, from a mount that shows only our cgroup', () => {
     const provider = createContainerMemoryProvider({ root: fixture('cgroup-v1'), runtime: fakeRuntime() });
     const sample = provider();
