@@ -49,7 +49,7 @@
  * items stay resident; a failed re-read is published on `errors`.
  */
 import { MemoryManager } from '../cache/memory-manager.js';
-import type { MemoryConfig } from '../cache/memory-config.js';
+import { DEFAULT_EVICTION_BATCH_SIZE, type MemoryConfig } from '../cache/memory-config.js';
 import type { MemoryMetrics } from '../cache/eviction-event.js';
 import { Subject } from '../observable.js';
 import type { Observable, Subscription } from '../observable.js';
@@ -74,8 +74,6 @@ export interface NexusStoreOptions<T, ID> {
 interface Watcher {
   invalidated: boolean;
 }
-
-const DEFAULT_EVICTION_BATCH_SIZE = 10;
 
 function assertId(id: unknown, operation: string): void {
   if (id === undefined || id === null) {

@@ -75,7 +75,7 @@ describe('MemoryBackend', () => {
     for (const latencyMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
       assert.throws(() => new MemoryBackend({ idOf: idOfConformanceItem, latencyMs }), {
         name: 'RangeError',
-        message: new RegExp(`latencyMs must be a finite number >= 0, got ${String(latencyMs)}`),
+        message: new RegExp(`latencyMs must be a non-negative finite number of milliseconds, got ${String(latencyMs)}`),
       });
     }
     assert.throws(() => new MemoryBackend({ idOf: idOfConformanceItem, clone: 'yes' as never }), {
