@@ -10,8 +10,8 @@ export { Subject, ValueSubject } from './observable.js';
 export type { Observable, Observer, Subscription, ListenerErrorHandler } from './observable.js';
 
 // Pressure model and monitor
-export { PRESSURE_LEVELS, comparePressure, maxPressure, isMemoryPressureLevel } from './pressure/levels.js';
-export type { MemoryPressureLevel } from './pressure/levels.js';
+export { PRESSURE_LEVELS, comparePressure, maxPressure, isMemoryPressureLevel } from './pressure-levels.js';
+export type { MemoryPressureLevel } from './pressure-levels.js';
 export { MemoryThresholds } from './pressure/thresholds.js';
 export type { MemoryThresholdsInit } from './pressure/thresholds.js';
 export { usageOf } from './pressure/memory-state.js';

@@ -30,7 +30,7 @@
 import { describeValue, requireDurationMs } from '../checks.js';
 import { clockOption, type Clock } from '../clock.js';
 import { Subject, type Observable } from '../observable.js';
-import type { MemoryPressureLevel } from '../pressure/levels.js';
+import type { MemoryPressureLevel } from '../pressure-levels.js';
 import { usageOf, type MemorySample } from '../pressure/memory-state.js';
 import { PollingMemoryMonitor, type PollingMemoryMonitorOptions } from '../pressure/polling-memory-monitor.js';
 import { MemoryThresholds, type MemoryThresholdsInit } from '../pressure/thresholds.js';

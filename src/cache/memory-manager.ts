@@ -76,7 +76,7 @@
 import { describeValue as describeKey } from '../checks.js';
 import type { ClearableCache } from '../cleanup/clearable-cache.js';
 import { Subject, ValueSubject, type Observable, type Subscription } from '../observable.js';
-import { isMemoryPressureLevel, levelAtRank, pressureRank, type MemoryPressureLevel } from '../pressure/levels.js';
+import { isMemoryPressureLevel, levelAtRank, pressureRank, type MemoryPressureLevel } from '../pressure-levels.js';
 import type { MemoryState } from '../pressure/memory-state.js';
 import { hasStates, type MemoryPressureHandler } from '../pressure/monitor.js';
 import { safeRecord, type MemoryTelemetry } from '../telemetry/memory-telemetry.js';

@@ -26,7 +26,7 @@ import { reasonOf, type CleanupResult } from './cleanup-result.js';
 import { isTrimmableCache, type ClearableCache, type TrimmableCache } from './clearable-cache.js';
 import { isCleanupPriority, CLEANUP_PRIORITIES, type CleanupPriority } from './priority.js';
 import type { CleanupContext, ResourceCleaner } from './resource-cleaner.js';
-import { isMemoryPressureLevel, PRESSURE_LEVELS, type MemoryPressureLevel } from '../pressure/levels.js';
+import { isMemoryPressureLevel, PRESSURE_LEVELS, type MemoryPressureLevel } from '../pressure-levels.js';
 
 export interface CacheCleanerOptions {
   /** Non-empty; names the cleaner in results. */

@@ -60,7 +60,7 @@
 import { describeValue, isThenable, requireDurationMs } from '../checks.js';
 import { clockOption, type Clock, type TimerHandle } from '../clock.js';
 import { Subject, type Observable, type Subscription } from '../observable.js';
-import { isMemoryPressureLevel, maxPressure, PRESSURE_LEVELS, type MemoryPressureLevel } from '../pressure/levels.js';
+import { isMemoryPressureLevel, maxPressure, PRESSURE_LEVELS, type MemoryPressureLevel } from '../pressure-levels.js';
 import type { MemoryPressureHandler } from '../pressure/monitor.js';
 import { safeRecord, type MemoryTelemetry } from '../telemetry/memory-telemetry.js';
 import { describeInvalidCleanupResult, reasonOf, type CleanupResult } from './cleanup-result.js';

@@ -48,7 +48,7 @@
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { requireDurationMs } from '../checks.js';
 import { clockOption, type Clock } from '../clock.js';
-import type { MemoryPressureLevel } from '../pressure/levels.js';
+import type { MemoryPressureLevel } from '../pressure-levels.js';
 import type { MemoryState } from '../pressure/memory-state.js';
 import { PollingMemoryMonitor } from '../pressure/polling-memory-monitor.js';
 import { Subject, type Observable } from '../observable.js';

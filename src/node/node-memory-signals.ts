@@ -20,7 +20,7 @@
  */
 import { requireDurationMs } from '../checks.js';
 import { clockOption } from '../clock.js';
-import { pressureRank, type MemoryPressureLevel } from '../pressure/levels.js';
+import { pressureRank, type MemoryPressureLevel } from '../pressure-levels.js';
 import type { MemorySample } from '../pressure/memory-state.js';
 import { MemoryThresholds } from '../pressure/thresholds.js';
 import { ContainerSignal, type FileSignalOptions } from './container-signal.js';

@@ -29,7 +29,7 @@
 import { describeValue, isThenable, requireDurationMs } from '../checks.js';
 import { clockOption, type Clock, type TimerHandle } from '../clock.js';
 import { Subject, ValueSubject, type Observable } from '../observable.js';
-import { isMemoryPressureLevel, PRESSURE_LEVELS, type MemoryPressureLevel } from './levels.js';
+import { isMemoryPressureLevel, PRESSURE_LEVELS, type MemoryPressureLevel } from '../pressure-levels.js';
 import { usageOf, type MemorySample, type MemoryState } from './memory-state.js';
 import type { MemoryMonitor } from './monitor.js';
 import { MemoryThresholds } from './thresholds.js';

@@ -53,7 +53,7 @@ import { DEFAULT_EVICTION_BATCH_SIZE, type MemoryConfig } from '../cache/memory-
 import type { MemoryMetrics } from '../cache/eviction-event.js';
 import { Subject } from '../observable.js';
 import type { Observable, Subscription } from '../observable.js';
-import type { MemoryPressureLevel } from '../pressure/levels.js';
+import type { MemoryPressureLevel } from '../pressure-levels.js';
 import { assertBackend } from './backend.js';
 import type { Backend } from './backend.js';
 import { NexusStoreError, describeId } from './store-error.js';
