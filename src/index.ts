@@ -44,6 +44,7 @@ export type { EvictionStrategy } from './cache/policies/registry.js';
 // Store
 export { NexusStore } from './store/nexus-store.js';
 export type { StoreConfig, NexusStoreOptions } from './store/nexus-store.js';
+export type { StoreCache, StoreCacheOption } from './store/store-cache.js';
 export { MemoryBackend } from './store/memory-backend.js';
 export type { MemoryBackendOptions } from './store/memory-backend.js';
 export type { Backend } from './store/backend.js';
