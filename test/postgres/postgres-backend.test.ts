@@ -13,8 +13,8 @@ import { isDuplicateCreation } from '../../src/postgres/postgres-backend.js';
 import type { ListenerState } from '../../src/postgres/index.js';
 import { NexusStore } from '../../src/store/nexus-store.js';
 import { NexusStoreError } from '../../src/store/store-error.js';
-import { firstMatching, hostileValue, HOSTILE_IDS, megabyteValue } from '../store/backend-conformance.js';
-import type { ConformanceItem } from '../store/backend-conformance.js';
+import { firstMatching, hostileValue, HOSTILE_IDS, megabyteValue } from '../../src/testing/index.js';
+import type { ConformanceItem } from '../../src/testing/index.js';
 import { PG_CONFIG, dropTable, eventually, probePostgres, uniqueTable } from './pg-helpers.js';
 
 interface Item {

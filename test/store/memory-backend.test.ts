@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
 import { MemoryBackend } from '../../src/store/memory-backend.js';
-import { describeBackendConformance, idOfConformanceItem } from './backend-conformance.js';
-import type { ConformanceItem } from './backend-conformance.js';
+import { describeBackendConformance, idOfConformanceItem } from '../../src/testing/index.js';
+import type { ConformanceItem } from '../../src/testing/index.js';
 
 describeBackendConformance('MemoryBackend', {
   async create() {
