@@ -70,7 +70,7 @@ describe('PostgresBackend configuration', () => {
     }
     assert.throws(() => new PostgresBackend({ ...quiet, table: 5 } as never), { name: 'TypeError', message: /table must be a string/ });
     assert.throws(() => new PostgresBackend({ table: 'items' } as never), { name: 'TypeError', message: /pool must be a pg.Pool/ });
-    assert.throws(() => new PostgresBackend({ ...quiet, table: 'items', reconnectInitialDelayMs: 0 }), { name: 'RangeError', message: /reconnectInitialDelayMs must be a finite number > 0/ });
+    assert.throws(() => new PostgresBackend({ ...quiet, table: 'items', reconnectInitialDelayMs: 0 }), { name: 'RangeError', message: /reconnectInitialDelayMs must be a positive finite number of milliseconds, got 0/ });
     assert.throws(() => new PostgresBackend({ ...quiet, table: 'items', reconnectInitialDelayMs: 500, reconnectMaxDelayMs: 100 }), { name: 'RangeError', message: /reconnectMaxDelayMs \(100\) must be >= reconnectInitialDelayMs \(500\)/ });
     assert.throws(() => new PostgresBackend({ ...quiet, table: 'items', healthCheckIntervalMs: -1 }), { name: 'RangeError', message: /healthCheckIntervalMs/ });
     assert.throws(() => new PostgresBackend({ ...quiet, table: 'items', listenerTimeoutMs: Number.POSITIVE_INFINITY }), { name: 'RangeError', message: /listenerTimeoutMs must be a positive finite number of milliseconds, got Infinity/ });
