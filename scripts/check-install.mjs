@@ -10,7 +10,10 @@
 //     declarations must stand on their own at that version;
 //  4. compiles every ```ts block of README.md there too and runs each to
 //     completion with plain node (the PostgreSQL one against PGHOST etc.,
-//     default 127.0.0.1, database test, user postgres).
+//     default 127.0.0.1, database test, user postgres);
+//  5. runs the backend conformance suite from `nexus-store/testing` with
+//     `node --test` against a tiny backend written in the app (a Map and a
+//     list of listeners), so the published suite works outside this repo.
 // CI runs it (.ci/run). It needs the npm registry (or npm's cache) for the
 // packages above, and PostgreSQL for the README's PostgreSQL example.
 //
@@ -44,6 +47,60 @@ function readmeBlocks(markdown) {
   }
   return blocks;
 }
+
+/**
+ * A backend written by "someone else": items in a Map shared by every instance
+ * opened on it, copies in and out, and each instance's writes reported on the
+ * others' `changes`. Plain JavaScript, as a user's test file might be.
+ */
+const TINY_BACKEND_TEST = `import { Subject } from 'nexus-store';
+import { describeBackendConformance } from 'nexus-store/testing';
+
+class TinyBackend {
+  #shared;
+  #changes = new Subject();
+  changes = this.#changes.asObservable();
+  constructor(shared = { items: new Map(), instances: new Set() }) {
+    this.#shared = shared;
+    shared.instances.add(this);
+  }
+  peer() {
+    return new TinyBackend(this.#shared);
+  }
+  close() {
+    this.#shared.instances.delete(this);
+  }
+  async get(id) {
+    const item = this.#shared.items.get(id);
+    return item === undefined ? undefined : structuredClone(item);
+  }
+  async getMany(ids) {
+    const found = new Map();
+    for (const id of ids) if (this.#shared.items.has(id)) found.set(id, structuredClone(this.#shared.items.get(id)));
+    return found;
+  }
+  async save(item) {
+    this.#shared.items.set(item.id, structuredClone(item));
+    this.#tellOthers(item.id);
+    return structuredClone(item);
+  }
+  async delete(id) {
+    this.#shared.items.delete(id);
+    this.#tellOthers(id);
+  }
+  #tellOthers(id) {
+    for (const other of this.#shared.instances) if (other !== this) other.#changes.next(id);
+  }
+}
+
+describeBackendConformance('TinyBackend', {
+  async create() {
+    const backend = new TinyBackend();
+    const peer = backend.peer();
+    return { backend, peer, dispose: async () => { backend.close(); peer.close(); } };
+  },
+});
+`;
 
 const dir = mkdtempSync(join(tmpdir(), 'nexus-store-consumer-'));
 const step = (what) => console.log(`check-install: ${what}`);
@@ -80,6 +137,7 @@ import { createNodeMemoryMonitor, type NodeMemorySignalsReading } from 'nexus-st
 import { createBrowserMemoryMonitor } from 'nexus-store/browser';
 import { PostgresBackend } from 'nexus-store/postgres';
 import { createOpenTelemetryTelemetry } from 'nexus-store/opentelemetry';
+import { describeBackendConformance, type ConformanceItem, type ConformanceOptions } from 'nexus-store/testing';
 import { metrics } from '@opentelemetry/api';
 import pg from 'pg';
 
@@ -93,7 +151,8 @@ const store = new NexusStore<User, string>({ backend: new MemoryBackend({ idOf: 
 const backend = new PostgresBackend<User, string>({ pool: new pg.Pool(), table: 'users', listen: false });
 const level: MemoryPressureLevel = cache.metrics.pressureLevel;
 const reading: NodeMemorySignalsReading = monitor.signals.read();
-void [store, backend, level, reading, createBrowserMemoryMonitor];
+const conformance: ConformanceOptions = { create: async () => ({ backend: new MemoryBackend<ConformanceItem, string>({ idOf: (i) => i.id }), dispose: async () => {} }) };
+void [store, backend, level, reading, createBrowserMemoryMonitor, describeBackendConformance, conformance];
 `,
   );
   writeFileSync(
@@ -146,6 +205,15 @@ void [store, backend, level, reading, createBrowserMemoryMonitor];
     run(process.execPath, ['--input-type=module', '-e', "import pg from 'pg'; const c = new pg.Client(); await c.connect(); await c.query('DROP TABLE IF EXISTS products'); await c.end();"], env);
   }
   step(`all ${blocks.length} README blocks ran to completion`);
+  step('running the conformance suite of nexus-store/testing over a backend written in the app, with node --test');
+  writeFileSync(join(dir, 'tiny-backend.test.mjs'), TINY_BACKEND_TEST);
+  const suite = spawnSync(process.execPath, ['--test', '--test-reporter=tap', 'tiny-backend.test.mjs'], { cwd: dir, encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' });
+  const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(suite.stdout)?.[1] ?? NaN);
+  const [passed, failedTests, skipped] = [count('pass'), count('fail'), count('skipped')];
+  if (suite.status !== 0 || !(passed >= 10) || failedTests !== 0) {
+    throw new Error(`node --test over nexus-store/testing: exit code ${suite.status}, ${passed} passed, ${failedTests} failed\n${suite.stdout}${suite.stderr}`);
+  }
+  step(`the conformance suite ran in the app: ${passed} passed, ${failedTests} failed, ${skipped} skipped`);
   const version = run(join(dir, 'node_modules', '.bin', 'nexus-store'), ['--version']).trim();
   if (version !== pkg.version) throw new Error(`nexus-store --version printed ${JSON.stringify(version)}, expected ${pkg.version}`);
   step(`the bin runs: nexus-store --version prints ${version}`);

@@ -84,6 +84,15 @@ export function requireClock(value: unknown, field = 'clock'): Clock {
   return value as Clock;
 }
 
+/**
+ * The clock a component is given: `option` checked with `requireClock`, or
+ * the default clock when the option is omitted. Every `clock` option goes
+ * through here.
+ */
+export function clockOption(option: unknown, field = 'clock'): Clock {
+  return option === undefined ? defaultClock : requireClock(option, field);
+}
+
 /** The clock used by components constructed without a `clock` option. */
 export function getDefaultClock(): Clock {
   return defaultClock;

@@ -10,8 +10,8 @@ export { Subject, ValueSubject } from './observable.js';
 export type { Observable, Observer, Subscription, ListenerErrorHandler } from './observable.js';
 
 // Pressure model and monitor
-export { PRESSURE_LEVELS, comparePressure, maxPressure, isMemoryPressureLevel } from './pressure/levels.js';
-export type { MemoryPressureLevel } from './pressure/levels.js';
+export { PRESSURE_LEVELS, comparePressure, maxPressure, isMemoryPressureLevel } from './pressure-levels.js';
+export type { MemoryPressureLevel } from './pressure-levels.js';
 export { MemoryThresholds } from './pressure/thresholds.js';
 export type { MemoryThresholdsInit } from './pressure/thresholds.js';
 export { usageOf } from './pressure/memory-state.js';
@@ -44,6 +44,7 @@ export type { EvictionStrategy } from './cache/policies/registry.js';
 // Store
 export { NexusStore } from './store/nexus-store.js';
 export type { StoreConfig, NexusStoreOptions } from './store/nexus-store.js';
+export type { StoreCache, StoreCacheOption } from './store/store-cache.js';
 export { MemoryBackend } from './store/memory-backend.js';
 export type { MemoryBackendOptions } from './store/memory-backend.js';
 export type { Backend } from './store/backend.js';

@@ -27,9 +27,10 @@
  * TypeError naming `budgetBytes` and `measure`: a monitor that stays `normal`
  * forever would look like safety and be none.
  */
-import { getDefaultClock, type Clock } from '../clock.js';
+import { describeValue, requireDurationMs } from '../checks.js';
+import { clockOption, type Clock } from '../clock.js';
 import { Subject, type Observable } from '../observable.js';
-import type { MemoryPressureLevel } from '../pressure/levels.js';
+import type { MemoryPressureLevel } from '../pressure-levels.js';
 import { usageOf, type MemorySample } from '../pressure/memory-state.js';
 import { PollingMemoryMonitor, type PollingMemoryMonitorOptions } from '../pressure/polling-memory-monitor.js';
 import { MemoryThresholds, type MemoryThresholdsInit } from '../pressure/thresholds.js';
@@ -54,13 +55,11 @@ import {
   UserAgentSpecificMemorySampler,
 } from './ua-specific-memory-provider.js';
 import {
-  describeValue,
   rejectUnknownOptions,
   requireFraction,
   requireFunction,
   requireOptionsObject,
   requirePositiveBytes,
-  requirePositiveMs,
 } from './validation.js';
 
 export interface BrowserMemoryMonitorOptions {
@@ -182,9 +181,9 @@ function planMonitor(options: BrowserMemoryMonitorOptions | undefined): Plan {
   const budgetBytes = opts.budgetBytes === undefined ? undefined : requirePositiveBytes('budgetBytes', opts.budgetBytes);
   const measure = opts.measure === undefined ? undefined : requireFunction<() => number>('measure', opts.measure);
   const heapLimitFraction = opts.heapLimitFraction === undefined ? DEFAULT_HEAP_LIMIT_FRACTION : requireFraction('heapLimitFraction', opts.heapLimitFraction);
-  const measureIntervalMs = opts.measureIntervalMs === undefined ? DEFAULT_MEASURE_INTERVAL_MS : requirePositiveMs('measureIntervalMs', opts.measureIntervalMs);
+  const measureIntervalMs = opts.measureIntervalMs === undefined ? DEFAULT_MEASURE_INTERVAL_MS : requireDurationMs('measureIntervalMs', opts.measureIntervalMs);
   const environment = validateEnvironment(opts.environment);
-  const clock = opts.clock ?? getDefaultClock();
+  const clock = clockOption(opts.clock);
   if (measure !== undefined && budgetBytes === undefined) {
     throw new TypeError('createBrowserMemoryMonitor: measure needs budgetBytes, the bytes the app may hold');
   }

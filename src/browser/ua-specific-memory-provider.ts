@@ -19,7 +19,7 @@
  * more than the JS heap, so against the heap budget it errs on the side of
  * pressure.
  */
-import { getDefaultClock, type Clock } from '../clock.js';
+import { clockOption, type Clock } from '../clock.js';
 import type { MemorySample } from '../pressure/memory-state.js';
 import {
   readPerformanceMemory,
@@ -28,7 +28,8 @@ import {
   type BrowserMemoryEnvironment,
 } from './environment.js';
 import { DEFAULT_HEAP_LIMIT_FRACTION, heapBudgetBytes } from './performance-memory-provider.js';
-import { rejectUnknownOptions, requireFraction, requireMeasuredBytes, requireOptionsObject, requirePositiveBytes, requirePositiveMs } from './validation.js';
+import { requireDurationMs } from '../checks.js';
+import { rejectUnknownOptions, requireFraction, requireMeasuredBytes, requireOptionsObject, requirePositiveBytes } from './validation.js';
 
 /** Minimum time between the starts of two measurements. */
 export const DEFAULT_MEASURE_INTERVAL_MS = 10_000;
@@ -163,12 +164,12 @@ export function uaSpecificMemoryProvider(options?: UserAgentSpecificMemoryProvid
   rejectUnknownOptions('uaSpecificMemoryProvider', opts, OPTION_NAMES);
   const budgetBytes = opts.budgetBytes === undefined ? undefined : requirePositiveBytes('budgetBytes', opts.budgetBytes);
   const fraction = opts.heapLimitFraction === undefined ? DEFAULT_HEAP_LIMIT_FRACTION : requireFraction('heapLimitFraction', opts.heapLimitFraction);
-  const intervalMs = opts.measureIntervalMs === undefined ? DEFAULT_MEASURE_INTERVAL_MS : requirePositiveMs('measureIntervalMs', opts.measureIntervalMs);
+  const intervalMs = opts.measureIntervalMs === undefined ? DEFAULT_MEASURE_INTERVAL_MS : requireDurationMs('measureIntervalMs', opts.measureIntervalMs);
   const environment = validateEnvironment(opts.environment);
   const unavailable = userAgentSpecificMemoryUnavailableReason(environment);
   if (unavailable !== undefined) throw new TypeError(`uaSpecificMemoryProvider: ${unavailable}`);
   const budget = userAgentSpecificMemoryBudget(environment, fraction, budgetBytes);
-  const sampler = new UserAgentSpecificMemorySampler({ environment, clock: opts.clock ?? getDefaultClock(), measureIntervalMs: intervalMs });
+  const sampler = new UserAgentSpecificMemorySampler({ environment, clock: clockOption(opts.clock), measureIntervalMs: intervalMs });
 
   const answer = (): MemorySample => {
     const failure = sampler.takeFailure();

@@ -1,22 +1,9 @@
 /** Boundary checks shared by the browser sources: each error names the field and the value. */
-
-export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return 'a function';
-  if (Array.isArray(value)) return `[${value.map(describeValue).join(', ')}]`;
-  return String(value);
-}
+import { describeValue } from '../checks.js';
 
 export function requirePositiveBytes(field: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new RangeError(`${field} must be a positive finite number of bytes, got ${describeValue(value)}`);
-  }
-  return value;
-}
-
-export function requirePositiveMs(field: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`${field} must be a positive finite number of milliseconds, got ${describeValue(value)}`);
   }
   return value;
 }

@@ -1,4 +1,4 @@
-import type { MemoryPressureLevel } from '../pressure/levels.js';
+import type { MemoryPressureLevel } from '../pressure-levels.js';
 
 /**
  * Why an entry left the cache. `delete`, `clear` and a replacing `set` are

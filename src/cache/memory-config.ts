@@ -1,3 +1,4 @@
+import { describeValue } from '../checks.js';
 import type { MemoryPressureHandler } from '../pressure/monitor.js';
 import type { MemoryTelemetry } from '../telemetry/memory-telemetry.js';
 import { EVICTION_STRATEGIES, isEvictionStrategy, type EvictionStrategy } from './policies/registry.js';
@@ -55,18 +56,10 @@ export const DEFAULT_MODERATE_THRESHOLD = 0.7;
 export const DEFAULT_CRITICAL_THRESHOLD = 0.9;
 export const DEFAULT_EVICTION_BATCH_SIZE = 10;
 
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'symbol' || typeof value === 'bigint') return value.toString();
-  if (typeof value === 'function') return 'a function';
-  if (value !== null && typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
-  return String(value);
-}
-
 function threshold(field: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value > 0 && value <= 1)) {
-    throw new RangeError(`${field} must be a fraction in (0, 1], got ${show(value)}`);
+    throw new RangeError(`${field} must be a fraction in (0, 1], got ${describeValue(value)}`);
   }
   return value;
 }
@@ -75,11 +68,11 @@ function threshold(field: string, value: unknown, fallback: number): number {
 export function resolveMemoryConfig<V>(config: MemoryConfig<V> | undefined): ResolvedMemoryConfig<V> {
   if (config === undefined) config = {};
   else if (typeof config !== 'object' || config === null) {
-    throw new TypeError(`config must be an object, got ${show(config)}`);
+    throw new TypeError(`config must be an object, got ${describeValue(config)}`);
   }
   const { maxCacheBytes, evictionBatchSize, strategy, sizeEstimator, pressureHandler, telemetry } = config;
   if (maxCacheBytes !== undefined && (typeof maxCacheBytes !== 'number' || !(maxCacheBytes > 0) || maxCacheBytes === Infinity)) {
-    throw new RangeError(`maxCacheBytes must be a positive finite number of bytes (or undefined for no budget), got ${show(maxCacheBytes)}`);
+    throw new RangeError(`maxCacheBytes must be a positive finite number of bytes (or undefined for no budget), got ${describeValue(maxCacheBytes)}`);
   }
   const moderateThreshold = threshold('moderateThreshold', config.moderateThreshold, DEFAULT_MODERATE_THRESHOLD);
   const criticalThreshold = threshold('criticalThreshold', config.criticalThreshold, DEFAULT_CRITICAL_THRESHOLD);
@@ -89,26 +82,26 @@ export function resolveMemoryConfig<V>(config: MemoryConfig<V> | undefined): Res
     );
   }
   if (evictionBatchSize !== undefined && (typeof evictionBatchSize !== 'number' || !Number.isSafeInteger(evictionBatchSize) || evictionBatchSize < 1)) {
-    throw new RangeError(`evictionBatchSize must be a positive integer, got ${show(evictionBatchSize)}`);
+    throw new RangeError(`evictionBatchSize must be a positive integer, got ${describeValue(evictionBatchSize)}`);
   }
   if (strategy !== undefined && !isEvictionStrategy(strategy)) {
-    throw new RangeError(`strategy must be one of ${EVICTION_STRATEGIES.join(', ')}, got ${show(strategy)}`);
+    throw new RangeError(`strategy must be one of ${EVICTION_STRATEGIES.join(', ')}, got ${describeValue(strategy)}`);
   }
   if (sizeEstimator !== undefined && typeof sizeEstimator !== 'function') {
-    throw new TypeError(`sizeEstimator must be a function (value) => bytes, got ${show(sizeEstimator)}`);
+    throw new TypeError(`sizeEstimator must be a function (value) => bytes, got ${describeValue(sizeEstimator)}`);
   }
   if (pressureHandler !== undefined) {
     const pressure = (pressureHandler as Partial<MemoryPressureHandler> | null)?.pressure;
     if (typeof pressure !== 'object' || pressure === null || typeof pressure.subscribe !== 'function') {
-      throw new TypeError(`pressureHandler must have a pressure stream with subscribe(), got ${show(pressureHandler)}`);
+      throw new TypeError(`pressureHandler must have a pressure stream with subscribe(), got ${describeValue(pressureHandler)}`);
     }
   }
   if (telemetry !== undefined && (typeof telemetry !== 'object' || telemetry === null || typeof telemetry.recordCacheSize !== 'function')) {
-    throw new TypeError(`telemetry must implement MemoryTelemetry (recordCacheSize, recordEviction, recordPressureChange), got ${show(telemetry)}`);
+    throw new TypeError(`telemetry must implement MemoryTelemetry (recordCacheSize, recordEviction, recordPressureChange), got ${describeValue(telemetry)}`);
   }
   const softEviction = config.softEviction;
   if (softEviction !== undefined && typeof softEviction !== 'boolean') {
-    throw new TypeError(`softEviction must be a boolean, got ${show(softEviction)}`);
+    throw new TypeError(`softEviction must be a boolean, got ${describeValue(softEviction)}`);
   }
   if (softEviction === true && (typeof WeakRef !== 'function' || typeof FinalizationRegistry !== 'function')) {
     throw new TypeError('softEviction needs WeakRef and FinalizationRegistry, which this platform lacks');

@@ -73,9 +73,10 @@
  *   (one entry) and `#evictAllUnpinned` (the bulk pass of `emergency` and
  *   `clearUnpinned`). The soft tier (`softEviction`) hooks both.
  */
+import { describeValue as describeKey } from '../checks.js';
 import type { ClearableCache } from '../cleanup/clearable-cache.js';
 import { Subject, ValueSubject, type Observable, type Subscription } from '../observable.js';
-import { isMemoryPressureLevel, levelAtRank, pressureRank, type MemoryPressureLevel } from '../pressure/levels.js';
+import { isMemoryPressureLevel, levelAtRank, pressureRank, type MemoryPressureLevel } from '../pressure-levels.js';
 import type { MemoryState } from '../pressure/memory-state.js';
 import { hasStates, type MemoryPressureHandler } from '../pressure/monitor.js';
 import { safeRecord, type MemoryTelemetry } from '../telemetry/memory-telemetry.js';
@@ -124,13 +125,6 @@ const NORMAL = 0;
 const MODERATE = 1;
 const CRITICAL = 2;
 const EMERGENCY = 3;
-
-function describeKey(key: unknown): string {
-  if (typeof key === 'string') return JSON.stringify(key.length > 60 ? `${key.slice(0, 57)}...` : key);
-  if (typeof key === 'number' || typeof key === 'boolean' || typeof key === 'bigint' || key === undefined || key === null) return String(key);
-  if (typeof key === 'symbol') return key.toString();
-  return typeof key === 'function' ? 'a function' : 'an object';
-}
 
 /**
  * The smallest whole number of bytes b with b / max >= fraction (Infinity

@@ -32,13 +32,13 @@ interface SoftRecord {
   readonly key: unknown;
 }
 
-/** Whether a value can enter the tier: objects and functions, not primitives. */
-export function isSoftHoldable(value: unknown): value is object {
+/**
+ * Objects and functions, not primitives: what a `WeakRef` can hold (so a
+ * value can enter the tier) and what a `WeakMap` can key (so an object key's
+ * record is not held strongly).
+ */
+function isObjectLike(value: unknown): value is object {
   return (typeof value === 'object' && value !== null) || typeof value === 'function';
-}
-
-function isObjectKey(key: unknown): key is object {
-  return (typeof key === 'object' && key !== null) || typeof key === 'function';
 }
 
 /** A revived value and the bytes it was accounted for when it was evicted. */
@@ -69,8 +69,8 @@ export class SoftTier<K, V> {
    */
   hold(key: K, value: V, bytes: number): boolean {
     this.drop(key);
-    if (!isSoftHoldable(value)) return false;
-    const objectKey = isObjectKey(key);
+    if (!isObjectLike(value)) return false;
+    const objectKey = isObjectLike(key);
     const record: SoftRecord = { ref: new WeakRef(value), bytes, key: objectKey ? undefined : key };
     if (objectKey) this.#byObject.set(key, record);
     else this.#byPrimitive.set(key, record);
@@ -105,7 +105,7 @@ export class SoftTier<K, V> {
 
   #detach(key: K): SoftRecord | undefined {
     let record: SoftRecord | undefined;
-    if (isObjectKey(key)) {
+    if (isObjectLike(key)) {
       record = this.#byObject.get(key);
       if (record === undefined) return undefined;
       this.#byObject.delete(key);

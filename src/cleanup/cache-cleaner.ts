@@ -20,12 +20,13 @@
  * step went wrong. The abort signal is honoured between steps: once
  * aborted, the cache is not touched.
  */
-import { getDefaultClock, requireClock, type Clock } from '../clock.js';
-import { describeValue, reasonOf, type CleanupResult } from './cleanup-result.js';
+import { clockOption, type Clock } from '../clock.js';
+import { describeValue } from '../checks.js';
+import { reasonOf, type CleanupResult } from './cleanup-result.js';
 import { isTrimmableCache, type ClearableCache, type TrimmableCache } from './clearable-cache.js';
 import { isCleanupPriority, CLEANUP_PRIORITIES, type CleanupPriority } from './priority.js';
 import type { CleanupContext, ResourceCleaner } from './resource-cleaner.js';
-import { isMemoryPressureLevel, PRESSURE_LEVELS, type MemoryPressureLevel } from '../pressure/levels.js';
+import { isMemoryPressureLevel, PRESSURE_LEVELS, type MemoryPressureLevel } from '../pressure-levels.js';
 
 export interface CacheCleanerOptions {
   /** Non-empty; names the cleaner in results. */
@@ -69,7 +70,7 @@ export class CacheCleaner implements ResourceCleaner {
     this.priority = priority;
     this.#cache = cache;
     this.#trimmable = isTrimmableCache(cache) ? cache : undefined;
-    this.#clock = options.clock === undefined ? getDefaultClock() : requireClock(options.clock, 'clock');
+    this.#clock = clockOption(options.clock);
   }
 
   async cleanup(signal?: AbortSignal, context?: CleanupContext): Promise<CleanupResult> {

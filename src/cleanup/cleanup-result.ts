@@ -1,3 +1,5 @@
+import { describeValue } from '../checks.js';
+
 /** What one cleaner did during one cleanup run. */
 export interface CleanupResult {
   /** The cleaner's `name`. */
@@ -34,16 +36,6 @@ export function describeInvalidCleanupResult(value: unknown): string | undefined
   }
   if (error !== undefined && typeof error !== 'string') return `error must be a string, got ${describeValue(error)}`;
   return undefined;
-}
-
-/** A short, safe description of an arbitrary value for error messages. */
-export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'function') return 'a function';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object' && value !== null) return 'an object';
-  return String(value);
 }
 
 /** The message of whatever was thrown, without assuming it is an `Error`. */

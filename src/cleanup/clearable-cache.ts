@@ -1,4 +1,4 @@
-import type { MemoryPressureLevel } from '../pressure/levels.js';
+import type { MemoryPressureLevel } from '../pressure-levels.js';
 
 /**
  * The two operations `CacheCleaner` needs from a cache. `MemoryManager`

@@ -1,4 +1,4 @@
-import type { MemoryPressureLevel } from '../pressure/levels.js';
+import type { MemoryPressureLevel } from '../pressure-levels.js';
 import type { CleanupPriority } from './priority.js';
 import type { CleanupResult } from './cleanup-result.js';
 

@@ -57,12 +57,13 @@
  *   every sample), running the scope the policy maps that level to, with
  *   that level in the cleaners' context.
  */
-import { getDefaultClock, requireClock, type Clock, type TimerHandle } from '../clock.js';
+import { describeValue, isThenable, requireDurationMs } from '../checks.js';
+import { clockOption, type Clock, type TimerHandle } from '../clock.js';
 import { Subject, type Observable, type Subscription } from '../observable.js';
-import { isMemoryPressureLevel, maxPressure, PRESSURE_LEVELS, type MemoryPressureLevel } from '../pressure/levels.js';
+import { isMemoryPressureLevel, maxPressure, PRESSURE_LEVELS, type MemoryPressureLevel } from '../pressure-levels.js';
 import type { MemoryPressureHandler } from '../pressure/monitor.js';
 import { safeRecord, type MemoryTelemetry } from '../telemetry/memory-telemetry.js';
-import { describeInvalidCleanupResult, describeValue, reasonOf, type CleanupResult } from './cleanup-result.js';
+import { describeInvalidCleanupResult, reasonOf, type CleanupResult } from './cleanup-result.js';
 import { CLEANUP_PRIORITIES, cleanupPriorityRank, isCleanupPriority, type CleanupPriority } from './priority.js';
 import type { CleanupContext, ResourceCleaner } from './resource-cleaner.js';
 
@@ -117,10 +118,6 @@ interface FollowUp {
 interface AutoCleanup {
   lastLevel: MemoryPressureLevel | undefined;
   subscription: Subscription | undefined;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 function validatePolicy(policy: unknown): CleanupPolicy {
@@ -185,13 +182,9 @@ export class ResourceCleanupCoordinator {
       throw new TypeError(`options must be an object, got ${describeValue(options)}`);
     }
     this.#memoryMonitor = validateMemoryMonitor(options.memoryMonitor);
-    const timeoutMs = options.cleanerTimeoutMs ?? DEFAULT_CLEANER_TIMEOUT_MS;
-    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-      throw new RangeError(`cleanerTimeoutMs must be a positive finite number of milliseconds, got ${describeValue(timeoutMs)}`);
-    }
-    this.#timeoutMs = timeoutMs;
+    this.#timeoutMs = requireDurationMs('cleanerTimeoutMs', options.cleanerTimeoutMs ?? DEFAULT_CLEANER_TIMEOUT_MS);
     this.#policy = validatePolicy(options.policy);
-    this.#clock = options.clock === undefined ? getDefaultClock() : requireClock(options.clock, 'clock');
+    this.#clock = clockOption(options.clock);
     if (options.telemetry !== undefined && (typeof options.telemetry !== 'object' || options.telemetry === null)) {
       throw new TypeError(`telemetry must be a MemoryTelemetry object, got ${describeValue(options.telemetry)}`);
     }

@@ -63,14 +63,15 @@
  * re-detected every `redetectIntervalMs` (limits can be resized in place),
  * checked against the clock on each sample; no timer.
  */
-import { getDefaultClock, type Clock } from '../clock.js';
+import { requireDurationMs } from '../checks.js';
+import { clockOption, type Clock } from '../clock.js';
 import type { MemorySample } from '../pressure/memory-state.js';
 import { detectCgroups, readCgroupLimit, type MemoryCgroup } from './cgroup.js';
 import { KeptOpenFile, readTextFile, type SyncFileSystem } from './kept-open-file.js';
 import { asciiKey, parseKeyedValue, parseMeminfoBytes, parseSingleValue, parseUnsignedAt } from './parse.js';
 import { underRoot } from './paths.js';
 import { nodeFileSystem, nodeRuntime, type NodeRuntime, type V8Memory } from './runtime.js';
-import { formatMiB, reading, sampleOf, validateMs, type NodeSignal, type NodeSignalReading } from './signal.js';
+import { formatMiB, reading, sampleOf, type NodeSignal, type NodeSignalReading } from './signal.js';
 
 export interface FileSignalOptions {
   /** Prefix of every absolute path read (/proc, /sys): a fixture tree in tests. Default '' (the real root). */
@@ -127,9 +128,9 @@ export function resolveFileOptions(options: FileSignalOptions): ResolvedFileOpti
     root: options.root ?? '',
     fs: options.fs ?? nodeFileSystem,
     runtime: options.runtime ?? nodeRuntime,
-    clock: options.clock ?? getDefaultClock(),
+    clock: clockOption(options.clock),
     redetectIntervalMs:
-      options.redetectIntervalMs === undefined ? DEFAULT_REDETECT_INTERVAL_MS : validateMs('redetectIntervalMs', options.redetectIntervalMs, false),
+      options.redetectIntervalMs === undefined ? DEFAULT_REDETECT_INTERVAL_MS : requireDurationMs('redetectIntervalMs', options.redetectIntervalMs),
   };
 }
 
@@ -191,7 +192,7 @@ export class ContainerSignal implements NodeSignal {
 
   constructor(options: ContainerSignalOptions = {}) {
     this.#options = resolveFileOptions(options);
-    this.#statRefreshMs = options.statRefreshMs === undefined ? 0 : validateMs('statRefreshMs', options.statRefreshMs, true);
+    this.#statRefreshMs = options.statRefreshMs === undefined ? 0 : requireDurationMs('statRefreshMs', options.statRefreshMs, { allowZero: true });
     const reserve = options.collectorReserveBytes;
     if (reserve !== undefined && (typeof reserve !== 'number' || !Number.isSafeInteger(reserve) || reserve < 0)) {
       throw new RangeError(`collectorReserveBytes must be a non-negative whole number of bytes, got ${String(reserve)}`);

@@ -46,8 +46,9 @@
  * that fits; `heapCapWarning` keeps it for late readers.
  */
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
-import { getDefaultClock, type Clock } from '../clock.js';
-import type { MemoryPressureLevel } from '../pressure/levels.js';
+import { requireDurationMs } from '../checks.js';
+import { clockOption, type Clock } from '../clock.js';
+import type { MemoryPressureLevel } from '../pressure-levels.js';
 import type { MemoryState } from '../pressure/memory-state.js';
 import { PollingMemoryMonitor } from '../pressure/polling-memory-monitor.js';
 import { Subject, type Observable } from '../observable.js';
@@ -124,7 +125,7 @@ export class NodeMemoryMonitor extends PollingMemoryMonitor {
   constructor(options: NodeMemoryMonitorOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object, got ${String(options)}`);
     const signals = new NodeMemorySignals(options);
-    const clock = options.clock ?? getDefaultClock();
+    const clock = clockOption(options.clock);
     const tick = { running: false };
     const warnings = new Subject<HeapCapWarning>();
     const warned: { checked: boolean; warning: HeapCapWarning | undefined } = { checked: false, warning: undefined };
@@ -176,16 +177,8 @@ export class NodeMemoryMonitor extends PollingMemoryMonitor {
       throw new TypeError(`pollOnGc must be a boolean, got ${String(options.pollOnGc)}`);
     }
     this.#pollOnGc = options.pollOnGc ?? true;
-    const minGc = options.minGcPollIntervalMs ?? DEFAULT_MIN_GC_POLL_INTERVAL_MS;
-    if (typeof minGc !== 'number' || !Number.isFinite(minGc) || minGc < 0) {
-      throw new RangeError(`minGcPollIntervalMs must be a non-negative finite number of milliseconds, got ${String(minGc)}`);
-    }
-    this.#minGcPollIntervalMs = minGc;
-    const minPoll = options.minPollIntervalMs ?? DEFAULT_MIN_POLL_INTERVAL_MS;
-    if (typeof minPoll !== 'number' || !Number.isFinite(minPoll) || minPoll < 0) {
-      throw new RangeError(`minPollIntervalMs must be a non-negative finite number of milliseconds, got ${String(minPoll)}`);
-    }
-    this.#minPollIntervalMs = minPoll;
+    this.#minGcPollIntervalMs = requireDurationMs('minGcPollIntervalMs', options.minGcPollIntervalMs ?? DEFAULT_MIN_GC_POLL_INTERVAL_MS, { allowZero: true });
+    this.#minPollIntervalMs = requireDurationMs('minPollIntervalMs', options.minPollIntervalMs ?? DEFAULT_MIN_POLL_INTERVAL_MS, { allowZero: true });
   }
 
   /** The level's interval, or sooner when a signal grows toward its next threshold (see the design note). */

@@ -18,8 +18,9 @@
  * Levels keep hysteresis per signal, so one signal hovering at a threshold
  * does not flap the combined level.
  */
-import { getDefaultClock } from '../clock.js';
-import { pressureRank, type MemoryPressureLevel } from '../pressure/levels.js';
+import { requireDurationMs } from '../checks.js';
+import { clockOption } from '../clock.js';
+import { pressureRank, type MemoryPressureLevel } from '../pressure-levels.js';
 import type { MemorySample } from '../pressure/memory-state.js';
 import { MemoryThresholds } from '../pressure/thresholds.js';
 import { ContainerSignal, type FileSignalOptions } from './container-signal.js';
@@ -28,7 +29,6 @@ import { HeapSignal, type HeapSignalOptions } from './heap-signal.js';
 import { PressureStallSignal } from './pressure-stall-signal.js';
 import { nodeRuntime, type NodeRuntime } from './runtime.js';
 import type { NodeSignal, NodeSignalName, NodeSignalReading } from './signal.js';
-import { validateMs } from './signal.js';
 import { SystemSignal } from './system-signal.js';
 
 /** Default thresholds per signal; every value is a fraction of that signal's own budget. */
@@ -112,7 +112,7 @@ export class NodeMemorySignals {
   constructor(options: NodeMemorySignalsOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object, got ${String(options)}`);
     const names = options.signals === undefined ? [...NODE_SIGNAL_NAMES] : validateSignals(options.signals);
-    const slowRefreshMs = options.slowRefreshMs === undefined ? DEFAULT_SLOW_REFRESH_MS : validateMs('slowRefreshMs', options.slowRefreshMs, true);
+    const slowRefreshMs = options.slowRefreshMs === undefined ? DEFAULT_SLOW_REFRESH_MS : requireDurationMs('slowRefreshMs', options.slowRefreshMs, { allowZero: true });
     this.#thresholds = { ...DEFAULT_NODE_THRESHOLDS };
     for (const [name, t] of Object.entries(options.thresholds ?? {})) {
       if (!NODE_SIGNAL_NAMES.includes(name as NodeSignalName)) {
@@ -121,7 +121,7 @@ export class NodeMemorySignals {
       if (!(t instanceof MemoryThresholds)) throw new TypeError(`thresholds.${name} must be a MemoryThresholds instance`);
       this.#thresholds[name as NodeSignalName] = t;
     }
-    this.#clock = options.clock ?? getDefaultClock();
+    this.#clock = clockOption(options.clock);
     this.#runtime = options.runtime ?? nodeRuntime;
     const file: FileSignalOptions = { clock: this.#clock };
     if (options.root !== undefined) file.root = options.root;

@@ -19,13 +19,14 @@
  * Cost: one pread (3-6 us). The kernel recomputes the averages every 2 s
  * (PSI_FREQ), so the combined monitor reads it at most that often.
  */
+import { requireDurationMs } from '../checks.js';
 import type { MemorySample } from '../pressure/memory-state.js';
 import { detectCgroups } from './cgroup.js';
 import { resolveFileOptions, type ResolvedFileOptions } from './container-signal.js';
 import { KeptOpenFile } from './kept-open-file.js';
 import { asciiKey, parsePressureAvg10 } from './parse.js';
 import { joinPath, underRoot } from './paths.js';
-import { reading, sampleOf, unavailableReading, validateMs, type NodeSignal, type NodeSignalReading } from './signal.js';
+import { reading, sampleOf, unavailableReading, type NodeSignal, type NodeSignalReading } from './signal.js';
 import type { RefreshingSignalOptions } from './system-signal.js';
 
 export const PSI_PARTS = 1_000_000;
@@ -42,7 +43,7 @@ export class PressureStallSignal implements NodeSignal {
 
   constructor(options: RefreshingSignalOptions = {}) {
     this.#options = resolveFileOptions(options);
-    this.#minRefreshMs = options.minRefreshMs === undefined ? 0 : validateMs('minRefreshMs', options.minRefreshMs, true);
+    this.#minRefreshMs = options.minRefreshMs === undefined ? 0 : requireDurationMs('minRefreshMs', options.minRefreshMs, { allowZero: true });
   }
 
   read(): NodeSignalReading {

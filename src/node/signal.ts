@@ -62,13 +62,6 @@ export function sampleOf(r: NodeSignalReading): MemorySample {
   return { usedBytes: r.usedBytes, availableBytes: Math.max(0, r.budgetBytes - r.usedBytes), source: r.source };
 }
 
-export function validateMs(field: string, value: unknown, allowZero: boolean): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new RangeError(`${field} must be a ${allowZero ? 'non-negative' : 'positive'} finite number of milliseconds, got ${String(value)}`);
-  }
-  return value;
-}
-
 const MIB = 1024 * 1024;
 
 export function formatMiB(bytes: number): string {

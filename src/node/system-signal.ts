@@ -12,12 +12,13 @@
  * line on each read); the combined monitor therefore re-reads it at most
  * every `minRefreshMs`.
  */
+import { requireDurationMs } from '../checks.js';
 import type { MemorySample } from '../pressure/memory-state.js';
 import { resolveFileOptions, type FileSignalOptions, type ResolvedFileOptions } from './container-signal.js';
 import { KeptOpenFile } from './kept-open-file.js';
 import { asciiKey, parseMeminfoBytes } from './parse.js';
 import { underRoot } from './paths.js';
-import { formatMiB, reading, sampleOf, validateMs, type NodeSignal, type NodeSignalReading } from './signal.js';
+import { formatMiB, reading, sampleOf, type NodeSignal, type NodeSignalReading } from './signal.js';
 
 export interface RefreshingSignalOptions extends FileSignalOptions {
   /** Return the last value when asked again within this many ms. Default 0 (read every time). */
@@ -38,7 +39,7 @@ export class SystemSignal implements NodeSignal {
 
   constructor(options: RefreshingSignalOptions = {}) {
     this.#options = resolveFileOptions(options);
-    this.#minRefreshMs = options.minRefreshMs === undefined ? 0 : validateMs('minRefreshMs', options.minRefreshMs, true);
+    this.#minRefreshMs = options.minRefreshMs === undefined ? 0 : requireDurationMs('minRefreshMs', options.minRefreshMs, { allowZero: true });
     this.#meminfo = new KeptOpenFile(this.#options.fs, underRoot(this.#options.root, '/proc/meminfo'));
     this.#openedAt = this.#options.clock.now();
   }

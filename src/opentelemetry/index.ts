@@ -42,7 +42,7 @@
 import type { Attributes, AttributeValue, BatchObservableResult, Counter, Histogram, Meter, ObservableGauge } from '@opentelemetry/api';
 import type { MemoryTelemetry } from '../telemetry/memory-telemetry.js';
 import type { CleanupResultLike, EvictionEventLike } from '../telemetry/events.js';
-import type { MemoryPressureLevel } from '../pressure/levels.js';
+import type { MemoryPressureLevel } from '../pressure-levels.js';
 
 export interface OpenTelemetryTelemetryOptions {
   /** Where instruments are created, e.g. `metrics.getMeter('my-service')` from `@opentelemetry/api`. */

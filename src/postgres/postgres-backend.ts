@@ -59,7 +59,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { ClientConfig, Notification, Pool } from 'pg';
-import { getDefaultClock } from '../clock.js';
+import { requireDurationMs } from '../checks.js';
+import { clockOption } from '../clock.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { Subject, ValueSubject } from '../observable.js';
 import type { Observable } from '../observable.js';
@@ -146,13 +147,6 @@ const RESOLVE_SCHEMA =
  */
 function failedForSure(error: unknown): boolean {
   return error instanceof pg.DatabaseError && error.severity === 'ERROR';
-}
-
-function assertPositiveMs(value: unknown, field: string, allowZero = false): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new RangeError(`${field} must be a finite number ${allowZero ? '>= 0' : '> 0'} (milliseconds), got ${String(value)}`);
-  }
-  return value;
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -252,19 +246,16 @@ export class PostgresBackend<T, ID extends PostgresId = string> implements Backe
         throw new TypeError(`${flag} must be a boolean, got ${typeof options[flag]}`);
       }
     }
-    this.#reconnectInitialDelayMs = assertPositiveMs(options.reconnectInitialDelayMs ?? 100, 'reconnectInitialDelayMs');
-    this.#reconnectMaxDelayMs = assertPositiveMs(options.reconnectMaxDelayMs ?? 5000, 'reconnectMaxDelayMs');
+    this.#reconnectInitialDelayMs = requireDurationMs('reconnectInitialDelayMs', options.reconnectInitialDelayMs ?? 100);
+    this.#reconnectMaxDelayMs = requireDurationMs('reconnectMaxDelayMs', options.reconnectMaxDelayMs ?? 5000);
     if (this.#reconnectMaxDelayMs < this.#reconnectInitialDelayMs) {
       throw new RangeError(
         `reconnectMaxDelayMs (${this.#reconnectMaxDelayMs}) must be >= reconnectInitialDelayMs (${this.#reconnectInitialDelayMs})`,
       );
     }
-    this.#healthCheckIntervalMs = assertPositiveMs(options.healthCheckIntervalMs ?? 30_000, 'healthCheckIntervalMs', true);
-    this.#listenerTimeoutMs = assertPositiveMs(options.listenerTimeoutMs ?? 10_000, 'listenerTimeoutMs');
-    const clock = options.clock ?? getDefaultClock();
-    if (typeof clock !== 'object' || clock === null || typeof clock.setTimeout !== 'function') {
-      throw new TypeError('clock must be a Clock (now, setTimeout, clearTimeout)');
-    }
+    this.#healthCheckIntervalMs = requireDurationMs('healthCheckIntervalMs', options.healthCheckIntervalMs ?? 30_000, { allowZero: true });
+    this.#listenerTimeoutMs = requireDurationMs('listenerTimeoutMs', options.listenerTimeoutMs ?? 10_000);
+    const clock = clockOption(options.clock);
 
     this.#pool = pool;
     this.#channel = channel;

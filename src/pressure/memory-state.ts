@@ -1,4 +1,4 @@
-import type { MemoryPressureLevel } from './levels.js';
+import type { MemoryPressureLevel } from '../pressure-levels.js';
 
 /** One reading from a memory provider. */
 export interface MemorySample {

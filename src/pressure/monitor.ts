@@ -1,5 +1,5 @@
 import type { Observable } from '../observable.js';
-import type { MemoryPressureLevel } from './levels.js';
+import type { MemoryPressureLevel } from '../pressure-levels.js';
 import type { MemoryState } from './memory-state.js';
 
 /** Anything that can tell how pressing memory is, now and as it changes. */

@@ -26,9 +26,10 @@
  *   synchronous deliveries. Telemetry (optional) hears every published error
  *   and every level change, never every sample.
  */
-import { getDefaultClock, requireClock, type Clock, type TimerHandle } from '../clock.js';
+import { describeValue, isThenable, requireDurationMs } from '../checks.js';
+import { clockOption, type Clock, type TimerHandle } from '../clock.js';
 import { Subject, ValueSubject, type Observable } from '../observable.js';
-import { isMemoryPressureLevel, PRESSURE_LEVELS, type MemoryPressureLevel } from './levels.js';
+import { isMemoryPressureLevel, PRESSURE_LEVELS, type MemoryPressureLevel } from '../pressure-levels.js';
 import { usageOf, type MemorySample, type MemoryState } from './memory-state.js';
 import type { MemoryMonitor } from './monitor.js';
 import { MemoryThresholds } from './thresholds.js';
@@ -73,22 +74,11 @@ interface InFlightSample {
   keepAlive: boolean;
 }
 
-function validateInterval(field: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`${field} must be a positive finite number of milliseconds, got ${String(value)}`);
-  }
-  return value;
-}
-
 function toError(error: unknown, context: string): Error {
   if (error instanceof Error) {
     return new Error(`${context}: ${error.message}`, { cause: error });
   }
   return new Error(`${context}: ${String(error)}`, { cause: error });
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 export class PollingMemoryMonitor implements MemoryMonitor {
@@ -110,32 +100,32 @@ export class PollingMemoryMonitor implements MemoryMonitor {
 
   constructor(options: PollingMemoryMonitorOptions) {
     if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`options must be an object with a memoryProvider, got ${String(options)}`);
+      throw new TypeError(`options must be an object with a memoryProvider, got ${describeValue(options)}`);
     }
     if (typeof options.memoryProvider !== 'function') {
-      throw new TypeError(`memoryProvider must be a function, got ${String(options.memoryProvider)}`);
+      throw new TypeError(`memoryProvider must be a function, got ${describeValue(options.memoryProvider)}`);
     }
     if (options.thresholds !== undefined && !(options.thresholds instanceof MemoryThresholds)) {
       throw new TypeError('thresholds must be a MemoryThresholds instance');
     }
     this.#provider = options.memoryProvider;
     this.#thresholds = options.thresholds ?? MemoryThresholds.default;
-    this.#intervalMs = options.pollingIntervalMs === undefined ? DEFAULT_POLLING_INTERVAL_MS : validateInterval('pollingIntervalMs', options.pollingIntervalMs);
+    this.#intervalMs = options.pollingIntervalMs === undefined ? DEFAULT_POLLING_INTERVAL_MS : requireDurationMs('pollingIntervalMs', options.pollingIntervalMs);
     const byLevel: Partial<Record<MemoryPressureLevel, number>> = {};
     for (const [level, ms] of Object.entries(options.pollingIntervalMsByLevel ?? {})) {
       if (!isMemoryPressureLevel(level)) {
         throw new RangeError(`pollingIntervalMsByLevel keys must be one of ${PRESSURE_LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
       }
-      byLevel[level] = validateInterval(`pollingIntervalMsByLevel.${level}`, ms);
+      byLevel[level] = requireDurationMs(`pollingIntervalMsByLevel.${level}`, ms);
     }
     this.#intervalByLevel = byLevel;
     this.#sampleTimeoutMs =
       options.sampleTimeoutMs === undefined
         ? Math.min(MAX_DEFAULT_SAMPLE_TIMEOUT_MS, Math.max(MIN_DEFAULT_SAMPLE_TIMEOUT_MS, 2 * this.#intervalMs))
-        : validateInterval('sampleTimeoutMs', options.sampleTimeoutMs);
-    this.#clock = options.clock === undefined ? getDefaultClock() : requireClock(options.clock, 'clock');
+        : requireDurationMs('sampleTimeoutMs', options.sampleTimeoutMs);
+    this.#clock = clockOption(options.clock);
     if (options.telemetry !== undefined && (typeof options.telemetry !== 'object' || options.telemetry === null)) {
-      throw new TypeError(`telemetry must be a MemoryTelemetry object, got ${String(options.telemetry)}`);
+      throw new TypeError(`telemetry must be a MemoryTelemetry object, got ${describeValue(options.telemetry)}`);
     }
     this.#telemetry = options.telemetry;
     const initial: MemoryState = { usedBytes: 0, availableBytes: 0, usage: 0, level: 'normal', source: 'none', at: this.#clock.now() };
@@ -333,15 +323,15 @@ function snapshotSample(raw: unknown): MemorySample | undefined {
 }
 
 function describeBadSample(sample: unknown): string | undefined {
-  if (typeof sample !== 'object' || sample === null) return `expected an object, got ${String(sample)}`;
+  if (typeof sample !== 'object' || sample === null) return `expected an object, got ${describeValue(sample)}`;
   const s = sample as Partial<MemorySample>;
   for (const field of ['usedBytes', 'availableBytes'] as const) {
     const value = s[field];
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      return `${field} must be a non-negative finite number, got ${String(value)}`;
+      return `${field} must be a non-negative finite number, got ${describeValue(value)}`;
     }
   }
-  if (s.source !== undefined && typeof s.source !== 'string') return `source must be a string, got ${String(s.source)}`;
+  if (s.source !== undefined && typeof s.source !== 'string') return `source must be a string, got ${describeValue(s.source)}`;
   if (s.level !== undefined && !isMemoryPressureLevel(s.level)) {
     return `level must be one of ${PRESSURE_LEVELS.join(', ')}, got ${JSON.stringify(s.level)}`;
   }

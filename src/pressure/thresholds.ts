@@ -1,4 +1,4 @@
-import { isMemoryPressureLevel, pressureRank, PRESSURE_LEVELS, type MemoryPressureLevel } from './levels.js';
+import { isMemoryPressureLevel, pressureRank, PRESSURE_LEVELS, type MemoryPressureLevel } from '../pressure-levels.js';
 
 export interface MemoryThresholdsInit {
   /** Usage fraction at which `moderate` starts, in (0, 1). */

@@ -24,8 +24,9 @@
  * A backend that keys on text may report a change as `"1"` for a numeric id
  * `1` (or the reverse): the store takes both as the same id.
  *
- * Anyone writing a backend can check it against the shared conformance suite
- * in `test/store/backend-conformance.ts` (see the README).
+ * Anyone writing a backend can check it against the shared conformance suite,
+ * published as `nexus-store/testing` (`describeBackendConformance`, run with
+ * `node --test`; see the README). `MemoryBackend` and `PostgresBackend` pass it.
  */
 import type { Observable } from '../observable.js';
 

@@ -16,7 +16,8 @@
  *   every other handle's `changes`, never on its own, which is the contract
  *   every backend's `changes` follows.
  */
-import { getDefaultClock } from '../clock.js';
+import { requireDurationMs } from '../checks.js';
+import { clockOption } from '../clock.js';
 import type { Clock } from '../clock.js';
 import { Subject } from '../observable.js';
 import type { Observable } from '../observable.js';
@@ -61,17 +62,11 @@ export class MemoryBackend<T, ID> implements Backend<T, ID> {
     if (typeof options.idOf !== 'function') {
       throw new TypeError(`idOf must be a function, got ${typeof options.idOf}`);
     }
-    const latencyMs = options.latencyMs ?? 0;
-    if (typeof latencyMs !== 'number' || !Number.isFinite(latencyMs) || latencyMs < 0) {
-      throw new RangeError(`latencyMs must be a finite number >= 0, got ${String(latencyMs)}`);
-    }
+    const latencyMs = requireDurationMs('latencyMs', options.latencyMs ?? 0, { allowZero: true });
     if (options.clone !== undefined && typeof options.clone !== 'boolean') {
       throw new TypeError(`clone must be a boolean, got ${typeof options.clone}`);
     }
-    const clock = options.clock ?? getDefaultClock();
-    if (typeof clock !== 'object' || clock === null || typeof clock.setTimeout !== 'function') {
-      throw new TypeError('clock must be a Clock (now, setTimeout, clearTimeout)');
-    }
+    const clock = clockOption(options.clock);
     this.#idOf = options.idOf;
     this.#latencyMs = latencyMs;
     this.#clone = options.clone ?? true;

@@ -3,8 +3,9 @@
  * bounded by a `MemoryManager` (bytes, pressure, pins).
  *
  * Structure
- * - `#cache`: the MemoryManager holding items by id; it owns budgets,
- *   eviction order and pins. The store never caches absence: a miss that the
+ * - `#cache`: the cache holding items by id (a `StoreCache`: by default a
+ *   `MemoryManager` built from `config.memory`, or the one given as
+ *   `cache`); it owns budgets, eviction order and pins. The store never caches absence: a miss that the
  *   backend answers with `undefined` is asked again next time.
  * - `#fetches`: one in-flight backend read per id. Concurrent misses for an
  *   id (from `get`, `getMany`, `pin` or a background refresh) await the same
@@ -28,9 +29,10 @@
  *   committed in);
  * - a delete always drops the id, and so does a save or delete that failed:
  *   its outcome is unknown (it may commit after the client gave up).
- * Invalidation never goes through the cache's soft tier (`softEviction`):
- * changes drop entries with `delete` and resyncs with `invalidateAll`, both
- * of which forget the held values; an eviction would let a `get` revive them.
+ * Invalidation is a method of its own, never an eviction: changes drop
+ * entries with the cache's `delete` and resyncs with its `invalidateAll`,
+ * which forget the values (a `MemoryManager`'s soft tier included), where an
+ * eviction such as `clearUnpinned` would let a `get` revive them.
  * Invalidating at both ends of a write matters: a fetch that starts after a
  * save began may read the old row and finish after the save, and without the
  * mark at the save's end it would overwrite the fresh value.
@@ -49,14 +51,15 @@
  * items stay resident; a failed re-read is published on `errors`.
  */
 import { MemoryManager } from '../cache/memory-manager.js';
-import type { MemoryConfig } from '../cache/memory-config.js';
+import { DEFAULT_EVICTION_BATCH_SIZE, type MemoryConfig } from '../cache/memory-config.js';
 import type { MemoryMetrics } from '../cache/eviction-event.js';
 import { Subject } from '../observable.js';
 import type { Observable, Subscription } from '../observable.js';
-import type { MemoryPressureLevel } from '../pressure/levels.js';
+import type { MemoryPressureLevel } from '../pressure-levels.js';
 import { assertBackend } from './backend.js';
 import type { Backend } from './backend.js';
 import { NexusStoreError, describeId } from './store-error.js';
+import { requireStoreCache, type StoreCache, type StoreCacheOption } from './store-cache.js';
 
 export interface StoreConfig<T> {
   /** The cache's budget, strategy and pressure source; passed to its `MemoryManager`. */
@@ -68,14 +71,25 @@ export interface NexusStoreOptions<T, ID> {
   /** The id of an item; must agree with the backend's notion of ids. */
   idOf: (item: T) => ID;
   config?: StoreConfig<T>;
+  /**
+   * The cache to keep items in. Default: a `MemoryManager` built from
+   * `config.memory`. Either
+   * - a cache (a `MemoryManager`, or anything keeping the `StoreCache`
+   *   promises): give the store one of its own, configured as you like
+   *   (then `config.memory` must be left out); or
+   * - a function building one from `config.memory`.
+   *
+   * The store owns the cache from then on: `dispose` disposes and clears it.
+   * `evictLeastRecentlyUsed` takes `config.memory.evictionBatchSize` (else
+   * 10) as its default count whichever way the cache came.
+   */
+  cache?: StoreCacheOption<ID, T, MemoryConfig<T>>;
 }
 
 /** One backend call in flight on an id; `invalidated` once a write-like event of that id overlapped it. */
 interface Watcher {
   invalidated: boolean;
 }
-
-const DEFAULT_EVICTION_BATCH_SIZE = 10;
 
 function assertId(id: unknown, operation: string): void {
   if (id === undefined || id === null) {
@@ -97,10 +111,19 @@ function sameIdAs(id: unknown, type: string | undefined): unknown {
   return id;
 }
 
+function buildCache<ID, T>(option: StoreCacheOption<ID, T, MemoryConfig<T>> | undefined, memory: MemoryConfig<T> | undefined): StoreCache<ID, T> {
+  if (option === undefined) return new MemoryManager<ID, T>(memory);
+  if (typeof option === 'function') return requireStoreCache(option(memory), 'the cache factory\'s result');
+  if (memory !== undefined) {
+    throw new TypeError('config.memory configures the cache the store builds; with a cache given, configure that cache instead (or pass a function building the cache from config.memory)');
+  }
+  return requireStoreCache(option, 'cache');
+}
+
 export class NexusStore<T, ID> {
   readonly #backend: Backend<T, ID>;
   readonly #idOf: (item: T) => ID;
-  readonly #cache: MemoryManager<ID, T>;
+  readonly #cache: StoreCache<ID, T>;
   readonly #defaultEvictCount: number;
   readonly #fetches = new Map<ID, Promise<T | undefined>>();
   readonly #watchers = new Map<ID, Set<Watcher>>();
@@ -126,7 +149,7 @@ export class NexusStore<T, ID> {
     }
     this.#backend = options.backend;
     this.#idOf = options.idOf;
-    this.#cache = new MemoryManager<ID, T>(config.memory);
+    this.#cache = buildCache(options.cache, config.memory);
     this.#defaultEvictCount = config.memory?.evictionBatchSize ?? DEFAULT_EVICTION_BATCH_SIZE;
 
     const { changes, resyncs } = this.#backend;

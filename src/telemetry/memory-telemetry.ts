@@ -8,7 +8,7 @@
  * the caller (telemetry never breaks the cache).
  */
 import type { CleanupResultLike, EvictionEventLike } from './events.js';
-import type { MemoryPressureLevel } from '../pressure/levels.js';
+import type { MemoryPressureLevel } from '../pressure-levels.js';
 
 export interface MemoryTelemetry {
   /** The cache's size after a change: bytes accounted and entries held. */

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { MemoryManager } from '../../src/cache/memory-manager.js';
 import type { EvictionStrategy } from '../../src/cache/policies/registry.js';
-import type { MemoryPressureLevel } from '../../src/pressure/levels.js';
+import type { MemoryPressureLevel } from '../../src/pressure-levels.js';
 import { STRATEGIES } from './helpers.js';
 
 const KEYS = Array.from({ length: 12 }, (_, i) => `k${i}`);

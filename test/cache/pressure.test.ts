@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
 import { ValueSubject } from '../../src/observable.js';
-import type { MemoryPressureLevel } from '../../src/pressure/levels.js';
+import type { MemoryPressureLevel } from '../../src/pressure-levels.js';
 import type { MemoryPressureHandler } from '../../src/pressure/monitor.js';
 import { PollingMemoryMonitor } from '../../src/pressure/polling-memory-monitor.js';
 import { cacheOf, fill, range, recordEvictions, STRATEGIES } from './helpers.js';

@@ -9,9 +9,9 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { MemoryManager } from '../../src/cache/memory-manager.js';
 import type { EvictionStrategy } from '../../src/cache/policies/registry.js';
 import { EVICTION_STRATEGIES } from '../../src/cache/policies/registry.js';
-import { FrequencySketch } from '../../src/cache/tinylfu/frequency-sketch.js';
-import { createKeyHasher } from '../../src/cache/tinylfu/key-hash.js';
-import { WTinyLfuPolicy } from '../../src/cache/tinylfu/w-tinylfu-policy.js';
+import { FrequencySketch } from '../../src/cache/policies/tinylfu/frequency-sketch.js';
+import { createKeyHasher } from '../../src/cache/policies/tinylfu/key-hash.js';
+import { WTinyLfuPolicy } from '../../src/cache/policies/tinylfu/w-tinylfu-policy.js';
 import { STAMP_LIMIT, StampModel } from './stamp-model.js';
 import { collectGarbage, needsGc } from '../helpers/gc.js';
 

@@ -326,7 +326,7 @@ describe('bad providers and bad samples', () => {
       [{ usedBytes: 10, availableBytes: -5 }, /availableBytes .*got -5/],
       [{ usedBytes: Number.NaN, availableBytes: 10 }, /usedBytes .*got NaN/],
       [{ usedBytes: 10, availableBytes: Number.POSITIVE_INFINITY }, /availableBytes .*got Infinity/],
-      [{ usedBytes: '10', availableBytes: 10 }, /usedBytes .*got 10/],
+      [{ usedBytes: '10', availableBytes: 10 }, /usedBytes .*got "10"/],
       [{ availableBytes: 10 }, /usedBytes .*got undefined/],
       [null, /expected an object, got null/],
       [42, /expected an object, got 42/],
@@ -537,7 +537,7 @@ describe('a provider that never settles', () => {
     for (const bad of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, '100']) {
       assert.throws(() => new PollingMemoryMonitor({ memoryProvider, clock, sampleTimeoutMs: bad as number }), {
         name: 'RangeError',
-        message: `sampleTimeoutMs must be a positive finite number of milliseconds, got ${String(bad)}`,
+        message: `sampleTimeoutMs must be a positive finite number of milliseconds, got ${typeof bad === 'string' ? JSON.stringify(bad) : String(bad)}`,
       });
     }
   });

@@ -24,7 +24,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
 };
 
 /** Folders of src/ that may use Node built-ins or packages; everything else is the core. */
-const INTEGRATIONS = ['node', 'postgres', 'opentelemetry', 'cli'];
+const INTEGRATIONS = ['node', 'postgres', 'opentelemetry', 'cli', 'testing'];
 
 function walk(dir: string, accept: (file: string) => boolean): string[] {
   const out: string[] = [];
@@ -184,6 +184,7 @@ describe('publishing', () => {
     './browser': ['createBrowserMemoryMonitor'],
     './postgres': ['PostgresBackend'],
     './opentelemetry': ['createOpenTelemetryTelemetry'],
+    './testing': ['describeBackendConformance', 'idOfConformanceItem'],
   };
 
   for (const [subpath, target] of Object.entries(pkg.exports)) {
@@ -207,7 +208,7 @@ describe('publishing', () => {
   }
 
   test('every contract subpath is in package.json exports', () => {
-    assert.deepEqual(Object.keys(pkg.exports).sort(), ['.', './browser', './node', './opentelemetry', './package.json', './postgres']);
+    assert.deepEqual(Object.keys(pkg.exports).sort(), ['.', './browser', './node', './opentelemetry', './package.json', './postgres', './testing']);
   });
 
   test('the bin is built, starts with a node shebang, and its file is in the package', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { comparePressure, isMemoryPressureLevel, maxPressure, MemoryThresholds, PRESSURE_LEVELS, usageOf, type MemoryPressureLevel } from '../../src/index.js';
-import { levelAtRank, pressureRank } from '../../src/pressure/levels.js';
+import { levelAtRank, pressureRank } from '../../src/pressure-levels.js';
 
 describe('levels', () => {
   test('PRESSURE_LEVELS lists normal, moderate, critical, emergency in that order and cannot be changed', () => {

@@ -13,8 +13,8 @@ import { isDuplicateCreation } from '../../src/postgres/postgres-backend.js';
 import type { ListenerState } from '../../src/postgres/index.js';
 import { NexusStore } from '../../src/store/nexus-store.js';
 import { NexusStoreError } from '../../src/store/store-error.js';
-import { firstMatching, hostileValue, HOSTILE_IDS, megabyteValue } from '../store/backend-conformance.js';
-import type { ConformanceItem } from '../store/backend-conformance.js';
+import { firstMatching, hostileValue, HOSTILE_IDS, megabyteValue } from '../../src/testing/index.js';
+import type { ConformanceItem } from '../../src/testing/index.js';
 import { PG_CONFIG, dropTable, eventually, probePostgres, uniqueTable } from './pg-helpers.js';
 
 interface Item {
@@ -70,10 +70,10 @@ describe('PostgresBackend configuration', () => {
     }
     assert.throws(() => new PostgresBackend({ ...quiet, table: 5 } as never), { name: 'TypeError', message: /table must be a string/ });
     assert.throws(() => new PostgresBackend({ table: 'items' } as never), { name: 'TypeError', message: /pool must be a pg.Pool/ });
-    assert.throws(() => new PostgresBackend({ ...quiet, table: 'items', reconnectInitialDelayMs: 0 }), { name: 'RangeError', message: /reconnectInitialDelayMs must be a finite number > 0/ });
+    assert.throws(() => new PostgresBackend({ ...quiet, table: 'items', reconnectInitialDelayMs: 0 }), { name: 'RangeError', message: /reconnectInitialDelayMs must be a positive finite number of milliseconds, got 0/ });
     assert.throws(() => new PostgresBackend({ ...quiet, table: 'items', reconnectInitialDelayMs: 500, reconnectMaxDelayMs: 100 }), { name: 'RangeError', message: /reconnectMaxDelayMs \(100\) must be >= reconnectInitialDelayMs \(500\)/ });
     assert.throws(() => new PostgresBackend({ ...quiet, table: 'items', healthCheckIntervalMs: -1 }), { name: 'RangeError', message: /healthCheckIntervalMs/ });
-    assert.throws(() => new PostgresBackend({ ...quiet, table: 'items', listenerTimeoutMs: Number.POSITIVE_INFINITY }), { name: 'RangeError', message: /listenerTimeoutMs must be a finite number > 0 \(milliseconds\), got Infinity/ });
+    assert.throws(() => new PostgresBackend({ ...quiet, table: 'items', listenerTimeoutMs: Number.POSITIVE_INFINITY }), { name: 'RangeError', message: /listenerTimeoutMs must be a positive finite number of milliseconds, got Infinity/ });
     assert.throws(() => new PostgresBackend({ ...quiet, table: 'items', listen: 'yes' as never }), { name: 'TypeError', message: /listen must be a boolean/ });
   });
 

@@ -13,7 +13,7 @@ import type { JsonCodec, PostgresBackendOptions } from '../../src/postgres/index
 import { NexusStore } from '../../src/store/nexus-store.js';
 import type { StoreConfig } from '../../src/store/nexus-store.js';
 import { NexusStoreError } from '../../src/store/store-error.js';
-import { firstMatching } from '../store/backend-conformance.js';
+import { firstMatching } from '../../src/testing/index.js';
 import { PG_CONFIG, dropTable, probePostgres, uniqueTable } from './pg-helpers.js';
 
 interface Item {

@@ -1,8 +1,8 @@
 import { after } from 'node:test';
 import pg from 'pg';
 import { PostgresBackend } from '../../src/postgres/index.js';
-import { describeBackendConformance, idOfConformanceItem } from '../store/backend-conformance.js';
-import type { ConformanceItem } from '../store/backend-conformance.js';
+import { describeBackendConformance, idOfConformanceItem } from '../../src/testing/index.js';
+import type { ConformanceItem } from '../../src/testing/index.js';
 import { PG_CONFIG, dropTable, probePostgres, uniqueTable } from './pg-helpers.js';
 
 const probe = await probePostgres();

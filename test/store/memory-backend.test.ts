@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
 import { MemoryBackend } from '../../src/store/memory-backend.js';
-import { describeBackendConformance, idOfConformanceItem } from './backend-conformance.js';
-import type { ConformanceItem } from './backend-conformance.js';
+import { describeBackendConformance, idOfConformanceItem } from '../../src/testing/index.js';
+import type { ConformanceItem } from '../../src/testing/index.js';
 
 describeBackendConformance('MemoryBackend', {
   async create() {
@@ -75,7 +75,7 @@ describe('MemoryBackend', () => {
     for (const latencyMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
       assert.throws(() => new MemoryBackend({ idOf: idOfConformanceItem, latencyMs }), {
         name: 'RangeError',
-        message: new RegExp(`latencyMs must be a finite number >= 0, got ${String(latencyMs)}`),
+        message: new RegExp(`latencyMs must be a non-negative finite number of milliseconds, got ${String(latencyMs)}`),
       });
     }
     assert.throws(() => new MemoryBackend({ idOf: idOfConformanceItem, clone: 'yes' as never }), {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ValueSubject } from '../../src/observable.js';
-import type { MemoryPressureLevel } from '../../src/pressure/levels.js';
+import type { MemoryPressureLevel } from '../../src/pressure-levels.js';
 import { MemoryBackend } from '../../src/store/memory-backend.js';
 import { NexusStore } from '../../src/store/nexus-store.js';
 import type { StoreConfig } from '../../src/store/nexus-store.js';

@@ -8,7 +8,7 @@ import { createLfuPolicy } from './lfu.js';
 import { createLruPolicy } from './lru.js';
 import type { PolicyFactory } from './policy.js';
 import { createSizePolicy } from './size.js';
-import { createTinyLfuPolicy } from '../tinylfu/w-tinylfu-policy.js';
+import { createTinyLfuPolicy } from './tinylfu/w-tinylfu-policy.js';
 
 const POLICY_FACTORIES = {
   lru: createLruPolicy,

@@ -1,8 +1,9 @@
 /**
  * The Backend conformance suite: the behaviour every `Backend` must have for
- * a `NexusStore` to be correct on top of it. Run it against your own backend:
+ * a `NexusStore` to be correct on top of it. Published as
+ * `nexus-store/testing`; run it against your own backend with `node --test`:
  *
- *   import { describeBackendConformance } from './backend-conformance.js';
+ *   import { describeBackendConformance } from 'nexus-store/testing';
  *   describeBackendConformance('MyBackend', {
  *     async create() {
  *       const backend = new MyBackend(...);           // fresh, empty storage
@@ -15,11 +16,18 @@
  * With a `peer`, the suite also checks `changes`: writes through the peer are
  * reported on the backend's `changes`, the backend's own writes are not.
  * Items are `ConformanceItem`s with string ids (`item.id`).
+ *
+ * Unlike the core, this entry uses Node built-ins: `node:test` registers the
+ * tests and `node:assert` checks them, so it runs under Node's test runner
+ * (and the runners that provide `node:test`). Its waits for `changes` run on
+ * `systemClock`, real time, whatever default clock a test has set: the
+ * backend under test answers in real time.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Backend } from '../../src/store/backend.js';
-import type { Observable } from '../../src/observable.js';
+import { systemClock } from '../clock.js';
+import type { Observable } from '../observable.js';
+import type { Backend } from '../store/backend.js';
 
 export interface ConformanceItem {
   id: string;
@@ -83,13 +91,14 @@ export function megabyteValue(id: string): ConformanceItem {
 /** Resolves with the first value matching `match`, or rejects after `timeoutMs`. */
 export function firstMatching<T>(stream: Observable<T>, match: (value: T) => boolean, timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
+    // keepAlive: the caller awaits this promise; a process with nothing else to do must not exit under it.
+    const timer = systemClock.setTimeout(() => {
       subscription.unsubscribe();
       reject(new Error(`no matching value within ${timeoutMs} ms`));
-    }, timeoutMs);
+    }, timeoutMs, { keepAlive: true });
     const subscription = stream.subscribe((value) => {
       if (!match(value)) return;
-      clearTimeout(timer);
+      systemClock.clearTimeout(timer);
       subscription.unsubscribe();
       resolve(value);
     });

@@ -136,7 +136,7 @@ import {
   type EvictionPolicy,
   type PolicyContext,
   type PolicyFactory,
-} from '../policies/policy.js';
+} from '../policy.js';
 import { FrequencySketch } from './frequency-sketch.js';
 import { createKeyHasher, numberHash, randomSeed, stringHash, type KeyHasher } from './key-hash.js';
 
