@@ -50,11 +50,12 @@ const MiB = 1024 * 1024;
 const CHILD = fileURLToPath(new URL('./child.mjs', import.meta.url));
 
 /**
- * Long enough for a plain Map to outgrow the limit twice over at the cell's
- * rate, and for the caches to settle: at least 30 s.
+ * Long enough for a plain Map to outgrow the limit half as much again at
+ * the cell's rate (so it is killed well before the end), and for the caches
+ * to settle after the first third: at least 30 s.
  */
 export function cellDurationS(cell: SurvivalCell): number {
-  return Math.max(30, Math.ceil((2 * cell.limitMiB * MiB) / (cell.rateMBps * 1e6)));
+  return Math.max(30, Math.ceil((1.5 * cell.limitMiB * MiB) / (cell.rateMBps * 1e6)));
 }
 
 /** The hand-tuned budget: half the container's limit. */

@@ -54,6 +54,7 @@ function makePayload(key) {
   }
 }
 
+let startedAt = performance.now();
 const monitor = options.cache === 'monitor' ? createNodeMemoryMonitor() : undefined;
 let manager;
 if (options.cache === 'monitor') manager = new MemoryManager({ pressureHandler: monitor });
@@ -74,7 +75,6 @@ monitor?.states.subscribe((s) => {
 });
 monitor?.startMonitoring();
 
-let startedAt = performance.now();
 const random = mulberry32(options.seed);
 const zipf = new ZipfSampler(CATALOGUE_KEYS, ZIPF_EXPONENT);
 const rateBytesPerMs = (options.rateMBps * 1e6) / 1000;
