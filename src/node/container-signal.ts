@@ -49,11 +49,12 @@
  * and at most half the reserve (the rest stays for the collector's next
  * lag). Only half: V8's lag after a cache sheds is more than its 64 MiB
  * allowance, since its next collection waits for external memory to grow
- * that much past what the last one left, garbage included. Lending it the
- * whole reserve let the cache grow to about 110 MB at 192 MiB, with peaks
- * of 181-192 MiB and one OOM kill in four runs; half kept the peaks at
- * 164-184 MiB with 0.92-0.99x the fixed budget's hit ratio (bench/survival,
- * one run per cell).
+ * that much past what the last one left, garbage included. Tried at
+ * 192 MiB with Buffer payloads (bench/survival, one run in each of four
+ * cells): lending the whole of a 64 MiB reserve let the cache grow to
+ * about 110 MB, with working-set peaks of 181-192 MiB and one OOM kill;
+ * half of the 48 MiB reserve kept the peaks at 164-184 MiB, with 0.92-0.99x
+ * the fixed budget's hit ratio.
  *
  * Cost per sample: one pread of memory.current / memory.usage_in_bytes
  * (about 2-3 us), or of /proc/self/statm without a limit. memory.stat is
