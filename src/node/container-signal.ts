@@ -183,6 +183,9 @@ export class ContainerSignal implements NodeSignal {
   #currentCycleBytes = 0;
   #previousCycleBytes = 0;
   #lastExternalBytes = NaN;
+  /** The lowest external memory seen since the last noted collection, and in the cycle before (NaN: none seen). */
+  #externalLowThisCycleBytes = NaN;
+  #externalLowLastCycleBytes = NaN;
   #collectionNoted = false;
   #detected: Detected | undefined;
   #detectedAt = 0;
@@ -265,34 +268,48 @@ export class ContainerSignal implements NodeSignal {
 
   /**
    * Garbage caches reported dropping (noteReleased) that no collection has
-   * freed yet, up to the reserve: the drops since the last full collection,
-   * plus those of the cycle before it less the falls of V8's external
-   * memory seen since (a collection frees a cycle's drops, but what it marked
-   * before they were dropped waits for the next one). Older drops are taken
-   * as freed. Only once the monitor reports collections (noteMajorCollection),
-   * and a gap in the readings (below the check) starts from nothing again.
+   * freed yet: the drops since the last full collection, plus those of the
+   * cycle before it less the falls of V8's external memory seen since (a
+   * collection frees a cycle's drops, but what it marked before they were
+   * dropped waits for the next one); older drops are taken as freed. Only
+   * external memory is credited: at most its rise over the lowest it was in
+   * those two cycles (what a collection left is live; a rise since is new
+   * payloads, as many bytes of garbage as new entries while a full cache
+   * replaces them). A drop of heap objects is not credited: V8 keeps the
+   * heap's pages once it has them, so its garbage does not leave the working
+   * set. At most half the reserve. Only once the monitor reports collections
+   * (noteMajorCollection); a gap in the readings (below the check) starts
+   * from nothing again.
    */
   #uncollectedCreditBytes(d: Detected, memory: V8Memory): number {
-    this.#seeExternal(memory.externalBytes);
-    if (!this.#collectionNoted) return 0;
-    return Math.min(d.reserveBytes * CREDIT_SHARE_OF_RESERVE, this.#previousCycleBytes + this.#currentCycleBytes);
+    const external = memory.externalBytes;
+    this.#seeExternal(external);
+    if (!this.#collectionNoted || !(external >= 0)) return 0;
+    const lowThis = this.#externalLowThisCycleBytes;
+    const lowLast = this.#externalLowLastCycleBytes;
+    const rise = external - (lowLast < lowThis ? lowLast : lowThis);
+    return Math.max(0, Math.min(d.reserveBytes * CREDIT_SHARE_OF_RESERVE, this.#previousCycleBytes + this.#currentCycleBytes, rise));
   }
 
   /** A fall of external memory is a collection freeing drops: the older cycle's first. */
   #seeExternal(externalBytes: number): void {
+    if (!(externalBytes >= 0)) return;
     const fall = this.#lastExternalBytes - externalBytes;
     if (fall > 0) {
       const fromPrevious = Math.min(this.#previousCycleBytes, fall);
       this.#previousCycleBytes -= fromPrevious;
       this.#currentCycleBytes = Math.max(0, this.#currentCycleBytes - (fall - fromPrevious));
     }
-    this.#lastExternalBytes = externalBytes >= 0 ? externalBytes : NaN;
+    this.#lastExternalBytes = externalBytes;
+    if (!(externalBytes >= this.#externalLowThisCycleBytes)) this.#externalLowThisCycleBytes = externalBytes;
   }
 
   #forgetReleased(): void {
     this.#currentCycleBytes = 0;
     this.#previousCycleBytes = 0;
     this.#lastExternalBytes = NaN;
+    this.#externalLowThisCycleBytes = NaN;
+    this.#externalLowLastCycleBytes = NaN;
   }
 
   /** Bytes a cache has just dropped: garbage until a collection frees them. */
@@ -306,6 +323,8 @@ export class ContainerSignal implements NodeSignal {
     if (memory !== undefined) this.#seeExternal(memory.externalBytes);
     this.#previousCycleBytes = this.#currentCycleBytes;
     this.#currentCycleBytes = 0;
+    this.#externalLowLastCycleBytes = this.#externalLowThisCycleBytes;
+    this.#externalLowThisCycleBytes = this.#lastExternalBytes;
     this.#collectionNoted = true;
   }
 
