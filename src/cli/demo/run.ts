@@ -14,6 +14,7 @@ import { PRESSURE_LEVELS, type MemoryPressureLevel } from '../../index.js';
 import { createNodeMemoryMonitor, type NodeMemoryMonitor } from '../../node/index.js';
 import { formatCount, formatMB, formatPercent } from '../format.js';
 import { ContainerUsage } from './container-usage.js';
+import { measureConvergence, type Convergence } from './convergence.js';
 import { formatReport } from './report.js';
 import { BaselineService, ManagedService, type ComponentName, type DemoService } from './service.js';
 import type { DemoListener, DemoSample } from './timeline.js';
@@ -30,6 +31,12 @@ export interface DemoRunOptions {
   offHeapThumbnails?: boolean;
   write: (text: string) => void;
   listener?: DemoListener;
+  /**
+   * For bench/demo-sweep.bench.ts: fixed per-component maxCacheBytes, with no
+   * monitor wired to the caches and no cleaners (the monitor still samples the
+   * heap for the report). Undefined: the demo as users run it.
+   */
+  fixedBudgetsBytes?: Readonly<Record<ComponentName, number>>;
 }
 
 const BATCH = 50;
@@ -61,6 +68,9 @@ function containerSignalOf(monitor: NodeMemoryMonitor): { usedBytes: number; bud
 export interface DemoRunResult {
   readonly report: string;
   readonly samples: readonly DemoSample[];
+  readonly convergence: Convergence;
+  /** Hits over lookups over the whole run. */
+  readonly hitRatio: number;
 }
 
 export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
@@ -72,7 +82,14 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
   const container = ContainerUsage.detect();
   const service: DemoService = options.baseline
     ? await BaselineService.create(options.seed, options.offHeapThumbnails ?? false)
-    : await ManagedService.create({ seed: options.seed, offHeapThumbnails: options.offHeapThumbnails ?? false, heapLimitBytes: heapOf(monitor).limitBytes, monitor, now: () => Date.now() });
+    : await ManagedService.create({
+        seed: options.seed,
+        offHeapThumbnails: options.offHeapThumbnails ?? false,
+        heapLimitBytes: heapOf(monitor).limitBytes,
+        monitor,
+        now: () => Date.now(),
+        ...(options.fixedBudgetsBytes === undefined ? {} : { fixedBudgetsBytes: options.fixedBudgetsBytes }),
+      });
   const workload = new Workload(options.seed);
   // The clock starts once the service is built: the catalogue load is not part of the run.
   const startedAt = performance.now();
@@ -205,6 +222,7 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
   const last = takeSample();
   levelTimeS[currentLevel] += last.t - levelSinceS;
   progress(last);
+  const convergence = measureConvergence(samples, last.t);
   const report = formatReport({
     mode: service.kind,
     seed: options.seed,
@@ -217,6 +235,7 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
     heapLimitBytes: last.heapLimitBytes,
     levelTimeS,
     peakLevel,
+    convergence,
     ...(container === undefined
       ? {}
       : { container: { limitBytes: container.limitBytes, peakWorkingSetBytes, ...(peakSignal === undefined ? {} : { peakSignal }) } }),
@@ -224,5 +243,5 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
   write(`\n${report}\n`);
   listener?.end?.({ t: last.t, report });
   await service.dispose();
-  return { report, samples };
+  return { report, samples, convergence, hitRatio: last.requests > 0 ? last.hits / last.requests : NaN };
 }

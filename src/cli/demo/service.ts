@@ -109,6 +109,12 @@ export interface ManagedServiceOptions {
   now: () => number;
   /** Extra telemetry per component (for example OpenTelemetry); the service counts evictions itself. */
   telemetryFor?: (component: ComponentName) => MemoryTelemetry | undefined;
+  /**
+   * Fixed budgets instead of the demo's: each cache gets this maxCacheBytes
+   * and neither the monitor nor any cleaner (what bench/demo-sweep.bench.ts
+   * compares the monitored service with).
+   */
+  fixedBudgetsBytes?: Readonly<Record<ComponentName, number>>;
 }
 
 export class ManagedService implements DemoService {
@@ -141,17 +147,18 @@ export class ManagedService implements DemoService {
     this.#now = options.now;
     this.#monitor = options.monitor;
     const heap = options.heapLimitBytes;
-    this.#budgets = {
-      'image-cache': Math.round(heap * 0.45),
-      'video-metadata': Math.round(heap * 0.2),
-      'playback-buffers': Math.round(heap * 0.4),
-    };
+    const fixed = options.fixedBudgetsBytes;
+    this.#budgets =
+      fixed === undefined
+        ? { 'image-cache': Math.round(heap * 0.45), 'video-metadata': Math.round(heap * 0.2), 'playback-buffers': Math.round(heap * 0.4) }
+        : { ...fixed };
+    const monitored = fixed === undefined ? { pressureHandler: options.monitor } : {};
     const counter = (name: ComponentName) => new ComponentCounter(options.telemetryFor?.(name));
     this.#counters = { 'image-cache': counter('image-cache'), 'video-metadata': counter('video-metadata'), 'playback-buffers': counter('playback-buffers') };
     this.#images = new MemoryManager<number, Thumbnail>({
       maxCacheBytes: this.#budgets['image-cache'],
       strategy: 'lru',
-      pressureHandler: options.monitor,
+      ...monitored,
       telemetry: this.#counters['image-cache'],
     });
     this.#store = new NexusStore<VideoMetadata, string>({
@@ -161,7 +168,7 @@ export class ManagedService implements DemoService {
         memory: {
           maxCacheBytes: this.#budgets['video-metadata'],
           strategy: 'lfu',
-          pressureHandler: options.monitor,
+          ...monitored,
           telemetry: this.#counters['video-metadata'],
         },
       },
@@ -169,10 +176,11 @@ export class ManagedService implements DemoService {
     this.#buffers = new MemoryManager<string, Segment>({
       maxCacheBytes: this.#budgets['playback-buffers'],
       strategy: 'lru',
-      pressureHandler: options.monitor,
+      ...monitored,
       telemetry: this.#counters['playback-buffers'],
     });
     this.#coordinator = new ResourceCleanupCoordinator({ memoryMonitor: options.monitor });
+    if (fixed !== undefined) return;
     const store = this.#store;
     this.#coordinator.register(new CacheCleaner({ name: 'image-cache', priority: 'low', cache: this.#images }));
     this.#coordinator.register(
