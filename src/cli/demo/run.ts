@@ -11,7 +11,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { PRESSURE_LEVELS, type MemoryPressureLevel } from '../../index.js';
-import { createNodeMemoryMonitor, type NodeMemoryMonitor } from '../../node/index.js';
+import { createNodeMemoryMonitor, type NodeMemoryMonitor, type NodeMemoryMonitorOptions } from '../../node/index.js';
 import { formatCount, formatMB, formatPercent } from '../format.js';
 import { ContainerUsage } from './container-usage.js';
 import { measureConvergence, type Convergence } from './convergence.js';
@@ -37,18 +37,23 @@ export interface DemoRunOptions {
    * heap for the report). Undefined: the demo as users run it.
    */
   fixedBudgetsBytes?: Readonly<Record<ComponentName, number>>;
+  /** For bench/demo-sweep.bench.ts: the monitor's options instead of the library's defaults. */
+  monitorOptions?: NodeMemoryMonitorOptions;
 }
 
 const BATCH = 50;
 const SAMPLE_EVERY_MS = 250;
 const PROGRESS_EVERY_MS = 1000;
 
-/** The monitor that drives the service: every Node signal, polled faster as pressure rises. */
-function createMonitor(): NodeMemoryMonitor {
-  return createNodeMemoryMonitor({
-    pollingIntervalMs: 200,
-    pollingIntervalMsByLevel: { moderate: 100, critical: 50, emergency: 50 },
-  });
+/**
+ * The monitor that drives the service: every Node signal, with the library's
+ * defaults, as a user gets it. (Polling faster than the defaults made the
+ * caches oscillate: timer polls between two full collections read the
+ * evicted entries as still on the heap, saw `critical`, and halved every
+ * cache again; bench/RESULTS.md, demo-sweep, compares the two.)
+ */
+function createMonitor(options: NodeMemoryMonitorOptions = {}): NodeMemoryMonitor {
+  return createNodeMemoryMonitor(options);
 }
 
 /** The heap signal as of the monitor's last poll: V8's old generation against the line where V8 gives up. */
@@ -75,7 +80,7 @@ export interface DemoRunResult {
 
 export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
   const { write, listener } = options;
-  const monitor = createMonitor();
+  const monitor = createMonitor(options.monitorOptions);
   // Said once, before the run: a heap cap above the container's limit (see HeapCapWarning).
   const warnings = monitor.warnings.subscribe((warning) => write(`warning: ${warning.message}\n`));
   monitor.startMonitoring();
