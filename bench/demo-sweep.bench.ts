@@ -59,6 +59,8 @@ interface ChildResult {
   readonly elapsedS: number;
   readonly peakHeapBytes: number;
   readonly convergence: Convergence;
+  /** The demo's closing report. */
+  readonly report: string;
 }
 
 interface Run {
@@ -191,5 +193,11 @@ Fixed budgets, hit ratio over the run and the heap's peak (video metadata ${VIDE
 ${table(['thumbnails \\ segments', ...BUFFER_MIB.map((b) => `${b} MiB`)], grid)}
 
 ${summary}
+
+The report of monitored run 1 (what \`npm start\` prints at the end):
+
+\`\`\`
+${monitored[0]?.report ?? '(no monitored run lived)'}
+\`\`\`
 `,
 );

@@ -10,7 +10,7 @@
  * child runs: a TypeScript loader would take heap of its own.
  *
  * Prints `result {json}` at the end (hit ratios, each component's cached
- * bytes after the warm-up and their coefficient of variation).
+ * bytes after the warm-up and their coefficient of variation, the report).
  * Usage: node --max-old-space-size=<MB> child.mjs '<json options>'
  */
 import { runDemo } from '../../dist/cli/demo/run.js';
@@ -44,5 +44,6 @@ process.stdout.write(
     elapsedS: last?.t ?? 0,
     peakHeapBytes: Math.max(...result.samples.map((s) => s.heapUsedBytes)),
     convergence: result.convergence,
+    report: result.report,
   })}\n`,
 );

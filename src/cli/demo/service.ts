@@ -6,10 +6,14 @@
  * one Node memory monitor.
  *
  * The cache budgets are sized the way they often are in practice: each looks
- * reasonable alone (45%, 20% and 40% of the heap) but together, with the
- * catalogue and the runtime's own objects, they exceed what the heap holds.
- * Budgets alone would not save the process; the monitor's pressure levels
- * make every cache shed before V8 gives up.
+ * reasonable alone (45%, 20% and 40% of the heap) but together they exceed
+ * what the heap holds. Each cache's own watermarks keep it near 0.7 of its
+ * budget, and the video metadata fills only a fraction of its 20%, so at the
+ * default 128 MB cap the three stay under the heap's limit, with the heap at
+ * `moderate`, and the monitor trims them a batch at a time; with a smaller
+ * cap or a longer tail of garbage, its levels make every cache shed before
+ * V8 gives up. (bench/demo-sweep.bench.ts compares the service with fixed
+ * budgets and no monitor.)
  *
  * In a container (--memory-limit-mb) the thumbnails are Buffers, off the
  * heap: the image cache's budget is then external memory that only the
