@@ -120,6 +120,8 @@ const PINNED = -1;
 
 /** `MemoryState.source` of the V8 heap signal (nexus-store/node). */
 const HEAP_SOURCE = 'heap';
+/** Within a critical episode, heap growth above this share of the signal's total counts as growth (see `#heapRank`). */
+const HEAP_GROWTH_SLACK = 0.01;
 
 const NORMAL = 0;
 const MODERATE = 1;
@@ -235,6 +237,8 @@ export class MemoryManager<K, V> implements ClearableCache {
   #budgetRank = NORMAL;
   #handlerRank = NORMAL;
   #levelRank = NORMAL;
+  /** A heap sample's used bytes at the last `critical` cut; NaN outside a critical episode. */
+  #heapCutUsedBytes = NaN;
 
   // Streams.
   readonly #pressureSubject = new ValueSubject<MemoryPressureLevel>('normal');
@@ -574,10 +578,19 @@ export class MemoryManager<K, V> implements ClearableCache {
    *   at least one batch.
    * - `emergency`: every unpinned entry (least recently used first under
    *   `lru`, in slot order otherwise: everything goes).
+   *
+   * Nothing while the cache's own `pressureHandler` reports `level` or a
+   * higher one: the cache already sheds for that level itself, and a
+   * `CacheCleaner` run for the same level change would shed twice for one
+   * event (a cache halved by its monitor, then again by the cleaner).
    */
   handlePressure(level: MemoryPressureLevel): K[] {
     const rank = pressureRank(level, 'level');
     const keys: K[] = [];
+    // The cache's own pressureHandler reports this level or a higher one: the cache
+    // sheds for it itself (on each sample of a monitor), so a cleaner run for the same
+    // level change would shed twice for one event.
+    if (rank <= this.#handlerRank) return keys;
     this.#shed(rank, keys);
     this.#settle();
     return keys;
@@ -1233,10 +1246,11 @@ export class MemoryManager<K, V> implements ClearableCache {
       // after one), so shedding by level converges there, and a cache that regrows freely
       // between sheds keeps more: the ceiling held a heap-capped cache to 22-39% of what a
       // plain Map reached at 256 MB, against 44-57% for this.
-      this.#shed(rank, undefined);
+      this.#shed(this.#heapRank(rank, Number(state.usedBytes), Number(state.usedBytes) + Number(state.availableBytes)), undefined);
       this.#settle();
       return;
     }
+    this.#heapCutUsedBytes = NaN;
     const used = Number(state.usedBytes);
     const total = used + Number(state.availableBytes);
     const at = Number(state.at);
@@ -1248,6 +1262,27 @@ export class MemoryManager<K, V> implements ClearableCache {
     if (decision.dropAll) this.#shed(EMERGENCY, undefined);
     else if (this.#current > this.#limitBytes) this.#makeRoom(0);
     this.#settle();
+  }
+
+  /**
+   * The level to shed at for a heap sample at `rank`. A `critical` cut halves
+   * the cache, but the heap shows it only after the next full collection:
+   * until then the samples read the evicted entries as still there, and
+   * halving again for each would empty the cache for one episode of
+   * pressure. So within a critical episode a sample halves again only if
+   * the heap has grown since the last cut (by more than 1% of the budget);
+   * otherwise it sheds one batch, as at `moderate`.
+   */
+  #heapRank(rank: number, usedBytes: number, totalBytes: number): number {
+    if (rank < CRITICAL) {
+      this.#heapCutUsedBytes = NaN;
+      return rank;
+    }
+    if (rank > CRITICAL) return rank;
+    const cut = this.#heapCutUsedBytes;
+    if (Number.isFinite(cut) && Number.isFinite(usedBytes) && usedBytes <= cut + HEAP_GROWTH_SLACK * totalBytes) return MODERATE;
+    this.#heapCutUsedBytes = usedBytes;
+    return CRITICAL;
   }
 
   #listen(handler: MemoryPressureHandler): void {

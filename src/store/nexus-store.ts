@@ -350,6 +350,18 @@ export class NexusStore<T, ID> {
     return this.#cache.clearUnpinned();
   }
 
+  /**
+   * Sheds unpinned items as pressure `level` asks (the cache's
+   * `handlePressure`: `normal` nothing, `moderate` one batch, `critical`
+   * half the unpinned bytes, `emergency` every unpinned item); resolves to
+   * the number evicted. What a `CacheCleaner` over the store calls, so a
+   * cleanup at `moderate` trims the store instead of emptying it.
+   */
+  async handlePressure(level: MemoryPressureLevel): Promise<number> {
+    this.#assertOpen('handlePressure');
+    return this.#cache.handlePressure(level).length;
+  }
+
   /** A snapshot of the cache's metrics (bytes, entries, pins, hits, misses, evictions, level). */
   get memoryMetrics(): MemoryMetrics {
     return this.#cache.metrics;

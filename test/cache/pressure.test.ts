@@ -185,6 +185,55 @@ for (const strategy of STRATEGIES) {
         monitor.stopMonitoring();
       });
 
+      it('a heap monitor at critical halves the cache once per episode: a sample that shows no growth since the cut sheds one batch, growth halves again', () => {
+        const clock = new ManualClock();
+        let used = 900; // of 1000: critical under the default thresholds
+        const monitor = new PollingMemoryMonitor({
+          memoryProvider: () => ({ usedBytes: used, availableBytes: 1000 - used, source: 'heap' }),
+          pollingIntervalMs: 1000,
+          clock,
+        });
+        const cache = cacheOf(strategy, { pressureHandler: monitor, evictionBatchSize: 3 });
+        fill(cache, range('k', 40), 10);
+        monitor.startMonitoring();
+        assert.equal(cache.size, 20, 'entering critical halves the cache');
+        // The heap still reads 900 (the collector has not run): one batch, not another half.
+        clock.advance(1000);
+        assert.equal(cache.size, 17);
+        // Within the 1% slack: still one batch.
+        used = 905;
+        clock.advance(1000);
+        assert.equal(cache.size, 14);
+        // Growth past the slack since the cut: halve again (7 of 14 entries).
+        used = 920;
+        clock.advance(1000);
+        assert.equal(cache.size, 7);
+        // Out of critical and back in: a new episode, halved on entry.
+        used = 500;
+        clock.advance(1000);
+        fill(cache, range('m', 13), 10);
+        assert.equal(cache.size, 20);
+        used = 900;
+        clock.advance(1000);
+        assert.equal(cache.size, 10);
+        monitor.stopMonitoring();
+      });
+
+      it('handlePressure sheds nothing at or below the level its own handler reports (a cleaner for the same change would shed twice)', () => {
+        const handler = plainHandler();
+        const cache = cacheOf(strategy, { pressureHandler: handler, evictionBatchSize: 3 });
+        fill(cache, range('k', 30), 10);
+        handler.set('moderate');
+        assert.equal(cache.size, 27);
+        assert.deepEqual(cache.handlePressure('moderate'), []);
+        assert.deepEqual(cache.handlePressure('normal'), []);
+        assert.equal(cache.size, 27);
+        // A higher level than the handler's still sheds as asked.
+        assert.ok(cache.handlePressure('critical').length >= 13);
+        handler.set('normal');
+        assert.equal(cache.handlePressure('moderate').length, 3);
+      });
+
       it('a monitor at critical halves the cache, and back at normal the ceiling rises by a tenth a second until lifted', () => {
         const clock = new ManualClock();
         let used = 900;

@@ -66,6 +66,24 @@ describe('NexusStore pins', () => {
     assert.equal(store.memoryMetrics.pinnedBytes, 100);
   });
 
+  test('handlePressure sheds as the level asks and keeps the pins: a batch at moderate, half at critical, every unpinned item at emergency', async () => {
+    const { backend, store } = setup({ config: { memory: { sizeEstimator: () => 100, evictionBatchSize: 3 } } });
+    await seed(backend, 21);
+    await store.pin('k0');
+    for (let i = 1; i < 21; i++) await store.get(`k${i}`);
+    assert.equal(await store.handlePressure('normal'), 0);
+    assert.equal(await store.handlePressure('moderate'), 3);
+    assert.equal(store.memoryMetrics.entryCount, 18);
+    // 17 unpinned items (1,700 bytes): at least 850 bytes go, so 9 items.
+    assert.equal(await store.handlePressure('critical'), 9);
+    assert.equal(await store.handlePressure('emergency'), 8);
+    assert.equal(store.memoryMetrics.entryCount, 1);
+    assert.ok(store.peek('k0'));
+    await assert.rejects(store.handlePressure('severe' as MemoryPressureLevel), (e: unknown) => e instanceof RangeError && e.message.includes('level'));
+    await store.dispose();
+    await assert.rejects(store.handlePressure('moderate'), /handlePressure\(\) called on a disposed NexusStore/);
+  });
+
   test('unpin makes the item evictable again and pinnedIds lists every pin', async () => {
     const { backend, store } = setup();
     await seed(backend, 3);

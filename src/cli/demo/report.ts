@@ -1,6 +1,7 @@
 /** The demo's closing report: one row per component, then the run's totals. */
 import { PRESSURE_LEVELS, type MemoryPressureLevel } from '../../index.js';
 import { formatBytes, formatCount, formatMB, formatPercent, formatTable } from '../format.js';
+import type { Convergence } from './convergence.js';
 import type { CleanupLogEntry, ComponentStats } from './service.js';
 
 export interface ReportInput {
@@ -15,6 +16,8 @@ export interface ReportInput {
   heapLimitBytes: number;
   levelTimeS: Readonly<Record<MemoryPressureLevel, number>>;
   peakLevel: MemoryPressureLevel;
+  /** Each component's cached bytes after the warm-up, and the hit ratio there (see measureConvergence). */
+  convergence?: Convergence;
   /** In a memory cgroup with a limit: the working set's peak against the limit, and the monitor's container signal at its fullest. */
   container?: {
     readonly limitBytes: number;
@@ -32,6 +35,13 @@ function containerLine(c: NonNullable<ReportInput['container']>): string {
   return `container     working set peak ${formatMB(c.peakWorkingSetBytes)} of the ${formatMB(c.limitBytes)} limit (${formatPercent(c.peakWorkingSetBytes / c.limitBytes, 0)})${signal}`;
 }
 
+function convergenceLine(c: Convergence): string {
+  return (
+    `after warm-up hit ratio ${formatPercent(c.hitRatio)} from ${c.warmupS.toFixed(1)} s on; "mean cached" and "CV" (coefficient of variation) ` +
+    `are over the cached bytes once a second from then (${c.samples} samples)`
+  );
+}
+
 export function formatReport(input: ReportInput): string {
   const freedBy = new Map<string, { bytes: number; runs: number; failures: number }>();
   for (const entry of input.cleanupLog) {
@@ -47,11 +57,14 @@ export function formatReport(input: ReportInput): string {
     const lookups = c.hits + c.misses;
     const evictions = c.evictions.capacity + c.evictions.pressure + c.evictions.manual;
     const cleaned = freedBy.get(c.name);
+    const settled = input.convergence?.components.find((s) => s.name === c.name);
     return [
       c.name,
       c.priority,
       formatCount(c.entries),
       formatMB(c.bytes),
+      settled === undefined || !Number.isFinite(settled.meanBytes) ? '-' : formatMB(settled.meanBytes),
+      settled === undefined ? '-' : formatPercent(settled.cv),
       c.budgetBytes === undefined ? 'none' : formatMB(c.budgetBytes),
       formatCount(lookups),
       formatPercent(lookups > 0 ? c.hits / lookups : 0),
@@ -64,9 +77,9 @@ export function formatReport(input: ReportInput): string {
     ];
   });
   const table = formatTable(
-    ['component', 'priority', 'entries', 'cached', 'budget', 'requests', 'hit ratio', 'evictions', 'capacity', 'pressure', 'manual', 'cleanups (freed)', 'pinned'],
+    ['component', 'priority', 'entries', 'cached', 'mean cached', 'CV', 'budget', 'requests', 'hit ratio', 'evictions', 'capacity', 'pressure', 'manual', 'cleanups (freed)', 'pinned'],
     rows,
-    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
   );
   const hits = input.components.reduce((sum, c) => sum + c.hits, 0);
   const lookups = input.components.reduce((sum, c) => sum + c.hits + c.misses, 0);
@@ -82,6 +95,7 @@ export function formatReport(input: ReportInput): string {
     table,
     '',
     `requests      ${formatCount(input.requests)} in ${input.durationS.toFixed(1)} s (${formatCount(input.requests / Math.max(input.durationS, 1e-9))}/s), hit ratio ${formatPercent(lookups > 0 ? hits / lookups : 0)}`,
+    ...(input.convergence === undefined ? [] : [convergenceLine(input.convergence)]),
     `heap          peak ${formatMB(input.peakHeapBytes)} of ${formatMB(input.heapLimitBytes)} usable (${formatPercent(input.peakHeapBytes / input.heapLimitBytes, 0)})`,
     ...(input.container === undefined ? [] : [containerLine(input.container)]),
     `levels        ${PRESSURE_LEVELS.map((l) => `${l} ${formatPercent(input.levelTimeS[l] / totalLevelS)}`).join(', ')} of the time; highest ${input.peakLevel}`,

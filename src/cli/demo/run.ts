@@ -11,9 +11,10 @@
 import { getHeapStatistics } from 'node:v8';
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { PRESSURE_LEVELS, type MemoryPressureLevel } from '../../index.js';
-import { createNodeMemoryMonitor, type NodeMemoryMonitor } from '../../node/index.js';
+import { createNodeMemoryMonitor, type NodeMemoryMonitor, type NodeMemoryMonitorOptions } from '../../node/index.js';
 import { formatCount, formatMB, formatPercent } from '../format.js';
 import { ContainerUsage } from './container-usage.js';
+import { measureConvergence, type Convergence } from './convergence.js';
 import { formatReport } from './report.js';
 import { BaselineService, ManagedService, type ComponentName, type DemoService } from './service.js';
 import type { DemoListener, DemoSample } from './timeline.js';
@@ -30,18 +31,29 @@ export interface DemoRunOptions {
   offHeapThumbnails?: boolean;
   write: (text: string) => void;
   listener?: DemoListener;
+  /**
+   * For bench/demo-sweep.bench.ts: fixed per-component maxCacheBytes, with no
+   * monitor wired to the caches and no cleaners (the monitor still samples the
+   * heap for the report). Undefined: the demo as users run it.
+   */
+  fixedBudgetsBytes?: Readonly<Record<ComponentName, number>>;
+  /** For bench/demo-sweep.bench.ts: the monitor's options instead of the library's defaults. */
+  monitorOptions?: NodeMemoryMonitorOptions;
 }
 
 const BATCH = 50;
 const SAMPLE_EVERY_MS = 250;
 const PROGRESS_EVERY_MS = 1000;
 
-/** The monitor that drives the service: every Node signal, polled faster as pressure rises. */
-function createMonitor(): NodeMemoryMonitor {
-  return createNodeMemoryMonitor({
-    pollingIntervalMs: 200,
-    pollingIntervalMsByLevel: { moderate: 100, critical: 50, emergency: 50 },
-  });
+/**
+ * The monitor that drives the service: every Node signal, with the library's
+ * defaults, as a user gets it. (Polling faster than the defaults made the
+ * caches oscillate: timer polls between two full collections read the
+ * evicted entries as still on the heap, saw `critical`, and halved every
+ * cache again; bench/RESULTS.md, demo-sweep, compares the two.)
+ */
+function createMonitor(options: NodeMemoryMonitorOptions = {}): NodeMemoryMonitor {
+  return createNodeMemoryMonitor(options);
 }
 
 /** The heap signal as of the monitor's last poll: V8's old generation against the line where V8 gives up. */
@@ -61,18 +73,28 @@ function containerSignalOf(monitor: NodeMemoryMonitor): { usedBytes: number; bud
 export interface DemoRunResult {
   readonly report: string;
   readonly samples: readonly DemoSample[];
+  readonly convergence: Convergence;
+  /** Hits over lookups over the whole run. */
+  readonly hitRatio: number;
 }
 
 export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
   const { write, listener } = options;
-  const monitor = createMonitor();
+  const monitor = createMonitor(options.monitorOptions);
   // Said once, before the run: a heap cap above the container's limit (see HeapCapWarning).
   const warnings = monitor.warnings.subscribe((warning) => write(`warning: ${warning.message}\n`));
   monitor.startMonitoring();
   const container = ContainerUsage.detect();
   const service: DemoService = options.baseline
     ? await BaselineService.create(options.seed, options.offHeapThumbnails ?? false)
-    : await ManagedService.create({ seed: options.seed, offHeapThumbnails: options.offHeapThumbnails ?? false, heapLimitBytes: heapOf(monitor).limitBytes, monitor, now: () => Date.now() });
+    : await ManagedService.create({
+        seed: options.seed,
+        offHeapThumbnails: options.offHeapThumbnails ?? false,
+        heapLimitBytes: heapOf(monitor).limitBytes,
+        monitor,
+        now: () => Date.now(),
+        ...(options.fixedBudgetsBytes === undefined ? {} : { fixedBudgetsBytes: options.fixedBudgetsBytes }),
+      });
   const workload = new Workload(options.seed);
   // The clock starts once the service is built: the catalogue load is not part of the run.
   const startedAt = performance.now();
@@ -205,6 +227,7 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
   const last = takeSample();
   levelTimeS[currentLevel] += last.t - levelSinceS;
   progress(last);
+  const convergence = measureConvergence(samples, last.t);
   const report = formatReport({
     mode: service.kind,
     seed: options.seed,
@@ -217,6 +240,7 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
     heapLimitBytes: last.heapLimitBytes,
     levelTimeS,
     peakLevel,
+    convergence,
     ...(container === undefined
       ? {}
       : { container: { limitBytes: container.limitBytes, peakWorkingSetBytes, ...(peakSignal === undefined ? {} : { peakSignal }) } }),
@@ -224,5 +248,5 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
   write(`\n${report}\n`);
   listener?.end?.({ t: last.t, report });
   await service.dispose();
-  return { report, samples };
+  return { report, samples, convergence, hitRatio: last.requests > 0 ? last.hits / last.requests : NaN };
 }

@@ -6,10 +6,14 @@
  * one Node memory monitor.
  *
  * The cache budgets are sized the way they often are in practice: each looks
- * reasonable alone (45%, 20% and 40% of the heap) but together, with the
- * catalogue and the runtime's own objects, they exceed what the heap holds.
- * Budgets alone would not save the process; the monitor's pressure levels
- * make every cache shed before V8 gives up.
+ * reasonable alone (45%, 20% and 40% of the heap) but together they exceed
+ * what the heap holds. Each cache's own watermarks keep it near 0.7 of its
+ * budget, and the video metadata fills only a fraction of its 20%, so at the
+ * default 128 MB cap the three stay under the heap's limit, with the heap at
+ * `moderate`, and the monitor trims them a batch at a time; with a smaller
+ * cap or a longer tail of garbage, its levels make every cache shed before
+ * V8 gives up. (bench/demo-sweep.bench.ts compares the service with fixed
+ * budgets and no monitor.)
  *
  * In a container (--memory-limit-mb) the thumbnails are Buffers, off the
  * heap: the image cache's budget is then external memory that only the
@@ -30,6 +34,7 @@ import {
   type MemoryMonitor,
   type MemoryPressureLevel,
   type MemoryTelemetry,
+  type TrimmableCache,
 } from '../../index.js';
 import { CATALOG, makeSegment, makeThumbnail, makeVideo, videoId, type Segment, type Thumbnail, type VideoMetadata } from './catalog.js';
 import type { Request } from './workload.js';
@@ -109,6 +114,12 @@ export interface ManagedServiceOptions {
   now: () => number;
   /** Extra telemetry per component (for example OpenTelemetry); the service counts evictions itself. */
   telemetryFor?: (component: ComponentName) => MemoryTelemetry | undefined;
+  /**
+   * Fixed budgets instead of the demo's: each cache gets this maxCacheBytes
+   * and neither the monitor nor any cleaner (what bench/demo-sweep.bench.ts
+   * compares the monitored service with).
+   */
+  fixedBudgetsBytes?: Readonly<Record<ComponentName, number>>;
 }
 
 export class ManagedService implements DemoService {
@@ -141,17 +152,18 @@ export class ManagedService implements DemoService {
     this.#now = options.now;
     this.#monitor = options.monitor;
     const heap = options.heapLimitBytes;
-    this.#budgets = {
-      'image-cache': Math.round(heap * 0.45),
-      'video-metadata': Math.round(heap * 0.2),
-      'playback-buffers': Math.round(heap * 0.4),
-    };
+    const fixed = options.fixedBudgetsBytes;
+    this.#budgets =
+      fixed === undefined
+        ? { 'image-cache': Math.round(heap * 0.45), 'video-metadata': Math.round(heap * 0.2), 'playback-buffers': Math.round(heap * 0.4) }
+        : { ...fixed };
+    const monitored = fixed === undefined ? { pressureHandler: options.monitor } : {};
     const counter = (name: ComponentName) => new ComponentCounter(options.telemetryFor?.(name));
     this.#counters = { 'image-cache': counter('image-cache'), 'video-metadata': counter('video-metadata'), 'playback-buffers': counter('playback-buffers') };
     this.#images = new MemoryManager<number, Thumbnail>({
       maxCacheBytes: this.#budgets['image-cache'],
       strategy: 'lru',
-      pressureHandler: options.monitor,
+      ...monitored,
       telemetry: this.#counters['image-cache'],
     });
     this.#store = new NexusStore<VideoMetadata, string>({
@@ -161,7 +173,7 @@ export class ManagedService implements DemoService {
         memory: {
           maxCacheBytes: this.#budgets['video-metadata'],
           strategy: 'lfu',
-          pressureHandler: options.monitor,
+          ...monitored,
           telemetry: this.#counters['video-metadata'],
         },
       },
@@ -169,20 +181,21 @@ export class ManagedService implements DemoService {
     this.#buffers = new MemoryManager<string, Segment>({
       maxCacheBytes: this.#budgets['playback-buffers'],
       strategy: 'lru',
-      pressureHandler: options.monitor,
+      ...monitored,
       telemetry: this.#counters['playback-buffers'],
     });
     this.#coordinator = new ResourceCleanupCoordinator({ memoryMonitor: options.monitor });
+    if (fixed !== undefined) return;
     const store = this.#store;
     this.#coordinator.register(new CacheCleaner({ name: 'image-cache', priority: 'low', cache: this.#images }));
-    this.#coordinator.register(
-      new CacheCleaner({
-        name: 'video-metadata',
-        priority: 'medium',
-        // The store's cache, minus its pins: clearing keeps the home page's titles.
-        cache: { estimateCacheSize: () => store.memoryMetrics.currentUsage, clearAllCaches: () => store.clearUnpinnedCache().then(() => undefined) },
-      }),
-    );
+    // The store's cache, minus its pins (clearing keeps the home page's titles); it can
+    // trim, so a cleanup sheds as the level asks instead of emptying it.
+    const storeCache: TrimmableCache = {
+      estimateCacheSize: () => store.memoryMetrics.currentUsage,
+      clearAllCaches: () => store.clearUnpinnedCache().then(() => undefined),
+      handlePressure: (level: MemoryPressureLevel) => store.handlePressure(level),
+    };
+    this.#coordinator.register(new CacheCleaner({ name: 'video-metadata', priority: 'medium', cache: storeCache }));
     this.#coordinator.register(new CacheCleaner({ name: 'playback-buffers', priority: 'high', cache: this.#buffers }));
     const subscription = this.#coordinator.results.subscribe((results) => {
       this.#log.push({ at: this.#now(), level: this.#monitor.currentPressure(), results });
