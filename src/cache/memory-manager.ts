@@ -578,22 +578,24 @@ export class MemoryManager<K, V> implements ClearableCache {
    *   at least one batch.
    * - `emergency`: every unpinned entry (least recently used first under
    *   `lru`, in slot order otherwise: everything goes).
-   *
-   * Nothing while the cache's own `pressureHandler` reports `level` or a
-   * higher one: the cache already sheds for that level itself, and a
-   * `CacheCleaner` run for the same level change would shed twice for one
-   * event (a cache halved by its monitor, then again by the cleaner).
    */
   handlePressure(level: MemoryPressureLevel): K[] {
     const rank = pressureRank(level, 'level');
     const keys: K[] = [];
-    // The cache's own pressureHandler reports this level or a higher one: the cache
-    // sheds for it itself (on each sample of a monitor), so a cleaner run for the same
-    // level change would shed twice for one event.
-    if (rank <= this.#handlerRank) return keys;
     this.#shed(rank, keys);
     this.#settle();
     return keys;
+  }
+
+  /**
+   * The level the `pressureHandler` last reported (`normal` without one):
+   * the pressure this cache already sheds for by itself. A `CacheCleaner`
+   * run at this level or a lower one leaves the cache alone, so that one
+   * event (a monitor reaching `critical`) does not cut it twice, once by the
+   * cache following its monitor and once by the cleaner.
+   */
+  get outsidePressure(): MemoryPressureLevel {
+    return levelAtRank(this.#handlerRank);
   }
 
   // ---------------------------------------------------------------- observation

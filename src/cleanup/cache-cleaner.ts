@@ -11,7 +11,11 @@
  * unpinned at `emergency`, nothing at `normal`. Clearing such a cache whole
  * on every `moderate` blip makes it flush and refill instead of settling at
  * a size the process can hold. Only a cache that can do nothing else is
- * cleared whole (`clearAllCaches`), whatever the level. Called without a
+ * cleared whole (`clearAllCaches`), whatever the level. A cache that already
+ * sheds for the run's level by itself (its `outsidePressure`, the level its
+ * own pressure handler reports, is that level or a higher one) is left
+ * alone: a monitor reaching `critical` would otherwise halve it twice, once
+ * through the cache and once through the cleaner. Called without a
  * context (by hand, one argument), the level is `emergency`, as for a
  * coordinator run requested by hand.
  *
@@ -38,6 +42,12 @@ export interface CacheCleanerOptions {
 }
 
 class StepFailure extends Error {}
+
+/** The cache's own pressure handler reports `level` or a higher one (see the design note). */
+function shedsByItself(cache: TrimmableCache, level: MemoryPressureLevel): boolean {
+  const outside = cache.outsidePressure;
+  return isMemoryPressureLevel(outside) && PRESSURE_LEVELS.indexOf(outside) >= PRESSURE_LEVELS.indexOf(level);
+}
 
 export class CacheCleaner implements ResourceCleaner {
   readonly name: string;
@@ -86,6 +96,7 @@ export class CacheCleaner implements ResourceCleaner {
       const step = trimmable === undefined ? 'clearing' : 'shedding';
       const before = await this.#measure(`before ${step}`);
       if (signal?.aborted === true) return finish(0, `aborted before ${step}: ${reasonOf(signal.reason)}`);
+      if (trimmable !== undefined && shedsByItself(trimmable, level)) return finish(0);
       try {
         if (trimmable === undefined) await this.#cache.clearAllCaches();
         else await trimmable.handlePressure(level);

@@ -21,6 +21,12 @@ export interface ClearableCache {
  */
 export interface TrimmableCache extends ClearableCache {
   handlePressure(level: MemoryPressureLevel): unknown;
+  /**
+   * Optional: the level the cache already sheds for by itself (its own
+   * pressure handler, as `MemoryManager.outsidePressure`). A `CacheCleaner`
+   * run at that level or a lower one leaves such a cache alone.
+   */
+  readonly outsidePressure?: MemoryPressureLevel;
 }
 
 /** True when `cache` has a `handlePressure` method, read once. */

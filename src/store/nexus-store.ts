@@ -362,6 +362,15 @@ export class NexusStore<T, ID> {
     return this.#cache.handlePressure(level).length;
   }
 
+  /**
+   * The level the cache's own pressure handler reports (`normal` when it has
+   * none): what it already sheds for, so a `CacheCleaner` over the store
+   * leaves it alone at that level (see CacheCleaner).
+   */
+  get outsidePressure(): MemoryPressureLevel {
+    return this.#cache.outsidePressure ?? 'normal';
+  }
+
   /** A snapshot of the cache's metrics (bytes, entries, pins, hits, misses, evictions, level). */
   get memoryMetrics(): MemoryMetrics {
     return this.#cache.metrics;

@@ -42,6 +42,10 @@ export interface StoreCache<ID, T> {
   evictLeastRecentlyUsed(count: number): ID[];
   /** Evicts every unpinned entry; returns how many. */
   clearUnpinned(): number;
+  /** Sheds unpinned entries as pressure `level` asks (see MemoryManager.handlePressure); returns their ids. */
+  handlePressure(level: MemoryPressureLevel): ID[];
+  /** Optional: the level the cache already sheds for by itself (see MemoryManager.outsidePressure). */
+  readonly outsidePressure?: MemoryPressureLevel;
   readonly metrics: MemoryMetrics;
   /** The cache's pressure level: the current one on subscribe, then every change. */
   readonly pressure: Observable<MemoryPressureLevel>;

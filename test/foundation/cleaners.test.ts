@@ -14,6 +14,7 @@ import {
   type MemoryPressureLevel,
   type TrimmableCache,
 } from '../../src/index.js';
+import { ValueSubject } from '../../src/observable.js';
 
 describe('CleanupPriority', () => {
   test('CLEANUP_PRIORITIES lists low, medium, high in cleaning order and cannot be changed', () => {
@@ -249,6 +250,25 @@ describe('CacheCleaner and the run\'s level', () => {
       assert.equal(result.bytesFreed, 500);
       assert.equal(cache.clears, 1);
     }
+  });
+
+  test('leaves alone a MemoryManager whose own monitor already reports the run\'s level, and sheds for a higher one', async () => {
+    const outside = new ValueSubject<MemoryPressureLevel>('normal');
+    const cache = new MemoryManager<number, string>({
+      sizeEstimator: () => 64,
+      evictionBatchSize: 4,
+      pressureHandler: { pressure: outside, currentPressure: () => outside.value },
+    });
+    for (let i = 0; i < 40; i++) cache.set(i, 'v');
+    outside.next('critical'); // the cache halves itself for this event
+    assert.equal(cache.size, 20);
+    const cleaner = new CacheCleaner({ name: 'c', priority: 'low', cache, clock: new ManualClock() });
+    const same = await cleaner.cleanup(signal(), { level: 'critical' });
+    assert.deepEqual([same.success, same.bytesFreed, cache.size], [true, 0, 20], 'not halved a second time for the same event');
+    assert.equal((await cleaner.cleanup(signal(), { level: 'moderate' })).bytesFreed, 0);
+    const higher = await cleaner.cleanup(signal(), { level: 'emergency' });
+    assert.deepEqual([higher.bytesFreed, cache.size], [20 * 64, 0]);
+    cache.dispose();
   });
 
   test('over a real MemoryManager: moderate evicts one batch, normal nothing, bytesFreed is exactly what left', async () => {

@@ -7,6 +7,7 @@ import { MemoryManager } from '../../src/cache/memory-manager.js';
 import type { MemoryConfig } from '../../src/cache/memory-config.js';
 import type { EvictionEvent, MemoryMetrics } from '../../src/cache/eviction-event.js';
 import { CacheCleaner } from '../../src/cleanup/cache-cleaner.js';
+import type { TrimmableCache } from '../../src/cleanup/clearable-cache.js';
 import { ResourceCleanupCoordinator } from '../../src/cleanup/resource-cleanup-coordinator.js';
 import { ValueSubject, type Observable } from '../../src/observable.js';
 import type { MemoryPressureLevel } from '../../src/pressure-levels.js';
@@ -78,6 +79,15 @@ class MapCache implements StoreCache<string, Item> {
   }
   get pinnedKeys(): string[] {
     return [...this.pins];
+  }
+  handlePressure(level: MemoryPressureLevel): string[] {
+    this.calls.push(`handlePressure ${level}`);
+    const unpinned = [...this.entries.keys()].filter((id) => !this.pins.has(id));
+    const count = { normal: 0, moderate: 1, critical: Math.ceil(unpinned.length / 2), emergency: unpinned.length }[level];
+    const out = unpinned.slice(0, count);
+    for (const id of out) this.entries.delete(id);
+    this.evictions += out.length;
+    return out;
   }
   evictLeastRecentlyUsed(count: number): string[] {
     this.calls.push(`evictLeastRecentlyUsed ${count}`);
@@ -170,6 +180,35 @@ describe('NexusStore over a cache it is given', () => {
     await store.dispose();
   });
 
+  test('outsidePressure is the level its cache\'s own handler reports, so a CacheCleaner over the store does not cut it twice', async () => {
+    const backend = new GatedBackend();
+    await seed(backend, 8);
+    const outside = new ValueSubject<MemoryPressureLevel>('normal');
+    const handler = { pressure: outside, currentPressure: () => outside.value };
+    const store = new NexusStore<Item, string>({ backend, idOf, config: { memory: { pressureHandler: handler, sizeEstimator: () => 10, evictionBatchSize: 2 } } });
+    for (let i = 0; i < 8; i++) await store.get(`k${i}`);
+    assert.equal(store.memoryMetrics.entryCount, 8);
+    assert.equal(store.outsidePressure, 'normal');
+    outside.next('critical');
+    assert.equal(store.outsidePressure, 'critical');
+    const left = store.memoryMetrics.entryCount;
+    assert.equal(left, 4, 'the cache halved itself');
+    // The wiring the demo uses: the store as a cache a CacheCleaner can trim.
+    const storeCache: TrimmableCache = {
+      estimateCacheSize: () => store.memoryMetrics.currentUsage,
+      clearAllCaches: () => store.clearUnpinnedCache().then(() => undefined),
+      handlePressure: (level: MemoryPressureLevel) => store.handlePressure(level),
+      get outsidePressure() {
+        return store.outsidePressure;
+      },
+    };
+    const cleaner = new CacheCleaner({ name: 'store', priority: 'medium', cache: storeCache });
+    assert.equal((await cleaner.cleanup(undefined, { level: 'critical' })).bytesFreed, 0);
+    assert.equal(store.memoryMetrics.entryCount, left);
+    assert.equal(new NexusStore<Item, string>({ backend, idOf, cache: () => new MapCache() }).outsidePressure, 'normal', 'a cache that cannot say');
+    await store.dispose();
+  });
+
   test('another StoreCache works the same: reads, writes, pins, eviction, dispose', async () => {
     const backend = new GatedBackend();
     await seed(backend, 4);
@@ -184,6 +223,10 @@ describe('NexusStore over a cache it is given', () => {
     await store.pin('k2');
     assert.deepEqual(store.pinnedIds, ['k2']);
     await store.get('k3');
+    await store.get('k0');
+    assert.equal(await store.handlePressure('moderate'), 1, 'the store sheds through its cache');
+    assert.equal(cache.calls.at(-1), 'handlePressure moderate');
+    assert.equal(cache.has('k2'), true, 'never the pinned one');
     assert.equal(await store.clearUnpinnedCache(), 2);
     assert.deepEqual([...cache.entries.keys()], ['k2']);
     await store.delete('k2');

@@ -194,6 +194,9 @@ export class ManagedService implements DemoService {
       estimateCacheSize: () => store.memoryMetrics.currentUsage,
       clearAllCaches: () => store.clearUnpinnedCache().then(() => undefined),
       handlePressure: (level: MemoryPressureLevel) => store.handlePressure(level),
+      get outsidePressure() {
+        return store.outsidePressure;
+      },
     };
     this.#coordinator.register(new CacheCleaner({ name: 'video-metadata', priority: 'medium', cache: storeCache }));
     this.#coordinator.register(new CacheCleaner({ name: 'playback-buffers', priority: 'high', cache: this.#buffers }));
