@@ -183,9 +183,8 @@ export class ContainerSignal implements NodeSignal {
   #currentCycleBytes = 0;
   #previousCycleBytes = 0;
   #lastExternalBytes = NaN;
-  /** The lowest external memory seen since the last noted collection, and in the cycle before (NaN: none seen). */
-  #externalLowThisCycleBytes = NaN;
-  #externalLowLastCycleBytes = NaN;
+  /** The lowest external memory seen since the readings began (NaN: none seen). */
+  #externalLowBytes = NaN;
   #collectionNoted = false;
   #detected: Detected | undefined;
   #detectedAt = 0;
@@ -272,22 +271,22 @@ export class ContainerSignal implements NodeSignal {
    * cycle before it less the falls of V8's external memory seen since (a
    * collection frees a cycle's drops, but what it marked before they were
    * dropped waits for the next one); older drops are taken as freed. Only
-   * external memory is credited: at most its rise over the lowest it was in
-   * those two cycles (what a collection left is live; a rise since is new
-   * payloads, as many bytes of garbage as new entries while a full cache
-   * replaces them). A drop of heap objects is not credited: V8 keeps the
-   * heap's pages once it has them, so its garbage does not leave the working
-   * set. At most half the reserve. Only once the monitor reports collections
-   * (noteMajorCollection); a gap in the readings (below the check) starts
-   * from nothing again.
+   * external memory is credited: at most its rise over the lowest it has
+   * been since the readings began (what collections leave is live; a rise
+   * over it is new payloads, as many bytes of garbage as new entries while
+   * a full cache replaces them). A drop of heap objects is not credited: V8
+   * keeps the heap's pages once it has them, so its garbage does not leave
+   * the working set. (The lowest of the last two cycles alone was too high
+   * where a collection freed little: the credit vanished at once and the
+   * cache was cut to a quarter.) At most half the reserve. Only once the
+   * monitor reports collections (noteMajorCollection); a gap in the
+   * readings (below the check) starts from nothing again.
    */
   #uncollectedCreditBytes(d: Detected, memory: V8Memory): number {
     const external = memory.externalBytes;
     this.#seeExternal(external);
     if (!this.#collectionNoted || !(external >= 0)) return 0;
-    const lowThis = this.#externalLowThisCycleBytes;
-    const lowLast = this.#externalLowLastCycleBytes;
-    const rise = external - (lowLast < lowThis ? lowLast : lowThis);
+    const rise = external - this.#externalLowBytes;
     return Math.max(0, Math.min(d.reserveBytes * CREDIT_SHARE_OF_RESERVE, this.#previousCycleBytes + this.#currentCycleBytes, rise));
   }
 
@@ -301,15 +300,14 @@ export class ContainerSignal implements NodeSignal {
       this.#currentCycleBytes = Math.max(0, this.#currentCycleBytes - (fall - fromPrevious));
     }
     this.#lastExternalBytes = externalBytes;
-    if (!(externalBytes >= this.#externalLowThisCycleBytes)) this.#externalLowThisCycleBytes = externalBytes;
+    if (!(externalBytes >= this.#externalLowBytes)) this.#externalLowBytes = externalBytes;
   }
 
   #forgetReleased(): void {
     this.#currentCycleBytes = 0;
     this.#previousCycleBytes = 0;
     this.#lastExternalBytes = NaN;
-    this.#externalLowThisCycleBytes = NaN;
-    this.#externalLowLastCycleBytes = NaN;
+    this.#externalLowBytes = NaN;
   }
 
   /** Bytes a cache has just dropped: garbage until a collection frees them. */
@@ -323,8 +321,6 @@ export class ContainerSignal implements NodeSignal {
     if (memory !== undefined) this.#seeExternal(memory.externalBytes);
     this.#previousCycleBytes = this.#currentCycleBytes;
     this.#currentCycleBytes = 0;
-    this.#externalLowLastCycleBytes = this.#externalLowThisCycleBytes;
-    this.#externalLowThisCycleBytes = this.#lastExternalBytes;
     this.#collectionNoted = true;
   }
 
