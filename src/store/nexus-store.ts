@@ -51,6 +51,7 @@
  * items stay resident; a failed re-read is published on `errors`.
  */
 import { MemoryManager } from '../cache/memory-manager.js';
+import type { TrimmableCache } from '../cleanup/clearable-cache.js';
 import { DEFAULT_EVICTION_BATCH_SIZE, type MemoryConfig } from '../cache/memory-config.js';
 import type { MemoryMetrics } from '../cache/eviction-event.js';
 import { Subject } from '../observable.js';
@@ -120,7 +121,7 @@ function buildCache<ID, T>(option: StoreCacheOption<ID, T, MemoryConfig<T>> | un
   return requireStoreCache(option, 'cache');
 }
 
-export class NexusStore<T, ID> {
+export class NexusStore<T, ID> implements TrimmableCache {
   readonly #backend: Backend<T, ID>;
   readonly #idOf: (item: T) => ID;
   readonly #cache: StoreCache<ID, T>;
@@ -342,6 +343,17 @@ export class NexusStore<T, ID> {
     }
     if (count === 0) return 0;
     return this.#cache.evictLeastRecentlyUsed(count).length;
+  }
+
+  /** The cache's bytes (`memoryMetrics.currentUsage`): with `clearAllCaches`, `handlePressure` and `outsidePressure`, what a `CacheCleaner` needs. */
+  estimateCacheSize(): number {
+    this.#assertOpen('estimateCacheSize');
+    return this.#cache.metrics.currentUsage;
+  }
+
+  /** For a `CacheCleaner` that cannot trim: `clearUnpinnedCache`, pins kept. */
+  async clearAllCaches(): Promise<void> {
+    await this.clearUnpinnedCache();
   }
 
   /** Evicts every unpinned item; resolves to the number evicted. */

@@ -7,7 +7,6 @@ import { MemoryManager } from '../../src/cache/memory-manager.js';
 import type { MemoryConfig } from '../../src/cache/memory-config.js';
 import type { EvictionEvent, MemoryMetrics } from '../../src/cache/eviction-event.js';
 import { CacheCleaner } from '../../src/cleanup/cache-cleaner.js';
-import type { TrimmableCache } from '../../src/cleanup/clearable-cache.js';
 import { ResourceCleanupCoordinator } from '../../src/cleanup/resource-cleanup-coordinator.js';
 import { ValueSubject, type Observable } from '../../src/observable.js';
 import type { MemoryPressureLevel } from '../../src/pressure-levels.js';
@@ -180,7 +179,7 @@ describe('NexusStore over a cache it is given', () => {
     await store.dispose();
   });
 
-  test('outsidePressure is the level its cache\'s own handler reports, so a CacheCleaner over the store does not cut it twice', async () => {
+  test('outsidePressure is the level its cache\'s own handler reports, so a CacheCleaner over the store does not cut it twice; the store is a TrimmableCache', async () => {
     const backend = new GatedBackend();
     await seed(backend, 8);
     const outside = new ValueSubject<MemoryPressureLevel>('normal');
@@ -193,18 +192,12 @@ describe('NexusStore over a cache it is given', () => {
     assert.equal(store.outsidePressure, 'critical');
     const left = store.memoryMetrics.entryCount;
     assert.equal(left, 4, 'the cache halved itself');
-    // The wiring the demo uses: the store as a cache a CacheCleaner can trim.
-    const storeCache: TrimmableCache = {
-      estimateCacheSize: () => store.memoryMetrics.currentUsage,
-      clearAllCaches: () => store.clearUnpinnedCache().then(() => undefined),
-      handlePressure: (level: MemoryPressureLevel) => store.handlePressure(level),
-      get outsidePressure() {
-        return store.outsidePressure;
-      },
-    };
-    const cleaner = new CacheCleaner({ name: 'store', priority: 'medium', cache: storeCache });
+    const cleaner = new CacheCleaner({ name: 'store', priority: 'medium', cache: store });
     assert.equal((await cleaner.cleanup(undefined, { level: 'critical' })).bytesFreed, 0);
     assert.equal(store.memoryMetrics.entryCount, left);
+    assert.equal(store.estimateCacheSize(), store.memoryMetrics.currentUsage);
+    const emergency = await cleaner.cleanup(undefined, { level: 'emergency' });
+    assert.deepEqual([emergency.bytesFreed, store.memoryMetrics.entryCount], [left * 10, 0], 'a higher level sheds through the store');
     assert.equal(new NexusStore<Item, string>({ backend, idOf, cache: () => new MapCache() }).outsidePressure, 'normal', 'a cache that cannot say');
     await store.dispose();
   });

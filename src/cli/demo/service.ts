@@ -34,7 +34,6 @@ import {
   type MemoryMonitor,
   type MemoryPressureLevel,
   type MemoryTelemetry,
-  type TrimmableCache,
 } from '../../index.js';
 import { CATALOG, makeSegment, makeThumbnail, makeVideo, videoId, type Segment, type Thumbnail, type VideoMetadata } from './catalog.js';
 import type { Request } from './workload.js';
@@ -188,17 +187,8 @@ export class ManagedService implements DemoService {
     if (fixed !== undefined) return;
     const store = this.#store;
     this.#coordinator.register(new CacheCleaner({ name: 'image-cache', priority: 'low', cache: this.#images }));
-    // The store's cache, minus its pins (clearing keeps the home page's titles); it can
-    // trim, so a cleanup sheds as the level asks instead of emptying it.
-    const storeCache: TrimmableCache = {
-      estimateCacheSize: () => store.memoryMetrics.currentUsage,
-      clearAllCaches: () => store.clearUnpinnedCache().then(() => undefined),
-      handlePressure: (level: MemoryPressureLevel) => store.handlePressure(level),
-      get outsidePressure() {
-        return store.outsidePressure;
-      },
-    };
-    this.#coordinator.register(new CacheCleaner({ name: 'video-metadata', priority: 'medium', cache: storeCache }));
+    // The store trims its cache (pins kept) as the level asks, instead of emptying it.
+    this.#coordinator.register(new CacheCleaner({ name: 'video-metadata', priority: 'medium', cache: store }));
     this.#coordinator.register(new CacheCleaner({ name: 'playback-buffers', priority: 'high', cache: this.#buffers }));
     const subscription = this.#coordinator.results.subscribe((results) => {
       this.#log.push({ at: this.#now(), level: this.#monitor.currentPressure(), results });
