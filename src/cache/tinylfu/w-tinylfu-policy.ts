@@ -80,12 +80,13 @@
  *   increment is made late instead, at the next insertion, at its duel or
  *   when the buffer is applied, whichever comes first. Its block of the
  *   sketch is read when it is added, so the processor fetches it from
- *   memory meanwhile. (Through the buffer, an evicting insertion cost 186
- *   more instructions: 2199 against 2013, counted as in bench/RESULTS.md;
- *   the batch's bookkeeping per hash, its read-ahead pass and the copy of
- *   the estimates back to the slots, costs more than one direct increment.
- *   Before, only entries added while the window held fewer than 64 could
- *   duel before the buffer was applied, and only those were late);
+ *   memory meanwhile. (Before, only entries added while the window held
+ *   fewer than 64 were late, the others went through the buffer, whose
+ *   bookkeeping per hash, its read-ahead pass and the copy of the
+ *   estimates back to the slots, cost more than one direct increment:
+ *   single counts of an evicting insertion gave 2199 instructions through
+ *   the buffer, 2013 late; the recorded runs, before and after, 2190 and
+ *   2128, and tinylfu's counts move by up to 70 between runs);
  * - a duel reads no sketch counter: each slot keeps its key's estimate as
  *   of its last applied increment (4 bits of the word that holds the key's
  *   hash), halved in place with every halving of the sketch. It differs
