@@ -729,7 +729,7 @@ describe('tinylfu behaviour (through MemoryManager)', () => {
     assert.ok(survivors >= 38, `${survivors} of 40 hot keys survived the scan`);
   });
 
-  it('property: with the default watermarks and outside pressure, accounting stays exact, pins are never evicted, set returns whether the entry stayed, and a newcomer that loses its duel is evicted as pressure', () => {
+  it('property: with the default watermarks and with watermarks off, under outside pressure, accounting stays exact, the budget holds, pins are never evicted, set returns whether the entry stayed, and a newcomer that loses its duel is evicted as pressure', () => {
     const policies: WTinyLfuPolicy[] = [];
     const add = Object.getOwnPropertyDescriptor(WTinyLfuPolicy.prototype, 'add')!.value as WTinyLfuPolicy['add'];
     WTinyLfuPolicy.prototype.add = function (this: WTinyLfuPolicy, ...args: Parameters<WTinyLfuPolicy['add']>) {
@@ -737,11 +737,21 @@ describe('tinylfu behaviour (through MemoryManager)', () => {
       add.apply(this, args);
     };
     try {
-      for (const seed of [3, 17, 29]) {
+      // The default watermarks, then watermarks off (only the budget evicts, as in the
+      // benchmark's second table) with emergency pressure among the steps.
+      const configs = [
+        { name: 'default watermarks', options: { maxCacheBytes: 3000 }, emergency: false },
+        { name: 'watermarks off', options: { maxCacheBytes: 3000.5, moderateThreshold: 1 - 0.1 / 3000, criticalThreshold: 1 }, emergency: true },
+      ];
+      for (const [config, seed] of configs.flatMap((c) => [3, 17, 29].map((seed) => [c, seed] as const))) {
         policies.length = 0;
-        const cache = new MemoryManager<string, number>({ strategy: 'tinylfu', maxCacheBytes: 3000, evictionBatchSize: 4 });
+        const cache = new MemoryManager<string, number>({ strategy: 'tinylfu', evictionBatchSize: 4, ...config.options });
         const evicted: string[] = [];
-        cache.evictions.subscribe((e) => evicted.push(String(e.key)));
+        const reasons = new Set<string>();
+        cache.evictions.subscribe((e) => {
+          evicted.push(String(e.key));
+          reasons.add(e.reason);
+        });
         const sizes = new Map<string, number>();
         const next = random(seed);
         let newcomerLost = 0;
@@ -765,16 +775,22 @@ describe('tinylfu behaviour (through MemoryManager)', () => {
           else if (roll < 0.95) cache.unpin(key);
           else if (roll < 0.975) cache.handlePressure('moderate');
           else if (roll < 0.99) cache.handlePressure('critical');
+          else if (config.emergency && roll < 0.992) cache.handlePressure('emergency');
           else cache.evict(2);
           for (const k of pinnedBefore) if (k !== key || roll < 0.85 || roll >= 0.95) assert.ok(cache.has(k), `step ${step} (roll ${roll}, key ${key}): pinned ${k} was evicted`);
           const m = cache.metrics;
           let sum = 0;
           for (const [k, size] of sizes) if (cache.has(k)) sum += size;
-          assert.equal(m.currentUsage, sum, `step ${step}`);
+          assert.equal(m.currentUsage, sum, `${config.name}, step ${step}`);
+          // The budget: only pinned bytes may keep the cache over it, once every unpinned entry is gone.
+          assert.ok(m.currentUsage <= config.options.maxCacheBytes || m.currentUsage === m.pinnedBytes, `${config.name}, step ${step}: ${m.currentUsage} bytes held, ${m.pinnedBytes} pinned`);
           const r = policies[0]!.regions;
           assert.equal(r.window + r.candidates + r.probation + r.protected, m.currentUsage - m.pinnedBytes, `step ${step}: regions`);
         }
-        assert.ok(newcomerLost > 0, `seed ${seed}: no newcomer lost a duel at the watermark`);
+        // Both configurations went through the budget or the watermarks, and through pressure.
+        assert.ok(reasons.has(config.emergency ? 'capacity' : 'pressure') && reasons.has('pressure'), `${config.name}, seed ${seed}: evicted for ${[...reasons].join(', ')}`);
+        // Without watermarks a newcomer never duels in its own `set` (room is made before it is stored).
+        if (!config.emergency) assert.ok(newcomerLost > 0, `seed ${seed}: no newcomer lost a duel at the watermark`);
       }
     } finally {
       WTinyLfuPolicy.prototype.add = add;
