@@ -103,26 +103,23 @@ const outcomes: { row: (string | number)[]; ok: boolean }[] = new Array(cells.le
 let next = 0;
 const startedAt = performance.now();
 const loadAtStart = loadavg()[0]!;
-await Promise.all(
-  Array.from({ length: Math.min(jobs, cells.length) }, async () => {
-    while (next < cells.length) {
-      const index = next++;
-      outcomes[index] = await runCell(cells[index]!);
-    }
-  }),
-);
-const rows = outcomes.map((o) => o.row);
-const green = outcomes.filter((o) => o.ok).length;
-const elapsedMin = (performance.now() - startedAt) / 60_000;
+const cgroupVersion = probe.version;
 
-writeSection(
-  'survival',
-  `## Survival in a real memory cgroup
+/** Writes the section for the cells done so far, in matrix order. */
+function record(): void {
+  const done = outcomes.filter((o) => o !== undefined);
+  const rows = done.map((o) => o.row);
+  const green = done.filter((o) => o.ok).length;
+  const elapsedMin = (performance.now() - startedAt) / 60_000;
+  const progress = done.length === cells.length ? '' : ` So far ${done.length} of the ${cells.length} cells selected have run; the run was stopped or is still going.`;
+  writeSection(
+    'survival',
+    `## Survival in a real memory cgroup
 
 ${machineLine(`NEXUS_SURVIVAL_RUNS=${runs}${jobs === 1 ? '' : ` NEXUS_SURVIVAL_JOBS=${jobs}`}${process.env['NEXUS_SURVIVAL_CELLS'] === undefined ? '' : ` NEXUS_SURVIVAL_CELLS='${process.env['NEXUS_SURVIVAL_CELLS']}'`} npm run bench -- survival`)}
 
 Each run caches 64 KiB payloads (Zipf 0.9 over 40,000 keys) with misses paced at the cell's rate,
-inside a cgroup v${probe.version} memory cgroup of the cell's limit; the kernel's \`oom_kill\` counter says who was killed.
+inside a cgroup v${cgroupVersion} memory cgroup of the cell's limit; the kernel's \`oom_kill\` counter says who was killed.
 Hit ratios are after the warm-up (the first third of the run). "vs fixed" is the worst monitored run's hit ratio
 over the fixed budget's. "CV" is the median coefficient of variation of the monitored cache's bytes, once a second after the warm-up.
 Load average at the start: ${loadAtStart.toFixed(2)} on this machine's cores.
@@ -130,6 +127,17 @@ A cell passes when the Map is killed, the fixed budget lives, every monitored ru
 
 ${table(['limit', 'payload', 'misses', 'heap', 'Map', 'fixed (half the limit), hit ratio', 'monitor lived', 'monitor hit ratio (median)', 'vs fixed (worst)', 'CV', 'pass'], rows)}
 
-${green} of ${cells.length} cells pass (${elapsedMin.toFixed(0)} min, ${jobs} cell${jobs === 1 ? '' : 's'} at a time).
+${green} of ${done.length} cells pass (${elapsedMin.toFixed(0)} min, ${jobs} cell${jobs === 1 ? '' : 's'} at a time).${progress}
 `,
+  );
+}
+
+await Promise.all(
+  Array.from({ length: Math.min(jobs, cells.length) }, async () => {
+    while (next < cells.length) {
+      const index = next++;
+      outcomes[index] = await runCell(cells[index]!);
+      record(); // after every cell: a run stopped early still leaves what it measured
+    }
+  }),
 );
