@@ -3,37 +3,20 @@
  * under pressure.
  *
  * Structure
- * - Entries live in numbered slots: one `Map` from key to slot, keys and
- *   values in two plain arrays indexed by slot, sizes in a `Uint32Array`
- *   (whole bytes; the rare size of 4 GiB or more lives in a side `Map`).
- *   Freed slots are chained through `sizes` and reused first; the typed
- *   arrays double when full and shrink back on `clear`. No object is
- *   allocated per entry, which is what makes this layout both the fastest
- *   and the smallest in JavaScript (mnemonist and lru-cache do the same):
- *   the garbage collector sees a handful of large arrays.
+ * - Entries live in numbered slots (`SlotStore`: keys, values and sizes in
+ *   arrays indexed by slot, no object per entry), found through one `Map`
+ *   from key to slot.
  * - Recency (least recently used first, which `evictLeastRecentlyUsed` needs
- *   whatever the strategy) is kept in one of three ways:
- *   - list mode, for `lru`: a doubly linked list of the evictable entries,
- *     `prev`/`next` links in two `Int32Array`s with slot 0 as the sentinel
- *     (so linking never branches on an empty list). This list is also the
- *     `lru` eviction order, so a `get` is one `Map` lookup and one O(1) move.
- *   - stamp mode, for `size`: a `Float64Array` of last-use ticks. Such a
- *     strategy already moves the entry in its own order on each use;
- *     keeping a second linked list as well made `lfu` reads cost
- *     1.7x `lru` reads (two list moves, each a few dependent cache misses),
- *     where one store of a tick costs little. The price is paid by
- *     `evictLeastRecentlyUsed(k)`, O(n log k) over the slots instead of
- *     O(k), a manual operation.
- *   - policy mode, for `lfu` and `tinylfu` (a policy with `lastUse`): the
- *     policy stamps each use in its own per-slot state, and the cache keeps
- *     no recency at all. A `get` is then one `Map` lookup and the policy's
- *     `touch`: a separate stamp array was one more cache line per hit and
- *     cost `lfu` about a tenth of its `get` speed. (`tinylfu` reads its
- *     stamps too, to find protected entries left unused.)
- *     `evictLeastRecentlyUsed` reads the stamps through `lastUse`.
- * - Pinned entries are outside every eviction order (their links are -1), so
- *   choosing a victim never skips anything; pins themselves are a `Set` of
- *   keys, which is how a key can be pinned before it is stored.
+ *   whatever the strategy) is kept in one of two ways (see `./recency.ts`):
+ *   - list mode, for `lru` (a policy whose `tracksUse` is false): a linked
+ *     list in typed arrays, which is also the `lru` eviction order, so a
+ *     `get` is one `Map` lookup and one O(1) move;
+ *   - policy mode, for every other strategy: the policy stamps each use in
+ *     its own per-slot state (`lastUse`) and the cache keeps no recency at
+ *     all. A `get` is then one `Map` lookup and the policy's `touch`.
+ * - Pinned entries are outside every eviction order, so choosing a victim
+ *   never skips anything; pins themselves are a `Set` of keys, which is how
+ *   a key can be pinned before it is stored.
  * - The eviction order of the strategy is a plug-in (`./policies/`): `lru`
  *   reads the recency list directly, `lfu` keeps frequency buckets, `size` a
  *   heap of size buckets. Each is slot-based and keeps its own typed arrays.
@@ -59,16 +42,13 @@
  * - Sums stay exact because no size is above Number.MAX_SAFE_INTEGER and no
  *   `set` may bring the sum past it: a given `size` that would is a
  *   `RangeError`; an estimated one is reported and the value not stored.
- * - A size estimate that throws or is not a non-negative number up to
- *   Number.MAX_SAFE_INTEGER is replaced by a fallback (see
- *   `FALLBACK_ENTRY_BYTES`) and reported.
+ * - A size estimate that fails is replaced by a fallback and reported (see
+ *   `entrySizer`).
  *
  * Events
  * - Evictions are queued while the cache changes and delivered (then the
  *   pressure level, then telemetry) once the operation's own work is done,
- *   still before it returns. A listener that calls back into the cache
- *   therefore always sees a consistent cache, and can never break an
- *   eviction loop half-way.
+ *   still before it returns (see `EvictionQueue`).
  * - An entry leaves the cache by eviction in two places only: `#evictSlot`
  *   (one entry) and `#evictAllUnpinned` (the bulk pass of `emergency` and
  *   `clearUnpinned`). The soft tier (`softEviction`) hooks both.
@@ -81,12 +61,17 @@ import type { MemoryState } from '../pressure/memory-state.js';
 import { hasStates, type MemoryPressureHandler } from '../pressure/monitor.js';
 import { safeRecord, type MemoryTelemetry } from '../telemetry/memory-telemetry.js';
 import type { EvictionEvent, EvictionReason, MemoryMetrics } from './eviction-event.js';
+import { EvictionQueue } from './eviction-queue.js';
 import { resolveMemoryConfig, type MemoryConfig } from './memory-config.js';
-import { growFloat64, growInt32, growUint32, type EvictionPolicy, type PolicyContext } from './policies/policy.js';
+import type { EvictionPolicy } from './policies/policy.js';
 import { policyFactoryFor, type EvictionStrategy } from './policies/registry.js';
 import { PressureCeiling } from './pressure-ceiling.js';
-import { defaultSizeEstimator, type SizeEstimator } from './size-estimator.js';
+import { leastRecentByStamp, RecencyList } from './recency.js';
+import { entrySizer } from './size-estimator.js';
+import { INITIAL_SLOT_CAPACITY, SlotStore } from './slot-store.js';
 import { SoftTier } from './soft-tier.js';
+
+export { FALLBACK_ENTRY_BYTES } from './size-estimator.js';
 
 /** Options of `MemoryManager.set`. */
 export interface SetOptions {
@@ -103,20 +88,6 @@ export interface SetOptions {
    */
   pin?: boolean | undefined;
 }
-
-/**
- * The size given to an entry whose estimate failed, when the default
- * estimator cannot size it either: large enough that a stream of
- * unmeasurable values still hits the budget, small enough not to flush a
- * cache of small entries.
- */
-export const FALLBACK_ENTRY_BYTES = 1024;
-
-const INITIAL_CAPACITY = 64;
-/** Sizes at or above this are kept in `#bigSizes`; the typed array holds this marker. */
-const BIG_SIZE = 0xffffffff;
-/** The `next` link of a pinned entry: outside every order. */
-const PINNED = -1;
 
 /** `MemoryState.source` of the V8 heap signal (nexus-store/node). */
 const HEAP_SOURCE = 'heap';
@@ -170,49 +141,24 @@ export class MemoryManager<K, V> implements ClearableCache {
    * bytes, so comparing against these is exact and needs no division.
    */
   readonly #moderateBytes: number;
+  readonly #criticalBytes: number;
   /**
    * The policy decides who leaves among the entry just set and the
    * established ones (`tinylfu`): the watermark pass keeps the entry in the
    * order, and evicts it if it loses its duel (see `#watermark`).
    */
   readonly #admits: boolean;
-  readonly #criticalBytes: number;
   readonly #batchSize: number;
   readonly #strategy: EvictionStrategy;
-  readonly #estimator: SizeEstimator<V>;
-  readonly #customEstimator: boolean;
+  readonly #sizer: (key: K, value: V) => number;
   readonly #telemetry: MemoryTelemetry | undefined;
 
-  // Slots.
+  // Entries.
   #map = new Map<K, number>();
-  #keys: (K | undefined)[] = [undefined];
-  #values: (V | undefined)[] = [undefined];
-  #sizes = new Uint32Array(INITIAL_CAPACITY);
-  #bigSizes: Map<number, number> | undefined;
-  /**
-   * List mode (a policy with `tracksUse` false, i.e. `lru`): the recency
-   * list, `next[0]` the oldest evictable entry and `prev[0]` the newest.
-   * Otherwise both stay empty and `#stamps` (or the policy) keeps recency instead.
-   */
-  #prev: Int32Array;
-  #next: Int32Array;
-  /**
-   * Stamp mode (a policy with `tracksUse` and no `lastUse`): the tick of
-   * each evictable entry's last use; 0 for a slot outside the order (pinned
-   * or free). Empty in the other modes.
-   */
-  #stamps: Float64Array;
-  #tick = 0;
-  readonly #listMode: boolean;
-  /** Policy mode: the policy keeps recency (`lastUse`); the cache keeps none. */
-  readonly #policyMode: boolean;
-  #capacity = INITIAL_CAPACITY;
-  /** Slots from here on were never used. */
-  #high = 1;
-  /** Freed slots, chained through `#sizes` (a free slot has no size). */
-  #freeHead = 0;
+  readonly #slots: SlotStore<K, V>;
+  /** List mode (`lru`): the recency list. Undefined in policy mode, where the policy keeps recency (`lastUse`). */
+  readonly #list: RecencyList | undefined;
   readonly #policy: EvictionPolicy;
-  readonly #tracksUse: boolean;
   readonly #missHook: EvictionPolicy | undefined;
   readonly #pins = new Set<K>();
   /** Evicted values held weakly (`softEviction`), else undefined. */
@@ -239,13 +185,9 @@ export class MemoryManager<K, V> implements ClearableCache {
   // Streams.
   readonly #pressureSubject = new ValueSubject<MemoryPressureLevel>('normal');
   readonly #pressureView: Observable<MemoryPressureLevel>;
-  readonly #evictionSubject = new Subject<EvictionEvent>();
-  readonly #evictionView: Observable<EvictionEvent>;
+  readonly #events: EvictionQueue;
   readonly #errorSubject = new Subject<Error>();
   readonly #errorView: Observable<Error>;
-  /** Evictions waiting for delivery; `#queueHead` is the next to deliver. */
-  #queue: EvictionEvent[] = [];
-  #queueHead = 0;
   #subscriptions: Subscription[] = [];
 
   constructor(config?: MemoryConfig<V>) {
@@ -257,28 +199,30 @@ export class MemoryManager<K, V> implements ClearableCache {
     this.#criticalBytes = thresholdBytes(this.#maxBytes, resolved.criticalThreshold);
     this.#batchSize = resolved.evictionBatchSize;
     this.#strategy = resolved.strategy;
-    this.#customEstimator = resolved.sizeEstimator !== undefined;
-    this.#estimator = resolved.sizeEstimator ?? defaultSizeEstimator;
+    this.#sizer = entrySizer(resolved.sizeEstimator, (error) => this.#report(error));
     this.#telemetry = resolved.telemetry;
     this.#soft = resolved.softEviction ? new SoftTier<K, V>() : undefined;
-    const context: PolicyContext = {
-      oldest: () => (this.#listMode ? this.#next[0]! : 0),
-      newer: (slot) => (this.#listMode ? this.#next[slot]! : 0),
-      sizeOf: (slot) => this.#sizeOf(slot),
-      // Where the cache stops growing: the moderate watermark when it sits below the budget.
-      maxBytes: resolved.maxCacheBytes === undefined ? undefined : Math.min(resolved.maxCacheBytes, this.#moderateBytes),
-    };
-    this.#policy = policyFactoryFor(this.#strategy)(context, INITIAL_CAPACITY);
-    this.#tracksUse = this.#policy.tracksUse;
-    this.#listMode = !this.#tracksUse;
-    this.#policyMode = this.#tracksUse && typeof this.#policy.lastUse === 'function';
-    this.#admits = this.#policy.admits === true;
-    this.#prev = new Int32Array(this.#listMode ? INITIAL_CAPACITY : 0);
-    this.#next = new Int32Array(this.#listMode ? INITIAL_CAPACITY : 0);
-    this.#stamps = new Float64Array(this.#listMode || this.#policyMode ? 0 : INITIAL_CAPACITY);
-    this.#missHook = typeof this.#policy.onMiss === 'function' ? this.#policy : undefined;
+    this.#slots = new SlotStore<K, V>((capacity) => {
+      this.#list?.grow(capacity);
+      this.#policy.grow(capacity);
+    });
+    const policy = policyFactoryFor(this.#strategy)(
+      {
+        sizeOf: (slot) => this.#slots.sizeOf(slot),
+        // Where the cache stops growing: the moderate watermark when it sits below the budget.
+        maxBytes: resolved.maxCacheBytes === undefined ? undefined : Math.min(resolved.maxCacheBytes, this.#moderateBytes),
+      },
+      INITIAL_SLOT_CAPACITY,
+    );
+    if (policy.tracksUse && (typeof policy.lastUse !== 'function' || typeof policy.victim !== 'function')) {
+      throw new TypeError(`the ${this.#strategy} policy tracks uses but lacks lastUse or victim`);
+    }
+    this.#policy = policy;
+    this.#list = policy.tracksUse ? undefined : new RecencyList(INITIAL_SLOT_CAPACITY);
+    this.#admits = policy.admits === true;
+    this.#missHook = typeof policy.onMiss === 'function' ? policy : undefined;
     this.#pressureView = this.#pressureSubject.asObservable();
-    this.#evictionView = this.#evictionSubject.asObservable();
+    this.#events = new EvictionQueue(this.#telemetry);
     this.#errorView = this.#errorSubject.asObservable();
     const handler = resolved.pressureHandler;
     if (handler !== undefined) this.#listen(handler);
@@ -303,32 +247,11 @@ export class MemoryManager<K, V> implements ClearableCache {
       return undefined;
     }
     this.#hits++;
-    if (this.#listMode) {
-      const next = this.#next;
-      const after = next[slot]!;
-      // 0: already the newest. PINNED: outside every order, nothing to mark.
-      if (after !== 0 && after !== PINNED) {
-        const prev = this.#prev;
-        const before = prev[slot]!;
-        next[before] = after;
-        prev[after] = before;
-        const newest = prev[0]!;
-        next[newest] = slot;
-        prev[slot] = newest;
-        next[slot] = 0;
-        prev[0] = slot;
-      }
-    } else if (this.#policyMode) {
-      // The policy stamps the use itself, and ignores a pinned entry.
-      this.#policy.touch(slot, key);
-    } else {
-      const stamps = this.#stamps;
-      if (stamps[slot] !== 0) {
-        stamps[slot] = ++this.#tick;
-        this.#policy.touch(slot, key);
-      }
-    }
-    return this.#values[slot];
+    const list = this.#list;
+    if (list !== undefined) list.use(slot);
+    // The policy stamps the use itself, and ignores a pinned entry.
+    else this.#policy.touch(slot, key);
+    return this.#slots.values[slot];
   }
 
   /**
@@ -337,7 +260,7 @@ export class MemoryManager<K, V> implements ClearableCache {
    */
   peek(key: K): V | undefined {
     const slot = this.#map.get(key);
-    return slot === undefined ? undefined : this.#values[slot];
+    return slot === undefined ? undefined : this.#slots.values[slot];
   }
 
   /** Whether `key` is stored. Not counted, not marked used. */
@@ -374,14 +297,14 @@ export class MemoryManager<K, V> implements ClearableCache {
     let given = false;
     let pin = false;
     if (options === undefined) {
-      bytes = this.#estimate(key, value);
+      bytes = this.#sizer(key, value);
     } else {
       if (typeof options !== 'object' || options === null) {
         throw new TypeError(`options must be an object { size?, pin? }, got ${String(options)}`);
       }
       const size = options.size;
       if (size === undefined) {
-        bytes = this.#estimate(key, value);
+        bytes = this.#sizer(key, value);
       } else {
         if (typeof size !== 'number' || !(size >= 0) || size > Number.MAX_SAFE_INTEGER) {
           throw new RangeError(`size must be a non-negative number of bytes up to Number.MAX_SAFE_INTEGER, got ${String(size)}`);
@@ -397,7 +320,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     bytes = Math.ceil(bytes);
     const slot = this.#map.get(key);
     // Past MAX_SAFE_INTEGER the running sum would round, and currentUsage drift.
-    const total = this.#current - (slot === undefined ? 0 : this.#sizeOf(slot)) + bytes;
+    const total = this.#current - (slot === undefined ? 0 : this.#slots.sizeOf(slot)) + bytes;
     if (total > Number.MAX_SAFE_INTEGER) {
       const problem = `${bytes} bytes for key ${describeKey(key)} would bring currentUsage (${this.#current} bytes) past Number.MAX_SAFE_INTEGER, where the byte count stops being exact`;
       if (given) throw new RangeError(`size: ${problem}`);
@@ -440,21 +363,9 @@ export class MemoryManager<K, V> implements ClearableCache {
     this.#map.clear();
     this.#pins.clear();
     this.#soft?.clear();
-    this.#keys = [undefined];
-    this.#values = [undefined];
-    this.#sizes = new Uint32Array(INITIAL_CAPACITY);
-    this.#bigSizes = undefined;
-    if (this.#listMode) {
-      this.#prev = new Int32Array(INITIAL_CAPACITY);
-      this.#next = new Int32Array(INITIAL_CAPACITY);
-    } else if (!this.#policyMode) {
-      this.#stamps = new Float64Array(INITIAL_CAPACITY);
-      this.#tick = 0;
-    }
-    this.#capacity = INITIAL_CAPACITY;
-    this.#high = 1;
-    this.#freeHead = 0;
-    this.#policy.clear(INITIAL_CAPACITY);
+    this.#slots.clear();
+    this.#list?.clear(INITIAL_SLOT_CAPACITY);
+    this.#policy.clear(INITIAL_SLOT_CAPACITY);
     this.#current = 0;
     this.#pinnedBytes = 0;
     this.#pinnedCount = 0;
@@ -498,7 +409,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     if (!this.#pins.delete(key)) return;
     const slot = this.#map.get(key);
     if (slot === undefined) return;
-    const bytes = this.#sizeOf(slot);
+    const bytes = this.#slots.sizeOf(slot);
     this.#pinnedBytes -= bytes;
     this.#pinnedCount--;
     this.#attach(slot, bytes);
@@ -542,14 +453,12 @@ export class MemoryManager<K, V> implements ClearableCache {
     countArgument('count', count);
     const keys: K[] = [];
     const level = this.#levelName();
-    if (this.#listMode) {
-      for (let i = 0; i < count; i++) {
-        const oldest = this.#next[0]!;
-        if (oldest === 0) break;
-        keys.push(this.#evictSlot(oldest, 'manual', level));
-      }
+    const list = this.#list;
+    if (list !== undefined) {
+      for (let i = 0, oldest: number; i < count && (oldest = list.oldest()) !== 0; i++) keys.push(this.#evictSlot(oldest, 'manual', level));
     } else {
-      for (const slot of this.#oldestByStamp(count)) keys.push(this.#evictSlot(slot, 'manual', level));
+      const policy = this.#policy;
+      for (const slot of leastRecentByStamp(count, this.#slots.high, (s) => policy.lastUse!(s))) keys.push(this.#evictSlot(slot, 'manual', level));
     }
     this.#settle();
     return keys;
@@ -627,7 +536,7 @@ export class MemoryManager<K, V> implements ClearableCache {
 
   /** Every eviction, delivered before the call that caused it returns. */
   get evictions(): Observable<EvictionEvent> {
-    return this.#evictionView;
+    return this.#events.events;
   }
 
   /** Problems the cache worked around: size estimates that failed, bad levels from the handler. */
@@ -678,52 +587,6 @@ export class MemoryManager<K, V> implements ClearableCache {
     return value;
   }
 
-  #sizeOf(slot: number): number {
-    const size = this.#sizes[slot]!;
-    return size === BIG_SIZE ? this.#bigSizes!.get(slot)! : size;
-  }
-
-  #setSize(slot: number, bytes: number): void {
-    if (bytes < BIG_SIZE) {
-      if (this.#sizes[slot] === BIG_SIZE) this.#bigSizes!.delete(slot);
-      this.#sizes[slot] = bytes;
-    } else {
-      (this.#bigSizes ??= new Map()).set(slot, bytes);
-      this.#sizes[slot] = BIG_SIZE;
-    }
-  }
-
-  #estimate(key: K, value: V): number {
-    let bytes: unknown;
-    try {
-      bytes = this.#estimator(value);
-    } catch (error) {
-      return this.#fallbackSize(key, value, `threw: ${error instanceof Error ? error.message : String(error)}`, error);
-    }
-    if (typeof bytes === 'number' && bytes >= 0 && bytes <= Number.MAX_SAFE_INTEGER) return bytes;
-    return this.#fallbackSize(key, value, `returned ${typeof bytes === 'number' ? String(bytes) : typeof bytes}, not a non-negative number up to Number.MAX_SAFE_INTEGER`, undefined);
-  }
-
-  #fallbackSize(key: K, value: V, problem: string, cause: unknown): number {
-    let bytes = FALLBACK_ENTRY_BYTES;
-    let how = `the fallback of ${FALLBACK_ENTRY_BYTES} bytes`;
-    if (this.#customEstimator) {
-      try {
-        const estimate = defaultSizeEstimator(value);
-        if (typeof estimate === 'number' && estimate >= 0 && estimate <= Number.MAX_SAFE_INTEGER) {
-          bytes = estimate;
-          how = `defaultSizeEstimator (${Math.ceil(estimate)} bytes)`;
-        }
-      } catch {
-        // Keep the fixed fallback.
-      }
-    }
-    const name = this.#customEstimator ? 'sizeEstimator' : 'defaultSizeEstimator';
-    const error = new Error(`${name} ${problem} for key ${describeKey(key)}; the entry is sized by ${how}`, cause === undefined ? undefined : { cause });
-    this.#report(error);
-    return bytes;
-  }
-
   #report(error: Error): void {
     this.#errorSubject.next(error);
     const telemetry = this.#telemetry;
@@ -737,12 +600,10 @@ export class MemoryManager<K, V> implements ClearableCache {
       if (!pinned && bytes + this.#pinnedBytes > this.#maxBytes) return false;
       this.#makeRoom(bytes);
     }
-    const slot = this.#allocate();
+    const slots = this.#slots;
+    const slot = slots.allocate();
     this.#map.set(key, slot);
-    this.#keys[slot] = key;
-    this.#values[slot] = value;
-    if (bytes < BIG_SIZE) this.#sizes[slot] = bytes;
-    else this.#setSize(slot, bytes);
+    slots.fill(slot, key, value, bytes);
     const current = (this.#current += bytes);
     if (current > this.#peak) this.#peak = current;
     if (pinned) {
@@ -751,27 +612,29 @@ export class MemoryManager<K, V> implements ClearableCache {
       // The policy starts the entry's state (a use count) for a later unpin.
       this.#policy.add(slot, key, bytes);
       this.#policy.remove(slot, bytes);
-      this.#markPinned(slot);
+      this.#list?.markPinned(slot);
     } else {
-      this.#linkNewest(slot);
+      this.#list?.linkNewest(slot);
       this.#policy.add(slot, key, bytes);
     }
     return current < this.#moderateBytes || this.#watermark(slot);
   }
 
   #replace(slot: number, value: V, bytes: number): boolean {
-    const old = this.#sizeOf(slot);
+    const slots = this.#slots;
+    const old = slots.sizeOf(slot);
     const pinned = !this.#inOrder(slot);
-    if (this.#values[slot] !== value) this.#releasedBytes += old;
+    if (slots.values[slot] !== value) this.#releasedBytes += old;
     const after = this.#current - old + bytes;
     const over = after > this.#limitBytes;
     if (over && !pinned && bytes + this.#pinnedBytes > this.#maxBytes) {
       this.#removeSlot(slot);
       return false;
     }
-    this.#values[slot] = value;
+    slots.values[slot] = value;
+    const list = this.#list;
     if (pinned) {
-      this.#setSize(slot, bytes);
+      slots.setSize(slot, bytes);
       this.#current = after;
       this.#pinnedBytes += bytes - old;
       if (over) this.#makeRoom(0);
@@ -779,15 +642,15 @@ export class MemoryManager<K, V> implements ClearableCache {
       // Out of the order while the size changes (a policy may order by it)
       // and while room is made, so it cannot be its own victim.
       this.#detach(slot, old);
-      this.#setSize(slot, bytes);
+      slots.setSize(slot, bytes);
       this.#current = after;
       this.#makeRoom(0);
       this.#attach(slot, bytes);
-      if (this.#tracksUse) this.#policy.touch(slot);
+      if (list === undefined) this.#policy.touch(slot);
+    } else if (list !== undefined) {
+      list.use(slot);
     } else {
-      this.#unlink(slot);
-      this.#linkNewest(slot);
-      if (this.#tracksUse) this.#policy.touch(slot);
+      this.#policy.touch(slot);
     }
     if (this.#current > this.#peak) this.#peak = this.#current;
     return this.#current < this.#moderateBytes || this.#watermark(slot);
@@ -807,11 +670,12 @@ export class MemoryManager<K, V> implements ClearableCache {
     // reaches it only once every other entry is gone: it can stay in the
     // order (`last` stops the loop there). Other orders may rank it first:
     // it leaves them during the pass.
-    const detached = evictable && !this.#listMode;
+    const listMode = this.#list !== undefined;
+    const detached = evictable && !listMode;
     // Read only for the detach and the attach below.
-    const bytes = detached ? this.#sizeOf(slot) : 0;
+    const bytes = detached ? this.#slots.sizeOf(slot) : 0;
     if (detached) this.#detach(slot, bytes);
-    const last = evictable && this.#listMode ? slot : 0;
+    const last = evictable && listMode ? slot : 0;
     let evicted = 0;
     let victim: number;
     if (critical) {
@@ -878,7 +742,7 @@ export class MemoryManager<K, V> implements ClearableCache {
       const target = (this.#current - this.#pinnedBytes) / 2;
       let freed = 0;
       for (let i = 0; (freed < target || i < batch) && (victim = this.#victim()) !== 0; i++) {
-        freed += this.#sizeOf(victim);
+        freed += this.#slots.sizeOf(victim);
         const key = this.#evictSlot(victim, 'pressure', level);
         if (keys !== undefined) keys.push(key);
       }
@@ -891,59 +755,44 @@ export class MemoryManager<K, V> implements ClearableCache {
 
   /**
    * Evicts every unpinned entry: least recently used first in list mode, in
-   * slot order in stamp mode (everything goes, so the order does not
+   * slot order in policy mode (everything goes, so the order does not
    * matter). The bulk path of `emergency` and `clearUnpinned`: one walk of
-   * the recency list or the slots, then the `Map` is
-   * cleared or rebuilt from the pinned entries when that is cheaper than
-   * deleting the evicted keys one by one. Returns how many were evicted.
+   * the recency list or the slots, then the `Map` is cleared or rebuilt
+   * from the pinned entries when that is cheaper than deleting the evicted
+   * keys one by one. Returns how many were evicted.
    */
   #evictAllUnpinned(reason: EvictionReason, level: MemoryPressureLevel, keysOut: K[] | undefined): number {
     const unpinned = this.#map.size - this.#pinnedCount;
     if (unpinned === 0) return 0;
-    const keys = this.#keys;
-    const values = this.#values;
-    const next = this.#next;
+    const slots = this.#slots;
     const policy = this.#policy;
-    const queue = this.#evictionSubject.observerCount !== 0 || this.#telemetry !== undefined ? this.#queue : undefined;
+    const events = this.#events.wanted ? this.#events : undefined;
     const rebuild = unpinned > this.#pinnedCount;
-    const sizes = this.#sizes;
-    const stamps = this.#recency();
-    const listMode = this.#listMode;
-    const high = this.#high;
-    let freeHead = this.#freeHead;
-    let freed = 0;
     // Values evicted by `clearUnpinned` may still be revived; an emergency drops the soft tier.
     const soft = reason === 'manual' ? this.#soft : undefined;
-    // Recency order in list mode; slot order otherwise (everything goes).
-    for (let slot = listMode ? next[0]! : 1; listMode ? slot !== 0 : slot < high; ) {
-      const following = listMode ? next[slot]! : slot + 1;
-      if (!listMode) {
-        if (stamps[slot] === 0) {
-          slot = following;
-          continue;
-        }
-        stamps[slot] = 0;
-      }
-      const key = keys[slot] as K;
-      const bytes = this.#sizeOf(slot);
-      if (soft !== undefined) soft.hold(key, values[slot] as V, bytes);
+    let freed = 0;
+    const evict = (slot: number): void => {
+      const key = slots.keys[slot] as K;
+      const bytes = slots.sizeOf(slot);
+      if (soft !== undefined) soft.hold(key, slots.values[slot] as V, bytes);
       policy.remove(slot, bytes);
       if (!rebuild) this.#map.delete(key);
       if (keysOut !== undefined) keysOut.push(key);
-      if (queue !== undefined) queue.push({ key, bytes, reason, level });
-      keys[slot] = undefined;
-      values[slot] = undefined;
-      if (sizes[slot] === BIG_SIZE) this.#bigSizes!.delete(slot);
-      sizes[slot] = freeHead;
-      freeHead = slot;
+      if (events !== undefined) events.push({ key, bytes, reason, level });
+      slots.release(slot);
       freed += bytes;
-      slot = following;
+    };
+    const list = this.#list;
+    if (list !== undefined) {
+      for (let slot = list.oldest(); slot !== 0; ) {
+        const following = list.newer(slot);
+        evict(slot);
+        slot = following;
+      }
+      list.empty();
+    } else {
+      for (let slot = 1, high = slots.high; slot < high; slot++) if (policy.lastUse!(slot) !== 0) evict(slot);
     }
-    if (listMode) {
-      next[0] = 0;
-      this.#prev[0] = 0;
-    }
-    this.#freeHead = freeHead;
     this.#current -= freed;
     this.#releasedBytes += freed;
     this.#evictionCount += unpinned;
@@ -965,32 +814,32 @@ export class MemoryManager<K, V> implements ClearableCache {
    * `#evictAllUnpinned`). `slot` must be in the eviction order (unpinned).
    */
   #evictSlot(slot: number, reason: EvictionReason, level: MemoryPressureLevel): K {
-    const key = this.#keys[slot] as K;
-    const bytes = this.#sizeOf(slot);
+    const slots = this.#slots;
+    const key = slots.keys[slot] as K;
+    const bytes = slots.sizeOf(slot);
     this.#detach(slot, bytes);
     this.#map.delete(key);
-    if (this.#soft !== undefined) this.#soft.hold(key, this.#values[slot] as V, bytes);
-    this.#release(slot);
+    if (this.#soft !== undefined) this.#soft.hold(key, slots.values[slot] as V, bytes);
+    slots.release(slot);
     this.#current -= bytes;
     this.#releasedBytes += bytes;
     this.#evictionCount++;
-    if (this.#evictionSubject.observerCount !== 0 || this.#telemetry !== undefined) {
-      this.#queue.push({ key, bytes, reason, level });
-    }
+    if (this.#events.wanted) this.#events.push({ key, bytes, reason, level });
     return key;
   }
 
   /** Drops a stored entry without an event: `delete`, or a refused replacement. */
   #removeSlot(slot: number): void {
-    const bytes = this.#sizeOf(slot);
+    const slots = this.#slots;
+    const bytes = slots.sizeOf(slot);
     if (!this.#inOrder(slot)) {
       this.#pinnedBytes -= bytes;
       this.#pinnedCount--;
     } else {
       this.#detach(slot, bytes);
     }
-    this.#map.delete(this.#keys[slot] as K);
-    this.#release(slot);
+    this.#map.delete(slots.keys[slot] as K);
+    slots.release(slot);
     this.#current -= bytes;
     this.#releasedBytes += bytes;
   }
@@ -1001,154 +850,37 @@ export class MemoryManager<K, V> implements ClearableCache {
     this.#pins.add(key);
     const slot = this.#map.get(key);
     if (slot !== undefined) {
-      const bytes = this.#sizeOf(slot);
+      const bytes = this.#slots.sizeOf(slot);
       this.#detach(slot, bytes);
-      this.#markPinned(slot);
+      this.#list?.markPinned(slot);
       this.#pinnedBytes += bytes;
       this.#pinnedCount++;
     }
     return true;
   }
 
-  #allocate(): number {
-    const free = this.#freeHead;
-    if (free !== 0) {
-      this.#freeHead = this.#sizes[free]!;
-      return free;
-    }
-    const slot = this.#high;
-    if (slot === this.#capacity) this.#grow();
-    this.#high = slot + 1;
-    return slot;
-  }
-
-  #release(slot: number): void {
-    this.#keys[slot] = undefined;
-    this.#values[slot] = undefined;
-    if (this.#sizes[slot] === BIG_SIZE) this.#bigSizes!.delete(slot);
-    this.#sizes[slot] = this.#freeHead;
-    this.#freeHead = slot;
-  }
-
-  #grow(): void {
-    const capacity = this.#capacity * 2;
-    this.#sizes = growUint32(this.#sizes, capacity);
-    if (this.#listMode) {
-      this.#prev = growInt32(this.#prev, capacity);
-      this.#next = growInt32(this.#next, capacity);
-    } else if (!this.#policyMode) {
-      this.#stamps = growFloat64(this.#stamps, capacity);
-    }
-    this.#policy.grow(capacity);
-    this.#capacity = capacity;
-  }
-
   /** The next entry to evict in the strategy's order, or 0. */
   #victim(): number {
     // In list mode the policy's order is the recency list: read it here.
-    return this.#listMode ? this.#next[0]! : this.#policy.victim();
-  }
-
-  /** Takes an evictable entry out of the recency order. */
-  #unlink(slot: number): void {
-    if (this.#listMode) {
-      const before = this.#prev[slot]!;
-      const after = this.#next[slot]!;
-      this.#next[before] = after;
-      this.#prev[after] = before;
-    } else if (!this.#policyMode) {
-      this.#stamps[slot] = 0;
-    }
-  }
-
-  /** Makes `slot` the most recently used evictable entry. */
-  #linkNewest(slot: number): void {
-    if (this.#listMode) {
-      const prev = this.#prev;
-      const newest = prev[0]!;
-      this.#next[newest] = slot;
-      prev[slot] = newest;
-      this.#next[slot] = 0;
-      prev[0] = slot;
-    } else if (!this.#policyMode) {
-      this.#stamps[slot] = ++this.#tick;
-    }
-  }
-
-  /** Marks a stored entry that is outside the recency order as pinned. */
-  #markPinned(slot: number): void {
-    if (this.#listMode) {
-      this.#next[slot] = PINNED;
-      this.#prev[slot] = PINNED;
-    } else if (!this.#policyMode) {
-      this.#stamps[slot] = 0;
-    }
+    const list = this.#list;
+    return list !== undefined ? list.oldest() : this.#policy.victim!();
   }
 
   /** Whether a stored entry is evictable (in the order), i.e. not pinned. */
   #inOrder(slot: number): boolean {
-    if (this.#listMode) return this.#next[slot] !== PINNED;
-    return this.#policyMode ? this.#policy.lastUse!(slot) !== 0 : this.#stamps[slot] !== 0;
-  }
-
-  /**
-   * Stamp and policy modes: each slot's last-use stamp (larger is more
-   * recent; 0 outside the order): `#stamps` itself, or a copy of the
-   * policy's (O(high), for the O(n) paths only).
-   */
-  #recency(): Float64Array {
-    if (!this.#policyMode) return this.#stamps;
-    const policy = this.#policy;
-    const stamps = new Float64Array(this.#high);
-    for (let slot = 1; slot < this.#high; slot++) stamps[slot] = policy.lastUse!(slot);
-    return stamps;
-  }
-
-  /**
-   * Stamp mode: up to `count` evictable slots, least recently used first.
-   * O(n log count) over the slots, with a bounded max-heap of stamps.
-   */
-  #oldestByStamp(count: number): number[] {
-    const heap: number[] = [];
-    if (count === 0) return heap;
-    const stamps = this.#recency();
-    const above = (a: number, b: number): boolean => stamps[heap[a]!]! > stamps[heap[b]!]!;
-    const swap = (a: number, b: number): void => {
-      const t = heap[a]!;
-      heap[a] = heap[b]!;
-      heap[b] = t;
-    };
-    for (let slot = 1; slot < this.#high; slot++) {
-      const stamp = stamps[slot]!;
-      if (stamp === 0) continue;
-      if (heap.length < count) {
-        heap.push(slot);
-        for (let i = heap.length - 1; i > 0 && above(i, (i - 1) >> 1); i = (i - 1) >> 1) swap(i, (i - 1) >> 1);
-      } else if (stamp < stamps[heap[0]!]!) {
-        heap[0] = slot;
-        for (let i = 0; ; ) {
-          const left = 2 * i + 1;
-          let top = i;
-          if (left < heap.length && above(left, top)) top = left;
-          if (left + 1 < heap.length && above(left + 1, top)) top = left + 1;
-          if (top === i) break;
-          swap(i, top);
-          i = top;
-        }
-      }
-    }
-    return heap.sort((a, b) => stamps[a]! - stamps[b]!);
+    const list = this.#list;
+    return list !== undefined ? list.has(slot) : this.#policy.lastUse!(slot) !== 0;
   }
 
   /** Takes an unpinned entry, of `bytes`, out of the recency list and the policy's order. */
   #detach(slot: number, bytes: number): void {
-    this.#unlink(slot);
+    this.#list?.unlink(slot);
     this.#policy.remove(slot, bytes);
   }
 
   /** Puts an entry, of `bytes`, (back) into both orders, as just used. */
   #attach(slot: number, bytes: number): void {
-    this.#linkNewest(slot);
+    this.#list?.linkNewest(slot);
     this.#policy.readd(slot, bytes);
   }
 
@@ -1167,8 +899,8 @@ export class MemoryManager<K, V> implements ClearableCache {
   #settle(): boolean {
     let calledOut = false;
     if (this.#releasedBytes !== 0) this.#deliverReleased();
-    if (this.#queue.length !== 0) {
-      this.#flush();
+    if (this.#events.pending) {
+      this.#events.deliver();
       calledOut = true;
     }
     this.#budgetRank = this.#budgetRankFor(this.#current);
@@ -1195,20 +927,6 @@ export class MemoryManager<K, V> implements ClearableCache {
     } catch (error) {
       this.#report(error instanceof Error ? error : new Error(String(error)));
     }
-  }
-
-  #flush(): void {
-    const queue = this.#queue;
-    const telemetry = this.#telemetry;
-    // A listener that changes the cache settles it again: that nested call
-    // keeps draining this same queue, in order.
-    while (this.#queueHead < queue.length) {
-      const event = queue[this.#queueHead++]!;
-      this.#evictionSubject.next(event);
-      if (telemetry !== undefined) safeRecord(telemetry.recordEviction, telemetry, event);
-    }
-    queue.length = 0;
-    this.#queueHead = 0;
   }
 
   #publishLevel(rank: number): void {
