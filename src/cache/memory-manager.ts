@@ -3,6 +3,10 @@
  * under pressure.
  *
  * Structure
+ * - This class decides: what a `set` may store, when and how much to evict
+ *   (the budget, its watermarks, outside pressure), and who hears of it.
+ *   The mechanics are below it: `EntryTable` stores, orders, evicts and
+ *   accounts for the entries, `EvictionQueue` delivers the evictions.
  * - Entries live in numbered slots (`SlotStore`: keys, values and sizes in
  *   arrays indexed by slot, no object per entry), found through one `Map`
  *   from key to slot.
@@ -49,9 +53,10 @@
  * - Evictions are queued while the cache changes and delivered (then the
  *   pressure level, then telemetry) once the operation's own work is done,
  *   still before it returns (see `EvictionQueue`).
- * - An entry leaves the cache by eviction in two places only: `#evictSlot`
- *   (one entry) and `#evictAllUnpinned` (the bulk pass of `emergency` and
- *   `clearUnpinned`). The soft tier (`softEviction`) hooks both.
+ * - An entry leaves the cache by eviction in two places only:
+ *   `EntryTable.evict` (one entry) and `EntryTable.evictAll` (the bulk pass
+ *   of `emergency` and `clearUnpinned`). The soft tier (`softEviction`)
+ *   hooks both.
  */
 import { describeValue as describeKey } from '../checks.js';
 import type { ClearableCache } from '../cleanup/clearable-cache.js';
@@ -60,34 +65,18 @@ import { isMemoryPressureLevel, levelAtRank, pressureRank, type MemoryPressureLe
 import type { MemoryState } from '../pressure/memory-state.js';
 import { hasStates, type MemoryPressureHandler } from '../pressure/monitor.js';
 import { safeRecord, type MemoryTelemetry } from '../telemetry/memory-telemetry.js';
-import type { EvictionEvent, EvictionReason, MemoryMetrics } from './eviction-event.js';
+import type { EvictionEvent, MemoryMetrics } from './eviction-event.js';
 import { EvictionQueue } from './eviction-queue.js';
-import { resolveMemoryConfig, type MemoryConfig } from './memory-config.js';
+import { resolveMemoryConfig, thresholdBytes, type MemoryConfig, type SetOptions } from './memory-config.js';
+import { EntryTable } from './entry-table.js';
 import type { EvictionPolicy } from './policies/policy.js';
 import { policyFactoryFor, type EvictionStrategy } from './policies/registry.js';
 import { PressureCeiling } from './pressure-ceiling.js';
-import { leastRecentByStamp, RecencyList } from './recency.js';
 import { entrySizer } from './size-estimator.js';
-import { INITIAL_SLOT_CAPACITY, SlotStore } from './slot-store.js';
 import { SoftTier } from './soft-tier.js';
 
 export { FALLBACK_ENTRY_BYTES } from './size-estimator.js';
-
-/** Options of `MemoryManager.set`. */
-export interface SetOptions {
-  /**
-   * Bytes to account for the value, instead of calling the size estimator.
-   * A non-negative number up to `Number.MAX_SAFE_INTEGER`; fractions are
-   * rounded up to whole bytes. A `RangeError` if it would bring
-   * `currentUsage` past `Number.MAX_SAFE_INTEGER` (the sum would round).
-   */
-  size?: number | undefined;
-  /**
-   * `true` pins the key first, as `pin(key)` does. `false` or omitted leaves
-   * the key's pin as it is (only `unpin` and `clear` remove pins).
-   */
-  pin?: boolean | undefined;
-}
+export type { SetOptions } from './memory-config.js';
 
 /** `MemoryState.source` of the V8 heap signal (nexus-store/node). */
 const HEAP_SOURCE = 'heap';
@@ -96,19 +85,6 @@ const NORMAL = 0;
 const MODERATE = 1;
 const CRITICAL = 2;
 const EMERGENCY = 3;
-
-/**
- * The smallest whole number of bytes b with b / max >= fraction (Infinity
- * without a budget): where usage reaches a threshold, computed once so the
- * hot path compares integers instead of dividing.
- */
-function thresholdBytes(max: number, fraction: number): number {
-  if (max === Infinity) return Infinity;
-  let bytes = Math.ceil(max * fraction);
-  while (bytes > 0 && (bytes - 1) / max >= fraction) bytes--;
-  while (bytes / max < fraction) bytes++;
-  return bytes;
-}
 
 function countArgument(field: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
@@ -153,26 +129,13 @@ export class MemoryManager<K, V> implements ClearableCache {
   readonly #sizer: (key: K, value: V) => number;
   readonly #telemetry: MemoryTelemetry | undefined;
 
-  // Entries.
-  #map = new Map<K, number>();
-  readonly #slots: SlotStore<K, V>;
-  /** List mode (`lru`): the recency list. Undefined in policy mode, where the policy keeps recency (`lastUse`). */
-  readonly #list: RecencyList | undefined;
-  readonly #policy: EvictionPolicy;
+  // Entries, their order and their bytes.
+  readonly #table: EntryTable<K, V>;
   readonly #missHook: EvictionPolicy | undefined;
-  readonly #pins = new Set<K>();
   /** Evicted values held weakly (`softEviction`), else undefined. */
   readonly #soft: SoftTier<K, V> | undefined;
-
-  // Accounting.
-  #current = 0;
-  /** Bytes dropped since the last `#settle`, for a handler with `noteReleased`. */
-  #releasedBytes = 0;
+  /** Told the bytes dropped by each operation, from a handler with `noteReleased`. */
   #noteReleased: ((bytes: number) => void) | undefined;
-  #peak = 0;
-  #pinnedBytes = 0;
-  #pinnedCount = 0;
-  #evictionCount = 0;
   #hits = 0;
   #misses = 0;
   #softHits = 0;
@@ -202,27 +165,14 @@ export class MemoryManager<K, V> implements ClearableCache {
     this.#sizer = entrySizer(resolved.sizeEstimator, (error) => this.#report(error));
     this.#telemetry = resolved.telemetry;
     this.#soft = resolved.softEviction ? new SoftTier<K, V>() : undefined;
-    this.#slots = new SlotStore<K, V>((capacity) => {
-      this.#list?.grow(capacity);
-      this.#policy.grow(capacity);
-    });
-    const policy = policyFactoryFor(this.#strategy)(
-      {
-        sizeOf: (slot) => this.#slots.sizeOf(slot),
-        // Where the cache stops growing: the moderate watermark when it sits below the budget.
-        maxBytes: resolved.maxCacheBytes === undefined ? undefined : Math.min(resolved.maxCacheBytes, this.#moderateBytes),
-      },
-      INITIAL_SLOT_CAPACITY,
-    );
-    if (policy.tracksUse && (typeof policy.lastUse !== 'function' || typeof policy.victim !== 'function')) {
-      throw new TypeError(`the ${this.#strategy} policy tracks uses but lacks lastUse or victim`);
-    }
-    this.#policy = policy;
-    this.#list = policy.tracksUse ? undefined : new RecencyList(INITIAL_SLOT_CAPACITY);
+    this.#events = new EvictionQueue(this.#telemetry);
+    // Where the cache stops growing: the moderate watermark when it sits below the budget.
+    const fullBytes = resolved.maxCacheBytes === undefined ? undefined : Math.min(resolved.maxCacheBytes, this.#moderateBytes);
+    this.#table = new EntryTable<K, V>(policyFactoryFor(this.#strategy), fullBytes, this.#soft, this.#events);
+    const policy = this.#table.policy;
     this.#admits = policy.admits === true;
     this.#missHook = typeof policy.onMiss === 'function' ? policy : undefined;
     this.#pressureView = this.#pressureSubject.asObservable();
-    this.#events = new EvictionQueue(this.#telemetry);
     this.#errorView = this.#errorSubject.asObservable();
     const handler = resolved.pressureHandler;
     if (handler !== undefined) this.#listen(handler);
@@ -236,22 +186,19 @@ export class MemoryManager<K, V> implements ClearableCache {
    * - Marks the entry used (most recently used; one more use for `lfu`).
    */
   get(key: K): V | undefined {
-    const slot = this.#map.get(key);
+    const table = this.#table;
+    const slot = table.slotOf(key);
     if (slot === undefined) {
       if (this.#soft !== undefined && this.#soft.size !== 0) {
         const held = this.#soft.take(key);
-        if (held !== undefined && this.#current + held.bytes <= Number.MAX_SAFE_INTEGER) return this.#revive(key, held.value, held.bytes);
+        if (held !== undefined && table.current + held.bytes <= Number.MAX_SAFE_INTEGER) return this.#revive(key, held.value, held.bytes);
       }
       this.#misses++;
       if (this.#missHook !== undefined) this.#missHook.onMiss!(key);
       return undefined;
     }
     this.#hits++;
-    const list = this.#list;
-    if (list !== undefined) list.use(slot);
-    // The policy stamps the use itself, and ignores a pinned entry.
-    else this.#policy.touch(slot, key);
-    return this.#slots.values[slot];
+    return table.use(slot, key);
   }
 
   /**
@@ -259,18 +206,18 @@ export class MemoryManager<K, V> implements ClearableCache {
    * - No side effects: not counted, not marked used.
    */
   peek(key: K): V | undefined {
-    const slot = this.#map.get(key);
-    return slot === undefined ? undefined : this.#slots.values[slot];
+    const slot = this.#table.slotOf(key);
+    return slot === undefined ? undefined : this.#table.value(slot);
   }
 
   /** Whether `key` is stored. Not counted, not marked used. */
   has(key: K): boolean {
-    return this.#map.has(key);
+    return this.#table.has(key);
   }
 
   /** Entries stored. */
   get size(): number {
-    return this.#map.size;
+    return this.#table.size;
   }
 
   // ---------------------------------------------------------------- writes
@@ -318,24 +265,24 @@ export class MemoryManager<K, V> implements ClearableCache {
       pin = options.pin === true;
     }
     bytes = Math.ceil(bytes);
-    const slot = this.#map.get(key);
+    const slot = this.#table.slotOf(key);
     // Past MAX_SAFE_INTEGER the running sum would round, and currentUsage drift.
-    const total = this.#current - (slot === undefined ? 0 : this.#slots.sizeOf(slot)) + bytes;
+    const total = this.#table.current - (slot === undefined ? 0 : this.#table.sizeOf(slot)) + bytes;
     if (total > Number.MAX_SAFE_INTEGER) {
-      const problem = `${bytes} bytes for key ${describeKey(key)} would bring currentUsage (${this.#current} bytes) past Number.MAX_SAFE_INTEGER, where the byte count stops being exact`;
+      const problem = `${bytes} bytes for key ${describeKey(key)} would bring currentUsage (${this.#table.current} bytes) past Number.MAX_SAFE_INTEGER, where the byte count stops being exact`;
       if (given) throw new RangeError(`size: ${problem}`);
       // The estimator's figure is never a reason to throw: the value is not stored, as one that cannot fit.
       this.#report(new RangeError(`the estimated size of ${problem}; not stored`));
-      if (pin) this.#pinKey(key);
+      if (pin) this.#table.pin(key);
       if (slot !== undefined) this.delete(key);
       else this.#settle();
       return false;
     }
-    if (pin) this.#pinKey(key);
+    if (pin) this.#table.pin(key);
     if (this.#soft !== undefined) this.#soft.drop(key);
     const present = slot === undefined ? this.#insert(key, value, bytes) : this.#replace(slot, value, bytes);
     // Listeners run in #settle and may have changed the entry since.
-    return this.#settle() ? this.#map.has(key) : present;
+    return this.#settle() ? this.#table.has(key) : present;
   }
 
   /**
@@ -347,9 +294,9 @@ export class MemoryManager<K, V> implements ClearableCache {
    */
   delete(key: K): boolean {
     if (this.#soft !== undefined) this.#soft.drop(key);
-    const slot = this.#map.get(key);
+    const slot = this.#table.slotOf(key);
     if (slot === undefined) return false;
-    this.#removeSlot(slot);
+    this.#table.remove(slot);
     this.#settle();
     return true;
   }
@@ -359,16 +306,7 @@ export class MemoryManager<K, V> implements ClearableCache {
    * not counted. Hits, misses, `maxUsage` and `evictionCount` are kept.
    */
   clear(): void {
-    this.#releasedBytes += this.#current;
-    this.#map.clear();
-    this.#pins.clear();
-    this.#soft?.clear();
-    this.#slots.clear();
-    this.#list?.clear(INITIAL_SLOT_CAPACITY);
-    this.#policy.clear(INITIAL_SLOT_CAPACITY);
-    this.#current = 0;
-    this.#pinnedBytes = 0;
-    this.#pinnedCount = 0;
+    this.#table.clear(false);
     this.#settle();
   }
 
@@ -381,10 +319,9 @@ export class MemoryManager<K, V> implements ClearableCache {
    * Returns the number of entries dropped.
    */
   invalidateAll(): number {
-    const dropped = this.#map.size;
-    const pins = this.#pins.size === 0 ? undefined : [...this.#pins];
-    this.clear();
-    if (pins !== undefined) for (const key of pins) this.#pins.add(key);
+    const dropped = this.#table.size;
+    this.#table.clear(true);
+    this.#settle();
     return dropped;
   }
 
@@ -396,7 +333,7 @@ export class MemoryManager<K, V> implements ClearableCache {
    * set. Pinned bytes count against the budget.
    */
   pin(key: K): void {
-    if (this.#pinKey(key)) this.#settle();
+    if (this.#table.pin(key)) this.#settle();
   }
 
   /**
@@ -406,24 +343,18 @@ export class MemoryManager<K, V> implements ClearableCache {
    * evicted (`capacity`) until it fits, this one included.
    */
   unpin(key: K): void {
-    if (!this.#pins.delete(key)) return;
-    const slot = this.#map.get(key);
-    if (slot === undefined) return;
-    const bytes = this.#slots.sizeOf(slot);
-    this.#pinnedBytes -= bytes;
-    this.#pinnedCount--;
-    this.#attach(slot, bytes);
-    if (this.#current > this.#limitBytes) this.#makeRoom(0);
+    if (!this.#table.unpin(key)) return;
+    if (this.#table.current > this.#limitBytes) this.#makeRoom(0);
     this.#settle();
   }
 
   isPinned(key: K): boolean {
-    return this.#pins.has(key);
+    return this.#table.pins.has(key);
   }
 
   /** Every pinned key, stored or not, in the order they were pinned. */
   get pinnedKeys(): K[] {
-    return [...this.#pins];
+    return [...this.#table.pins];
   }
 
   // ---------------------------------------------------------------- eviction
@@ -437,9 +368,9 @@ export class MemoryManager<K, V> implements ClearableCache {
     const keys: K[] = [];
     const level = this.#levelName();
     for (let i = 0; i < count; i++) {
-      const victim = this.#victim();
+      const victim = this.#table.victim();
       if (victim === 0) break;
-      keys.push(this.#evictSlot(victim, 'manual', level));
+      keys.push(this.#table.evict(victim, 'manual', level));
     }
     this.#settle();
     return keys;
@@ -453,13 +384,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     countArgument('count', count);
     const keys: K[] = [];
     const level = this.#levelName();
-    const list = this.#list;
-    if (list !== undefined) {
-      for (let i = 0, oldest: number; i < count && (oldest = list.oldest()) !== 0; i++) keys.push(this.#evictSlot(oldest, 'manual', level));
-    } else {
-      const policy = this.#policy;
-      for (const slot of leastRecentByStamp(count, this.#slots.high, (s) => policy.lastUse!(s))) keys.push(this.#evictSlot(slot, 'manual', level));
-    }
+    for (const slot of this.#table.leastRecent(count)) keys.push(this.#table.evict(slot, 'manual', level));
     this.#settle();
     return keys;
   }
@@ -469,7 +394,7 @@ export class MemoryManager<K, V> implements ClearableCache {
    * under `lru`, in slot order otherwise); returns how many.
    */
   clearUnpinned(): number {
-    const evicted = this.#evictAllUnpinned('manual', this.#levelName(), undefined);
+    const evicted = this.#table.evictAll('manual', this.#levelName(), undefined);
     this.#settle();
     return evicted;
   }
@@ -505,14 +430,15 @@ export class MemoryManager<K, V> implements ClearableCache {
 
   /** A snapshot of the accounting. */
   get metrics(): MemoryMetrics {
+    const table = this.#table;
     return {
-      currentUsage: this.#current,
-      maxUsage: this.#peak,
-      evictionCount: this.#evictionCount,
+      currentUsage: table.current,
+      maxUsage: table.peak,
+      evictionCount: table.evictionCount,
       pressureLevel: levelAtRank(this.#levelRank),
-      entryCount: this.#map.size,
-      pinnedCount: this.#pinnedCount,
-      pinnedBytes: this.#pinnedBytes,
+      entryCount: table.size,
+      pinnedCount: table.pinnedCount,
+      pinnedBytes: table.pinnedBytes,
       hits: this.#hits,
       misses: this.#misses,
       softHits: this.#softHits,
@@ -548,7 +474,7 @@ export class MemoryManager<K, V> implements ClearableCache {
 
   /** `currentUsage`, for a `CacheCleaner`. */
   estimateCacheSize(): number {
-    return this.#current;
+    return this.#table.current;
   }
 
   /**
@@ -594,66 +520,34 @@ export class MemoryManager<K, V> implements ClearableCache {
   }
 
   #insert(key: K, value: V, bytes: number): boolean {
-    const pinned = this.#pins.size !== 0 && this.#pins.has(key);
-    if (this.#current + bytes > this.#limitBytes) {
+    const table = this.#table;
+    const pinned = table.pins.size !== 0 && table.pins.has(key);
+    if (table.current + bytes > this.#limitBytes) {
       // Cannot fit even with every unpinned entry gone: evict nothing.
-      if (!pinned && bytes + this.#pinnedBytes > this.#maxBytes) return false;
+      if (!pinned && bytes + table.pinnedBytes > this.#maxBytes) return false;
       this.#makeRoom(bytes);
     }
-    const slots = this.#slots;
-    const slot = slots.allocate();
-    this.#map.set(key, slot);
-    slots.fill(slot, key, value, bytes);
-    const current = (this.#current += bytes);
-    if (current > this.#peak) this.#peak = current;
-    if (pinned) {
-      this.#pinnedBytes += bytes;
-      this.#pinnedCount++;
-      // The policy starts the entry's state (a use count) for a later unpin.
-      this.#policy.add(slot, key, bytes);
-      this.#policy.remove(slot, bytes);
-      this.#list?.markPinned(slot);
-    } else {
-      this.#list?.linkNewest(slot);
-      this.#policy.add(slot, key, bytes);
-    }
-    return current < this.#moderateBytes || this.#watermark(slot);
+    const slot = table.insert(key, value, bytes, pinned);
+    return table.current < this.#moderateBytes || this.#watermark(slot);
   }
 
   #replace(slot: number, value: V, bytes: number): boolean {
-    const slots = this.#slots;
-    const old = slots.sizeOf(slot);
-    const pinned = !this.#inOrder(slot);
-    if (slots.values[slot] !== value) this.#releasedBytes += old;
-    const after = this.#current - old + bytes;
-    const over = after > this.#limitBytes;
-    if (over && !pinned && bytes + this.#pinnedBytes > this.#maxBytes) {
-      this.#removeSlot(slot);
+    const table = this.#table;
+    table.noteReplaced(slot, value);
+    const over = table.current - table.sizeOf(slot) + bytes > this.#limitBytes;
+    if (over && table.inOrder(slot) && bytes + table.pinnedBytes > this.#maxBytes) {
+      table.remove(slot);
       return false;
     }
-    slots.values[slot] = value;
-    const list = this.#list;
-    if (pinned) {
-      slots.setSize(slot, bytes);
-      this.#current = after;
-      this.#pinnedBytes += bytes - old;
-      if (over) this.#makeRoom(0);
-    } else if (over || bytes !== old) {
-      // Out of the order while the size changes (a policy may order by it)
-      // and while room is made, so it cannot be its own victim.
-      this.#detach(slot, old);
-      slots.setSize(slot, bytes);
-      this.#current = after;
+    // An evictable entry is out of the order while room is made (or its size changes): it cannot be its own victim.
+    if (table.replace(slot, value, bytes, over)) {
       this.#makeRoom(0);
-      this.#attach(slot, bytes);
-      if (list === undefined) this.#policy.touch(slot);
-    } else if (list !== undefined) {
-      list.use(slot);
-    } else {
-      this.#policy.touch(slot);
+      table.reattach(slot);
+    } else if (over) {
+      this.#makeRoom(0);
     }
-    if (this.#current > this.#peak) this.#peak = this.#current;
-    return this.#current < this.#moderateBytes || this.#watermark(slot);
+    table.notePeak();
+    return table.current < this.#moderateBytes || this.#watermark(slot);
   }
 
   /**
@@ -662,35 +556,33 @@ export class MemoryManager<K, V> implements ClearableCache {
    * whether it is still stored.
    */
   #watermark(slot: number): boolean {
-    const critical = this.#current >= this.#criticalBytes;
-    const level = levelAtRank(Math.max(this.#budgetRankFor(this.#current), this.#handlerRank));
-    const evictable = this.#inOrder(slot);
+    const table = this.#table;
+    const critical = table.current >= this.#criticalBytes;
+    const level = levelAtRank(Math.max(this.#budgetRankFor(table.current), this.#handlerRank));
+    const evictable = table.inOrder(slot);
     if (evictable && this.#admits) return this.#admitWatermark(slot, critical, level);
     // In list mode the entry just set is the newest, so the `lru` order
     // reaches it only once every other entry is gone: it can stay in the
     // order (`last` stops the loop there). Other orders may rank it first:
     // it leaves them during the pass.
-    const listMode = this.#list !== undefined;
-    const detached = evictable && !listMode;
-    // Read only for the detach and the attach below.
-    const bytes = detached ? this.#slots.sizeOf(slot) : 0;
-    if (detached) this.#detach(slot, bytes);
-    const last = evictable && listMode ? slot : 0;
+    const detached = evictable && !table.listMode;
+    const bytes = detached ? table.detach(slot) : 0;
+    const last = evictable && !detached ? slot : 0;
     let evicted = 0;
     let victim: number;
     if (critical) {
-      while (this.#current >= this.#moderateBytes && (victim = this.#victim()) !== 0 && victim !== last) {
-        this.#evictSlot(victim, 'pressure', level);
+      while (table.current >= this.#moderateBytes && (victim = table.victim()) !== 0 && victim !== last) {
+        table.evict(victim, 'pressure', level);
       }
     } else {
-      for (; evicted < this.#batchSize && (victim = this.#victim()) !== 0 && victim !== last; evicted++) {
-        this.#evictSlot(victim, 'pressure', level);
+      for (; evicted < this.#batchSize && (victim = table.victim()) !== 0 && victim !== last; evicted++) {
+        table.evict(victim, 'pressure', level);
       }
     }
     if (!evictable) return true;
-    if (detached) this.#attach(slot, bytes);
-    if (critical ? this.#current >= this.#moderateBytes : evicted < this.#batchSize) {
-      this.#evictSlot(slot, 'pressure', level);
+    if (detached) table.attach(slot, bytes);
+    if (critical ? table.current >= this.#moderateBytes : evicted < this.#batchSize) {
+      table.evict(slot, 'pressure', level);
       return false;
     }
     return true;
@@ -704,9 +596,10 @@ export class MemoryManager<K, V> implements ClearableCache {
   #admitWatermark(slot: number, critical: boolean, level: MemoryPressureLevel): boolean {
     let stored = true;
     let victim: number;
-    for (let evicted = 0; (critical ? this.#current >= this.#moderateBytes : evicted < this.#batchSize) && (victim = this.#victim()) !== 0; evicted++) {
+    const table = this.#table;
+    for (let evicted = 0; (critical ? table.current >= this.#moderateBytes : evicted < this.#batchSize) && (victim = table.victim()) !== 0; evicted++) {
       if (victim === slot) stored = false;
-      this.#evictSlot(victim, 'pressure', level);
+      table.evict(victim, 'pressure', level);
     }
     return stored;
   }
@@ -717,13 +610,14 @@ export class MemoryManager<K, V> implements ClearableCache {
    * for `pressure` while only over the pressure ceiling.
    */
   #makeRoom(incoming: number): void {
+    const table = this.#table;
     const limit = this.#limitBytes;
-    if (this.#current + incoming <= limit) return;
+    if (table.current + incoming <= limit) return;
     const max = this.#maxBytes;
-    const level = levelAtRank(Math.max(this.#budgetRankFor(this.#current + incoming), this.#handlerRank));
+    const level = levelAtRank(Math.max(this.#budgetRankFor(table.current + incoming), this.#handlerRank));
     let victim: number;
-    while (this.#current + incoming > limit && (victim = this.#victim()) !== 0) {
-      this.#evictSlot(victim, this.#current + incoming > max ? 'capacity' : 'pressure', level);
+    while (table.current + incoming > limit && (victim = table.victim()) !== 0) {
+      table.evict(victim, table.current + incoming > max ? 'capacity' : 'pressure', level);
     }
   }
 
@@ -732,162 +626,32 @@ export class MemoryManager<K, V> implements ClearableCache {
     if (rank === NORMAL) return;
     const level = levelAtRank(rank);
     const batch = this.#batchSize;
+    const table = this.#table;
     let victim: number;
     if (rank === MODERATE) {
-      for (let i = 0; i < batch && (victim = this.#victim()) !== 0; i++) {
-        const key = this.#evictSlot(victim, 'pressure', level);
+      for (let i = 0; i < batch && (victim = table.victim()) !== 0; i++) {
+        const key = table.evict(victim, 'pressure', level);
         if (keys !== undefined) keys.push(key);
       }
     } else if (rank === CRITICAL) {
-      const target = (this.#current - this.#pinnedBytes) / 2;
+      const target = (table.current - table.pinnedBytes) / 2;
       let freed = 0;
-      for (let i = 0; (freed < target || i < batch) && (victim = this.#victim()) !== 0; i++) {
-        freed += this.#slots.sizeOf(victim);
-        const key = this.#evictSlot(victim, 'pressure', level);
+      for (let i = 0; (freed < target || i < batch) && (victim = table.victim()) !== 0; i++) {
+        freed += table.sizeOf(victim);
+        const key = table.evict(victim, 'pressure', level);
         if (keys !== undefined) keys.push(key);
       }
     } else {
-      this.#evictAllUnpinned('pressure', level, keys);
+      table.evictAll('pressure', level, keys);
       // Emergency: the soft tier goes too, so nothing delays the collector.
       this.#soft?.clear();
     }
   }
 
-  /**
-   * Evicts every unpinned entry: least recently used first in list mode, in
-   * slot order in policy mode (everything goes, so the order does not
-   * matter). The bulk path of `emergency` and `clearUnpinned`: one walk of
-   * the recency list or the slots, then the `Map` is cleared or rebuilt
-   * from the pinned entries when that is cheaper than deleting the evicted
-   * keys one by one. Returns how many were evicted.
-   */
-  #evictAllUnpinned(reason: EvictionReason, level: MemoryPressureLevel, keysOut: K[] | undefined): number {
-    const unpinned = this.#map.size - this.#pinnedCount;
-    if (unpinned === 0) return 0;
-    const slots = this.#slots;
-    const policy = this.#policy;
-    const events = this.#events.wanted ? this.#events : undefined;
-    const rebuild = unpinned > this.#pinnedCount;
-    // Values evicted by `clearUnpinned` may still be revived; an emergency drops the soft tier.
-    const soft = reason === 'manual' ? this.#soft : undefined;
-    let freed = 0;
-    const evict = (slot: number): void => {
-      const key = slots.keys[slot] as K;
-      const bytes = slots.sizeOf(slot);
-      if (soft !== undefined) soft.hold(key, slots.values[slot] as V, bytes);
-      policy.remove(slot, bytes);
-      if (!rebuild) this.#map.delete(key);
-      if (keysOut !== undefined) keysOut.push(key);
-      if (events !== undefined) events.push({ key, bytes, reason, level });
-      slots.release(slot);
-      freed += bytes;
-    };
-    const list = this.#list;
-    if (list !== undefined) {
-      for (let slot = list.oldest(); slot !== 0; ) {
-        const following = list.newer(slot);
-        evict(slot);
-        slot = following;
-      }
-      list.empty();
-    } else {
-      for (let slot = 1, high = slots.high; slot < high; slot++) if (policy.lastUse!(slot) !== 0) evict(slot);
-    }
-    this.#current -= freed;
-    this.#releasedBytes += freed;
-    this.#evictionCount += unpinned;
-    if (rebuild) {
-      const map = new Map<K, number>();
-      if (this.#pinnedCount !== 0) {
-        for (const key of this.#pins) {
-          const slot = this.#map.get(key);
-          if (slot !== undefined) map.set(key, slot);
-        }
-      }
-      this.#map = map;
-    }
-    return unpinned;
-  }
-
-  /**
-   * Where a single entry leaves the cache by eviction (the bulk pass is
-   * `#evictAllUnpinned`). `slot` must be in the eviction order (unpinned).
-   */
-  #evictSlot(slot: number, reason: EvictionReason, level: MemoryPressureLevel): K {
-    const slots = this.#slots;
-    const key = slots.keys[slot] as K;
-    const bytes = slots.sizeOf(slot);
-    this.#detach(slot, bytes);
-    this.#map.delete(key);
-    if (this.#soft !== undefined) this.#soft.hold(key, slots.values[slot] as V, bytes);
-    slots.release(slot);
-    this.#current -= bytes;
-    this.#releasedBytes += bytes;
-    this.#evictionCount++;
-    if (this.#events.wanted) this.#events.push({ key, bytes, reason, level });
-    return key;
-  }
-
-  /** Drops a stored entry without an event: `delete`, or a refused replacement. */
-  #removeSlot(slot: number): void {
-    const slots = this.#slots;
-    const bytes = slots.sizeOf(slot);
-    if (!this.#inOrder(slot)) {
-      this.#pinnedBytes -= bytes;
-      this.#pinnedCount--;
-    } else {
-      this.#detach(slot, bytes);
-    }
-    this.#map.delete(slots.keys[slot] as K);
-    slots.release(slot);
-    this.#current -= bytes;
-    this.#releasedBytes += bytes;
-  }
-
-  /** Pins `key`; returns whether anything changed. */
-  #pinKey(key: K): boolean {
-    if (this.#pins.has(key)) return false;
-    this.#pins.add(key);
-    const slot = this.#map.get(key);
-    if (slot !== undefined) {
-      const bytes = this.#slots.sizeOf(slot);
-      this.#detach(slot, bytes);
-      this.#list?.markPinned(slot);
-      this.#pinnedBytes += bytes;
-      this.#pinnedCount++;
-    }
-    return true;
-  }
-
-  /** The next entry to evict in the strategy's order, or 0. */
-  #victim(): number {
-    // In list mode the policy's order is the recency list: read it here.
-    const list = this.#list;
-    return list !== undefined ? list.oldest() : this.#policy.victim!();
-  }
-
-  /** Whether a stored entry is evictable (in the order), i.e. not pinned. */
-  #inOrder(slot: number): boolean {
-    const list = this.#list;
-    return list !== undefined ? list.has(slot) : this.#policy.lastUse!(slot) !== 0;
-  }
-
-  /** Takes an unpinned entry, of `bytes`, out of the recency list and the policy's order. */
-  #detach(slot: number, bytes: number): void {
-    this.#list?.unlink(slot);
-    this.#policy.remove(slot, bytes);
-  }
-
-  /** Puts an entry, of `bytes`, (back) into both orders, as just used. */
-  #attach(slot: number, bytes: number): void {
-    this.#list?.linkNewest(slot);
-    this.#policy.readd(slot, bytes);
-  }
-
   #budgetRankFor(bytes: number): number {
     if (!this.#bounded) return NORMAL;
     const max = this.#maxBytes;
-    if (this.#pinnedBytes > max) return EMERGENCY;
+    if (this.#table.pinnedBytes > max) return EMERGENCY;
     return bytes >= this.#criticalBytes ? CRITICAL : bytes >= this.#moderateBytes ? MODERATE : NORMAL;
   }
 
@@ -898,12 +662,13 @@ export class MemoryManager<K, V> implements ClearableCache {
    */
   #settle(): boolean {
     let calledOut = false;
-    if (this.#releasedBytes !== 0) this.#deliverReleased();
+    const released = this.#table.takeReleased();
+    if (released !== 0 && this.#noteReleased !== undefined) this.#deliverReleased(released);
     if (this.#events.pending) {
       this.#events.deliver();
       calledOut = true;
     }
-    this.#budgetRank = this.#budgetRankFor(this.#current);
+    this.#budgetRank = this.#budgetRankFor(this.#table.current);
     const rank = this.#budgetRank > this.#handlerRank ? this.#budgetRank : this.#handlerRank;
     if (rank !== this.#levelRank) {
       this.#publishLevel(rank);
@@ -911,19 +676,16 @@ export class MemoryManager<K, V> implements ClearableCache {
     }
     const telemetry = this.#telemetry;
     if (telemetry !== undefined) {
-      safeRecord(telemetry.recordCacheSize, telemetry, this.#current, this.#map.size);
+      safeRecord(telemetry.recordCacheSize, telemetry, this.#table.current, this.#table.size);
       calledOut = true;
     }
     return calledOut;
   }
 
   /** Tells the handler what was dropped (a count, not a call back into the cache: not a call-out). */
-  #deliverReleased(): void {
-    const bytes = this.#releasedBytes;
-    this.#releasedBytes = 0;
-    if (this.#noteReleased === undefined) return;
+  #deliverReleased(bytes: number): void {
     try {
-      this.#noteReleased(bytes);
+      this.#noteReleased!(bytes);
     } catch (error) {
       this.#report(error instanceof Error ? error : new Error(String(error)));
     }
@@ -960,11 +722,11 @@ export class MemoryManager<K, V> implements ClearableCache {
     const at = Number(state.at);
     const decision =
       Number.isFinite(used) && Number.isFinite(total) && Number.isFinite(at)
-        ? ceiling.observe(rank, used, total, at, this.#current, this.#pinnedBytes)
-        : ceiling.observe(rank, 0, 0, 0, this.#current, this.#pinnedBytes);
+        ? ceiling.observe(rank, used, total, at, this.#table.current, this.#table.pinnedBytes)
+        : ceiling.observe(rank, 0, 0, 0, this.#table.current, this.#table.pinnedBytes);
     this.#limitBytes = Math.min(this.#maxBytes, decision.limitBytes);
     if (decision.dropAll) this.#shed(EMERGENCY, undefined);
-    else if (this.#current > this.#limitBytes) this.#makeRoom(0);
+    else if (this.#table.current > this.#limitBytes) this.#makeRoom(0);
     this.#settle();
   }
 
