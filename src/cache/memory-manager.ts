@@ -58,12 +58,11 @@
  *   of `emergency` and `clearUnpinned`). The soft tier (`softEviction`)
  *   hooks both.
  */
-import { describeValue as describeKey } from '../checks.js';
+import { describeValue as describeKey, requireCount } from '../checks.js';
 import type { ClearableCache } from '../cleanup/clearable-cache.js';
-import { Subject, ValueSubject, type Observable, type Subscription } from '../observable.js';
-import { isMemoryPressureLevel, levelAtRank, pressureRank, type MemoryPressureLevel } from '../pressure-levels.js';
+import { Subject, type Observable } from '../observable.js';
+import { levelAtRank, pressureRank, type MemoryPressureLevel } from '../pressure-levels.js';
 import type { MemoryState } from '../pressure/memory-state.js';
-import { hasStates, type MemoryPressureHandler } from '../pressure/monitor.js';
 import { safeRecord, type MemoryTelemetry } from '../telemetry/memory-telemetry.js';
 import type { EvictionEvent, MemoryMetrics } from './eviction-event.js';
 import { EvictionQueue } from './eviction-queue.js';
@@ -72,6 +71,7 @@ import { EntryTable } from './entry-table.js';
 import type { EvictionPolicy } from './policies/policy.js';
 import { policyFactoryFor, type EvictionStrategy } from './policies/registry.js';
 import { PressureCeiling } from './pressure-ceiling.js';
+import { PressureLink } from './pressure-link.js';
 import { entrySizer } from './size-estimator.js';
 import { SoftTier } from './soft-tier.js';
 
@@ -85,13 +85,6 @@ const NORMAL = 0;
 const MODERATE = 1;
 const CRITICAL = 2;
 const EMERGENCY = 3;
-
-function countArgument(field: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(`${field} must be a non-negative integer, got ${String(value)}`);
-  }
-  return value;
-}
 
 /**
  * A cache bounded by bytes (`maxCacheBytes`), with pinned entries that are
@@ -134,24 +127,15 @@ export class MemoryManager<K, V> implements ClearableCache {
   readonly #missHook: EvictionPolicy | undefined;
   /** Evicted values held weakly (`softEviction`), else undefined. */
   readonly #soft: SoftTier<K, V> | undefined;
-  /** Told the bytes dropped by each operation, from a handler with `noteReleased`. */
-  #noteReleased: ((bytes: number) => void) | undefined;
   #hits = 0;
   #misses = 0;
   #softHits = 0;
 
-  // Pressure: ranks into PRESSURE_LEVELS (see levelAtRank).
-  #budgetRank = NORMAL;
-  #handlerRank = NORMAL;
-  #levelRank = NORMAL;
-
-  // Streams.
-  readonly #pressureSubject = new ValueSubject<MemoryPressureLevel>('normal');
-  readonly #pressureView: Observable<MemoryPressureLevel>;
+  // Pressure (ranks into PRESSURE_LEVELS, see levelAtRank) and streams.
+  readonly #link: PressureLink;
   readonly #events: EvictionQueue;
   readonly #errorSubject = new Subject<Error>();
   readonly #errorView: Observable<Error>;
-  #subscriptions: Subscription[] = [];
 
   constructor(config?: MemoryConfig<V>) {
     const resolved = resolveMemoryConfig(config);
@@ -172,10 +156,18 @@ export class MemoryManager<K, V> implements ClearableCache {
     const policy = this.#table.policy;
     this.#admits = policy.admits === true;
     this.#missHook = typeof policy.onMiss === 'function' ? policy : undefined;
-    this.#pressureView = this.#pressureSubject.asObservable();
     this.#errorView = this.#errorSubject.asObservable();
+    this.#link = new PressureLink(this.#telemetry, (error) => this.#report(error));
     const handler = resolved.pressureHandler;
-    if (handler !== undefined) this.#listen(handler);
+    if (handler === undefined) return;
+    this.#link.listen(handler, {
+      // A monitor's level changes only set the level; its samples drive the cache (`#follow`).
+      onLevel: (rank) => {
+        if (!this.#link.sampled) this.#shed(rank, undefined);
+        this.#settle();
+      },
+      onSample: (rank, state) => this.#follow(rank, state),
+    });
   }
 
   // ---------------------------------------------------------------- reads
@@ -364,9 +356,9 @@ export class MemoryManager<K, V> implements ClearableCache {
    * `manual`); returns their keys in eviction order.
    */
   evict(count: number = this.#batchSize): K[] {
-    countArgument('count', count);
+    requireCount('count', count);
     const keys: K[] = [];
-    const level = this.#levelName();
+    const level = this.#link.level;
     for (let i = 0; i < count; i++) {
       const victim = this.#table.victim();
       if (victim === 0) break;
@@ -381,9 +373,9 @@ export class MemoryManager<K, V> implements ClearableCache {
    * first whatever the strategy (reason `manual`); returns their keys.
    */
   evictLeastRecentlyUsed(count: number): K[] {
-    countArgument('count', count);
+    requireCount('count', count);
     const keys: K[] = [];
-    const level = this.#levelName();
+    const level = this.#link.level;
     for (const slot of this.#table.leastRecent(count)) keys.push(this.#table.evict(slot, 'manual', level));
     this.#settle();
     return keys;
@@ -394,7 +386,7 @@ export class MemoryManager<K, V> implements ClearableCache {
    * under `lru`, in slot order otherwise); returns how many.
    */
   clearUnpinned(): number {
-    const evicted = this.#table.evictAll('manual', this.#levelName(), undefined);
+    const evicted = this.#table.evictAll('manual', this.#link.level, undefined);
     this.#settle();
     return evicted;
   }
@@ -435,7 +427,7 @@ export class MemoryManager<K, V> implements ClearableCache {
       currentUsage: table.current,
       maxUsage: table.peak,
       evictionCount: table.evictionCount,
-      pressureLevel: levelAtRank(this.#levelRank),
+      pressureLevel: this.#link.level,
       entryCount: table.size,
       pinnedCount: table.pinnedCount,
       pinnedBytes: table.pinnedBytes,
@@ -450,14 +442,9 @@ export class MemoryManager<K, V> implements ClearableCache {
     return this.#strategy;
   }
 
-  /** The cache's pressure level now: the higher of the budget's and the handler's. */
-  #levelName(): MemoryPressureLevel {
-    return levelAtRank(this.#levelRank);
-  }
-
   /** The current level on subscribe, then each change of `metrics.pressureLevel`. */
   get pressure(): Observable<MemoryPressureLevel> {
-    return this.#pressureView;
+    return this.#link.levels;
   }
 
   /** Every eviction, delivered before the call that caused it returns. */
@@ -490,12 +477,9 @@ export class MemoryManager<K, V> implements ClearableCache {
    * The cache keeps working. Calling it again does nothing.
    */
   dispose(): void {
-    const subscriptions = this.#subscriptions;
-    this.#subscriptions = [];
-    for (const subscription of subscriptions) subscription.unsubscribe();
-    this.#handlerRank = NORMAL;
+    this.#link.dispose();
     this.#settle();
-    this.#noteReleased = undefined;
+    this.#link.forget();
   }
 
   // ---------------------------------------------------------------- internals
@@ -558,7 +542,7 @@ export class MemoryManager<K, V> implements ClearableCache {
   #watermark(slot: number): boolean {
     const table = this.#table;
     const critical = table.current >= this.#criticalBytes;
-    const level = levelAtRank(Math.max(this.#budgetRankFor(table.current), this.#handlerRank));
+    const level = levelAtRank(Math.max(this.#budgetRankFor(table.current), this.#link.handlerRank));
     const evictable = table.inOrder(slot);
     if (evictable && this.#admits) return this.#admitWatermark(slot, critical, level);
     // In list mode the entry just set is the newest, so the `lru` order
@@ -614,7 +598,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     const limit = this.#limitBytes;
     if (table.current + incoming <= limit) return;
     const max = this.#maxBytes;
-    const level = levelAtRank(Math.max(this.#budgetRankFor(table.current + incoming), this.#handlerRank));
+    const level = levelAtRank(Math.max(this.#budgetRankFor(table.current + incoming), this.#link.handlerRank));
     let victim: number;
     while (table.current + incoming > limit && (victim = table.victim()) !== 0) {
       table.evict(victim, table.current + incoming > max ? 'capacity' : 'pressure', level);
@@ -663,17 +647,12 @@ export class MemoryManager<K, V> implements ClearableCache {
   #settle(): boolean {
     let calledOut = false;
     const released = this.#table.takeReleased();
-    if (released !== 0 && this.#noteReleased !== undefined) this.#deliverReleased(released);
+    if (released !== 0) this.#link.released(released);
     if (this.#events.pending) {
       this.#events.deliver();
       calledOut = true;
     }
-    this.#budgetRank = this.#budgetRankFor(this.#table.current);
-    const rank = this.#budgetRank > this.#handlerRank ? this.#budgetRank : this.#handlerRank;
-    if (rank !== this.#levelRank) {
-      this.#publishLevel(rank);
-      calledOut = true;
-    }
+    if (this.#link.settle(this.#budgetRankFor(this.#table.current))) calledOut = true;
     const telemetry = this.#telemetry;
     if (telemetry !== undefined) {
       safeRecord(telemetry.recordCacheSize, telemetry, this.#table.current, this.#table.size);
@@ -682,32 +661,12 @@ export class MemoryManager<K, V> implements ClearableCache {
     return calledOut;
   }
 
-  /** Tells the handler what was dropped (a count, not a call back into the cache: not a call-out). */
-  #deliverReleased(bytes: number): void {
-    try {
-      this.#noteReleased!(bytes);
-    } catch (error) {
-      this.#report(error instanceof Error ? error : new Error(String(error)));
-    }
-  }
-
-  #publishLevel(rank: number): void {
-    const from = levelAtRank(this.#levelRank);
-    const to = levelAtRank(rank);
-    this.#levelRank = rank;
-    const telemetry = this.#telemetry;
-    if (telemetry !== undefined) safeRecord(telemetry.recordPressureChange, telemetry, from, to);
-    this.#pressureSubject.next(to);
-  }
-
   /**
    * A monitor's sample at `rank`: the pressure ceiling decides how much the
    * cache may hold (see `PressureCeiling`), and the cache evicts down to it.
    */
   #follow(rank: number, state: MemoryState): void {
-    const ceiling = this.#ceiling!;
-    // A monitor publishes the sample before its level change: evictions here carry the sample's level.
-    this.#handlerRank = rank;
+    const ceiling = (this.#ceiling ??= new PressureCeiling());
     if (rank !== NORMAL && state.source === HEAP_SOURCE) {
       // The V8 heap falls back once a full collection has run (the Node monitor samples right
       // after one), so shedding by level converges there, and a cache that regrows freely
@@ -728,38 +687,5 @@ export class MemoryManager<K, V> implements ClearableCache {
     if (decision.dropAll) this.#shed(EMERGENCY, undefined);
     else if (this.#table.current > this.#limitBytes) this.#makeRoom(0);
     this.#settle();
-  }
-
-  #listen(handler: MemoryPressureHandler): void {
-    // A monitor publishes every sample: each one goes to `#follow` (the
-    // pressure ceiling, or shedding by level for the heap), and its level
-    // changes only set `metrics.pressureLevel`. A plain handler only reports
-    // changes: shed on each.
-    const sampled = hasStates(handler);
-    if (typeof handler.noteReleased === 'function') this.#noteReleased = handler.noteReleased.bind(handler);
-    if (sampled) this.#ceiling = new PressureCeiling();
-    this.#subscriptions.push(
-      handler.pressure.subscribe((level) => {
-        if (!isMemoryPressureLevel(level)) {
-          this.#report(new RangeError(`pressureHandler reported an unknown level ${JSON.stringify(level)}; ignored`));
-          return;
-        }
-        this.#handlerRank = pressureRank(level);
-        if (!sampled) this.#shed(this.#handlerRank, undefined);
-        this.#settle();
-      }),
-    );
-    if (sampled) {
-      this.#subscriptions.push(
-        handler.states.subscribe((state) => {
-          const level = (state as { level?: unknown } | null)?.level;
-          if (!isMemoryPressureLevel(level)) {
-            this.#report(new RangeError(`pressureHandler published a state with an unknown level ${JSON.stringify(level)}; ignored`));
-            return;
-          }
-          this.#follow(pressureRank(level), state);
-        }),
-      );
-    }
   }
 }
