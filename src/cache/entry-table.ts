@@ -15,7 +15,7 @@
  * - Accounting: every path that stores or drops an entry adjusts
  *   `current` (and the pinned sums) by the entry's stored size, so they
  *   stay exact sums. Bytes dropped are also summed in `releasedBytes`
- *   until the manager takes them (`takeReleased`).
+ *   until the manager takes them.
  * - The table never decides when to evict nor calls out: an eviction is
  *   queued on the `EvictionQueue` (when anyone listens) for the manager to
  *   deliver, and kept weakly in the soft tier when there is one.
@@ -34,15 +34,22 @@ export class EntryTable<K, V> {
   /** List mode: the recency list. Undefined in policy mode. */
   readonly #list: RecencyList | undefined;
   readonly #policy: EvictionPolicy;
-  readonly #pins = new Set<K>();
   readonly #soft: SoftTier<K, V> | undefined;
   readonly #events: EvictionQueue;
-  #current = 0;
-  #peak = 0;
-  #pinnedBytes = 0;
-  #pinnedCount = 0;
-  #evictionCount = 0;
-  #releasedBytes = 0;
+  // The accounting: plain fields, read on the manager's hot paths (a getter
+  // there costs V8 inlining budget), written only by this class, except
+  // `releasedBytes`, which the manager takes at the end of each operation.
+  /** Bytes of every stored entry. */
+  current = 0;
+  /** The highest `current` seen. */
+  peak = 0;
+  pinnedBytes = 0;
+  pinnedCount = 0;
+  evictionCount = 0;
+  /** Bytes dropped (evicted, deleted, replaced, cleared) since the manager last took them. */
+  releasedBytes = 0;
+  /** The pinned keys, stored or not, in the order they were pinned. */
+  readonly pins = new Set<K>();
 
   /** `maxBytes`: what the policy may size regions from (see `PolicyContext.maxBytes`). */
   constructor(factory: PolicyFactory, maxBytes: number | undefined, soft: SoftTier<K, V> | undefined, events: EvictionQueue) {
@@ -73,32 +80,6 @@ export class EntryTable<K, V> {
     return this.#map.size;
   }
 
-  /** Bytes of every stored entry. */
-  get current(): number {
-    return this.#current;
-  }
-
-  get peak(): number {
-    return this.#peak;
-  }
-
-  get pinnedBytes(): number {
-    return this.#pinnedBytes;
-  }
-
-  get pinnedCount(): number {
-    return this.#pinnedCount;
-  }
-
-  get evictionCount(): number {
-    return this.#evictionCount;
-  }
-
-  /** The pinned keys, stored or not, in the order they were pinned. */
-  get pins(): ReadonlySet<K> {
-    return this.#pins;
-  }
-
   slotOf(key: K): number | undefined {
     return this.#map.get(key);
   }
@@ -113,13 +94,6 @@ export class EntryTable<K, V> {
 
   sizeOf(slot: number): number {
     return this.#slots.sizeOf(slot);
-  }
-
-  /** The bytes dropped since the last call (then 0). */
-  takeReleased(): number {
-    const bytes = this.#releasedBytes;
-    this.#releasedBytes = 0;
-    return bytes;
   }
 
   /** A `get` of a stored entry: marks it used (a pinned one is not); returns its value. */
@@ -137,11 +111,11 @@ export class EntryTable<K, V> {
     const slot = slots.allocate();
     this.#map.set(key, slot);
     slots.fill(slot, key, value, bytes);
-    const current = (this.#current += bytes);
-    if (current > this.#peak) this.#peak = current;
+    const current = (this.current += bytes);
+    if (current > this.peak) this.peak = current;
     if (pinned) {
-      this.#pinnedBytes += bytes;
-      this.#pinnedCount++;
+      this.pinnedBytes += bytes;
+      this.pinnedCount++;
       // The policy starts the entry's state (a use count) for a later unpin.
       this.#policy.add(slot, key, bytes);
       this.#policy.remove(slot, bytes);
@@ -166,14 +140,14 @@ export class EntryTable<K, V> {
     slots.values[slot] = value;
     if (!this.inOrder(slot)) {
       slots.setSize(slot, bytes);
-      this.#current += bytes - old;
-      this.#pinnedBytes += bytes - old;
+      this.current += bytes - old;
+      this.pinnedBytes += bytes - old;
       return false;
     }
     if (detach || bytes !== old) {
       this.#detach(slot, old);
       slots.setSize(slot, bytes);
-      this.#current += bytes - old;
+      this.current += bytes - old;
       return true;
     }
     const list = this.#list;
@@ -190,12 +164,12 @@ export class EntryTable<K, V> {
 
   /** A value is about to be replaced by `value`: the old one is garbage unless it is the same. */
   noteReplaced(slot: number, value: V): void {
-    if (this.#slots.values[slot] !== value) this.#releasedBytes += this.#slots.sizeOf(slot);
+    if (this.#slots.values[slot] !== value) this.releasedBytes += this.#slots.sizeOf(slot);
   }
 
   /** `maxUsage` follows `current` after a `replace` made room. */
   notePeak(): void {
-    if (this.#current > this.#peak) this.#peak = this.#current;
+    if (this.current > this.peak) this.peak = this.current;
   }
 
   /** The next entry to evict in the strategy's order, or 0. */
@@ -234,9 +208,9 @@ export class EntryTable<K, V> {
     this.#map.delete(key);
     if (this.#soft !== undefined) this.#soft.hold(key, slots.values[slot] as V, bytes);
     slots.release(slot);
-    this.#current -= bytes;
-    this.#releasedBytes += bytes;
-    this.#evictionCount++;
+    this.current -= bytes;
+    this.releasedBytes += bytes;
+    this.evictionCount++;
     if (this.#events.wanted) this.#events.push({ key, bytes, reason, level });
     return key;
   }
@@ -246,40 +220,40 @@ export class EntryTable<K, V> {
     const slots = this.#slots;
     const bytes = slots.sizeOf(slot);
     if (!this.inOrder(slot)) {
-      this.#pinnedBytes -= bytes;
-      this.#pinnedCount--;
+      this.pinnedBytes -= bytes;
+      this.pinnedCount--;
     } else {
       this.#detach(slot, bytes);
     }
     this.#map.delete(slots.keys[slot] as K);
     slots.release(slot);
-    this.#current -= bytes;
-    this.#releasedBytes += bytes;
+    this.current -= bytes;
+    this.releasedBytes += bytes;
   }
 
   /** Pins `key`; returns whether anything changed. */
   pin(key: K): boolean {
-    if (this.#pins.has(key)) return false;
-    this.#pins.add(key);
+    if (this.pins.has(key)) return false;
+    this.pins.add(key);
     const slot = this.#map.get(key);
     if (slot !== undefined) {
       const bytes = this.#slots.sizeOf(slot);
       this.#detach(slot, bytes);
       this.#list?.markPinned(slot);
-      this.#pinnedBytes += bytes;
-      this.#pinnedCount++;
+      this.pinnedBytes += bytes;
+      this.pinnedCount++;
     }
     return true;
   }
 
   /** Unpins `key`; returns whether a stored entry rejoined the order (as just used). */
   unpin(key: K): boolean {
-    if (!this.#pins.delete(key)) return false;
+    if (!this.pins.delete(key)) return false;
     const slot = this.#map.get(key);
     if (slot === undefined) return false;
     const bytes = this.#slots.sizeOf(slot);
-    this.#pinnedBytes -= bytes;
-    this.#pinnedCount--;
+    this.pinnedBytes -= bytes;
+    this.pinnedCount--;
     this.#attach(slot, bytes);
     return true;
   }
@@ -306,12 +280,12 @@ export class EntryTable<K, V> {
    * how many were evicted.
    */
   evictAll(reason: EvictionReason, level: MemoryPressureLevel, keysOut: K[] | undefined): number {
-    const unpinned = this.#map.size - this.#pinnedCount;
+    const unpinned = this.#map.size - this.pinnedCount;
     if (unpinned === 0) return 0;
     const slots = this.#slots;
     const policy = this.#policy;
     const events = this.#events.wanted ? this.#events : undefined;
-    const rebuild = unpinned > this.#pinnedCount;
+    const rebuild = unpinned > this.pinnedCount;
     const soft = reason === 'manual' ? this.#soft : undefined;
     let freed = 0;
     const evict = (slot: number): void => {
@@ -336,13 +310,13 @@ export class EntryTable<K, V> {
     } else {
       for (let slot = 1, high = slots.high; slot < high; slot++) if (policy.lastUse!(slot) !== 0) evict(slot);
     }
-    this.#current -= freed;
-    this.#releasedBytes += freed;
-    this.#evictionCount += unpinned;
+    this.current -= freed;
+    this.releasedBytes += freed;
+    this.evictionCount += unpinned;
     if (rebuild) {
       const map = new Map<K, number>();
-      if (this.#pinnedCount !== 0) {
-        for (const key of this.#pins) {
+      if (this.pinnedCount !== 0) {
+        for (const key of this.pins) {
           const slot = this.#map.get(key);
           if (slot !== undefined) map.set(key, slot);
         }
@@ -354,16 +328,16 @@ export class EntryTable<K, V> {
 
   /** Drops every entry and, unless `keepPins`, every pin; shrinks the arrays back. */
   clear(keepPins: boolean): void {
-    this.#releasedBytes += this.#current;
+    this.releasedBytes += this.current;
     this.#map.clear();
-    if (!keepPins) this.#pins.clear();
+    if (!keepPins) this.pins.clear();
     this.#soft?.clear();
     this.#slots.clear();
     this.#list?.clear(INITIAL_SLOT_CAPACITY);
     this.#policy.clear(INITIAL_SLOT_CAPACITY);
-    this.#current = 0;
-    this.#pinnedBytes = 0;
-    this.#pinnedCount = 0;
+    this.current = 0;
+    this.pinnedBytes = 0;
+    this.pinnedCount = 0;
   }
 
   #detach(slot: number, bytes: number): void {

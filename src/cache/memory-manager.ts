@@ -646,8 +646,12 @@ export class MemoryManager<K, V> implements ClearableCache {
    */
   #settle(): boolean {
     let calledOut = false;
-    const released = this.#table.takeReleased();
-    if (released !== 0) this.#link.released(released);
+    const table = this.#table;
+    const released = table.releasedBytes;
+    if (released !== 0) {
+      table.releasedBytes = 0;
+      this.#link.released(released);
+    }
     if (this.#events.pending) {
       this.#events.deliver();
       calledOut = true;
