@@ -96,22 +96,30 @@ export class PressureLink {
 
   /** Publishes the cache's level for the budget's `budgetRank` if it changed; returns whether it did. */
   settle(budgetRank: number): boolean {
+    // Kept small: it runs at the end of every operation, inlined there.
     const rank = budgetRank > this.#handlerRank ? budgetRank : this.#handlerRank;
     if (rank === this.#levelRank) return false;
+    this.#publish(rank);
+    return true;
+  }
+
+  #publish(rank: number): void {
     const from = levelAtRank(this.#levelRank);
     const to = levelAtRank(rank);
     this.#levelRank = rank;
     const telemetry = this.#telemetry;
     if (telemetry !== undefined) safeRecord(telemetry.recordPressureChange, telemetry, from, to);
     this.#subject.next(to);
-    return true;
   }
 
   /** Tells the handler the bytes an operation dropped (a count, not a call back into the cache). */
   released(bytes: number): void {
-    if (this.#noteReleased === undefined) return;
+    if (this.#noteReleased !== undefined) this.#noteReleasedSafely(bytes);
+  }
+
+  #noteReleasedSafely(bytes: number): void {
     try {
-      this.#noteReleased(bytes);
+      this.#noteReleased!(bytes);
     } catch (error) {
       this.#report(error instanceof Error ? error : new Error(String(error)));
     }
