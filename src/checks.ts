@@ -3,7 +3,8 @@
  *
  * - `describeValue`: how an error message shows the value it refuses;
  * - `requireDurationMs`: the one validator for a duration in milliseconds;
- * - `isThenable`: whether a callback answered with a promise.
+ * - `isThenable`: whether a callback answered with a promise;
+ * - `requireCount`: a count argument (a non-negative integer).
  *
  * Errors built with these name the field and the value, as everywhere in the
  * library. This module imports nothing: it sits in the lowest layer, with
@@ -71,4 +72,12 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
     value !== null &&
     typeof (value as PromiseLike<unknown>).then === 'function'
   );
+}
+
+/** `value` when it is a non-negative safe integer; otherwise a `RangeError` naming `field` and the value. */
+export function requireCount(field: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${field} must be a non-negative integer, got ${String(value)}`);
+  }
+  return value;
 }

@@ -39,6 +39,22 @@ export interface MemoryConfig<V = unknown> {
   softEviction?: boolean | undefined;
 }
 
+/** Options of `MemoryManager.set`. */
+export interface SetOptions {
+  /**
+   * Bytes to account for the value, instead of calling the size estimator.
+   * A non-negative number up to `Number.MAX_SAFE_INTEGER`; fractions are
+   * rounded up to whole bytes. A `RangeError` if it would bring
+   * `currentUsage` past `Number.MAX_SAFE_INTEGER` (the sum would round).
+   */
+  size?: number | undefined;
+  /**
+   * `true` pins the key first, as `pin(key)` does. `false` or omitted leaves
+   * the key's pin as it is (only `unpin` and `clear` remove pins).
+   */
+  pin?: boolean | undefined;
+}
+
 /** The configuration with defaults applied, after validation. */
 export interface ResolvedMemoryConfig<V> {
   maxCacheBytes: number | undefined;
@@ -117,4 +133,17 @@ export function resolveMemoryConfig<V>(config: MemoryConfig<V> | undefined): Res
     telemetry,
     softEviction: softEviction === true,
   };
+}
+
+/**
+ * The smallest whole number of bytes b with b / max >= fraction (Infinity
+ * without a budget): where usage reaches a threshold, computed once so the
+ * hot path compares integers instead of dividing.
+ */
+export function thresholdBytes(max: number, fraction: number): number {
+  if (max === Infinity) return Infinity;
+  let bytes = Math.ceil(max * fraction);
+  while (bytes > 0 && (bytes - 1) / max >= fraction) bytes--;
+  while (bytes / max < fraction) bytes++;
+  return bytes;
 }

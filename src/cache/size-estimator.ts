@@ -57,6 +57,7 @@
  * without encoding. It throws where JSON.stringify throws (cycles, BigInt);
  * the cache turns that into a fallback size and an error report.
  */
+import { describeValue } from '../checks.js';
 
 /** Bytes a value keeps alive, as a cache accounts for it. */
 export type SizeEstimator<V> = (value: V) => number;
@@ -494,3 +495,56 @@ export const jsonSizeEstimator: SizeEstimator<unknown> = function jsonSizeEstima
   const json: string | undefined = JSON.stringify(value);
   return json === undefined ? 0 : utf8ByteLength(json);
 };
+
+/**
+ * The size given to an entry whose estimate failed, when the default
+ * estimator cannot size it either: large enough that a stream of
+ * unmeasurable values still hits the budget, small enough not to flush a
+ * cache of small entries.
+ */
+export const FALLBACK_ENTRY_BYTES = 1024;
+
+function isByteCount(bytes: unknown): bytes is number {
+  return typeof bytes === 'number' && bytes >= 0 && bytes <= Number.MAX_SAFE_INTEGER;
+}
+
+/**
+ * How a cache sizes the values it stores: `custom` (else
+ * `defaultSizeEstimator`), called once per value. An estimate that throws, or
+ * that is not a non-negative number up to Number.MAX_SAFE_INTEGER, is never
+ * a reason to fail the `set`: the entry gets a fallback size, and the problem
+ * goes to `report` (the cache's `errors`), naming the key. The fallback is
+ * `defaultSizeEstimator`'s figure when a custom estimator failed and that one
+ * can size the value, else `FALLBACK_ENTRY_BYTES`.
+ */
+export function entrySizer<V>(custom: SizeEstimator<V> | undefined, report: (error: Error) => void): (key: unknown, value: V) => number {
+  const estimator = custom ?? defaultSizeEstimator;
+  const name = custom === undefined ? 'defaultSizeEstimator' : 'sizeEstimator';
+  const fallback = (key: unknown, value: V, problem: string, cause: unknown): number => {
+    let bytes = FALLBACK_ENTRY_BYTES;
+    let how = `the fallback of ${FALLBACK_ENTRY_BYTES} bytes`;
+    if (custom !== undefined) {
+      try {
+        const estimate = defaultSizeEstimator(value);
+        if (isByteCount(estimate)) {
+          bytes = estimate;
+          how = `defaultSizeEstimator (${Math.ceil(estimate)} bytes)`;
+        }
+      } catch {
+        // Keep the fixed fallback.
+      }
+    }
+    report(new Error(`${name} ${problem} for key ${describeValue(key)}; the entry is sized by ${how}`, cause === undefined ? undefined : { cause }));
+    return bytes;
+  };
+  return (key, value) => {
+    let bytes: unknown;
+    try {
+      bytes = estimator(value);
+    } catch (error) {
+      return fallback(key, value, `threw: ${error instanceof Error ? error.message : String(error)}`, error);
+    }
+    if (isByteCount(bytes)) return bytes;
+    return fallback(key, value, `returned ${typeof bytes === 'number' ? String(bytes) : typeof bytes}, not a non-negative number up to Number.MAX_SAFE_INTEGER`, undefined);
+  };
+}

@@ -2,19 +2,14 @@
  * `lru`: least recently used (get or set) first.
  *
  * The cache already keeps every evictable entry in a recency list (a doubly
- * linked list in typed arrays, O(1) per move), so this policy owns no state:
- * its victim is the oldest entry of that list, and `tracksUse` is false so a
- * `get` never calls into it.
+ * linked list in typed arrays, O(1) per move; see `../recency.ts`), and
+ * reads its victims from that list itself: this policy owns no state and
+ * has no `victim`, and `tracksUse` is false so a `get` never calls into it.
  */
-import type { EvictionPolicy, PolicyContext, PolicyFactory } from './policy.js';
+import type { EvictionPolicy, PolicyFactory } from './policy.js';
 
 class LruPolicy implements EvictionPolicy {
   readonly tracksUse = false;
-  readonly #context: PolicyContext;
-
-  constructor(context: PolicyContext) {
-    this.#context = context;
-  }
 
   add(): void {}
   touch(): void {}
@@ -22,10 +17,6 @@ class LruPolicy implements EvictionPolicy {
   readd(): void {}
   grow(): void {}
   clear(): void {}
-
-  victim(): number {
-    return this.#context.oldest();
-  }
 }
 
-export const createLruPolicy: PolicyFactory = (context) => new LruPolicy(context);
+export const createLruPolicy: PolicyFactory = () => new LruPolicy();

@@ -7,11 +7,12 @@
  * returns 0 for "nothing to evict".
  *
  * The cache always knows the recency of the evictable entries
- * (`evictLeastRecentlyUsed` needs it whatever the strategy): its own list or
- * stamps, or the policy's stamps when it defines `lastUse`; a policy adds
- * the order its strategy evicts in. Only unpinned entries are ever in a
- * policy's order: pinning an entry calls `remove`, unpinning calls `readd`,
- * so `victim()` never has to skip anything.
+ * (`evictLeastRecentlyUsed` needs it whatever the strategy): its own list
+ * when the policy's `tracksUse` is false, else the policy's stamps
+ * (`lastUse`); a policy adds the order its strategy evicts in. Only
+ * unpinned entries are ever in a policy's order: pinning an entry calls
+ * `remove`, unpinning calls `readd`, so `victim()` never has to skip
+ * anything.
  *
  * Call protocol (the cache guarantees it, a policy may rely on it):
  * - `add(slot, key, bytes)`: a new entry was stored in `slot` (its first
@@ -39,10 +40,10 @@
  * - `victim()`: the slot to evict next, or 0 when the order is empty. Must
  *   not change the order: the cache calls `remove` when it really evicts.
  *   A policy whose `tracksUse` is false declares that its order is the
- *   cache's recency list (least recently used first): the cache then reads
- *   victims from that list itself and does not call `victim()`.
+ *   cache's recency list (least recently used first) and has no `victim`:
+ *   the cache reads victims from that list itself.
  * - `onMiss(key)` (optional): a `get` missed; admission policies count these.
- * - `lastUse(slot)` (optional, with `tracksUse`): the policy keeps recency
+ * - `lastUse(slot)` (required with `tracksUse`): the policy keeps recency
  *   itself and the cache keeps none. It must stamp the entry as used on
  *   `add`, `touch` and `readd` (a stamp larger than every earlier one) and
  *   return that stamp here, or 0 for a slot outside its order (removed,
@@ -64,15 +65,6 @@
 
 /** What the cache lets a policy read. */
 export interface PolicyContext {
-  /**
-   * The evictable entry used least recently (get or set), or 0. Only kept
-   * for a policy whose `tracksUse` is false (its order is the cache's
-   * recency list, as for `lru`); otherwise the cache keeps recency as
-   * stamps (or leaves it to the policy) and this returns 0.
-   */
-  oldest(): number;
-  /** The next more recently used evictable entry after `slot`, or 0 after the newest. Same condition as `oldest`. */
-  newer(slot: number): number;
   /** The bytes accounted for the entry in `slot`. */
   sizeOf(slot: number): number;
   /**
@@ -92,7 +84,8 @@ export interface EvictionPolicy {
   touch(slot: number, key?: unknown): void;
   remove(slot: number, bytes: number): void;
   readd(slot: number, bytes: number): void;
-  victim(): number;
+  /** Required with `tracksUse`; absent when the order is the cache's recency list (see the protocol above). */
+  victim?(): number;
   /**
    * True for an admission policy (`tinylfu`): its `victim()` may be the
    * entry just stored, which then leaves (it lost its duel). Otherwise the
@@ -101,7 +94,7 @@ export interface EvictionPolicy {
    */
   readonly admits?: boolean;
   onMiss?(key: unknown): void;
-  /** Present when the policy keeps recency itself (see the protocol above). */
+  /** Required with `tracksUse`: the policy keeps recency itself (see the protocol above). */
   lastUse?(slot: number): number;
   grow(capacity: number): void;
   clear(capacity: number): void;

@@ -14,15 +14,24 @@
  *
  * A replacing `set` that changes an entry's size takes it out of the order
  * and puts it back (`remove`, `readd`), which moves it to its new bucket.
+ *
+ * Recency: the policy also keeps the cache's recency (`lastUse`, for
+ * `evictLeastRecentlyUsed`): a use stamp per slot, written by `add`, `touch`
+ * and `readd`, 0 out of the order. A `get` calls `touch` for a pinned entry
+ * too, which its stamp of 0 makes a no-op. Stamps are int32: giving stamp
+ * 2^31 - 1 renumbers every entry's stamp from 1 in the same order
+ * (O(n log n), once per 2^31 uses).
  */
-import { growFloat64, growInt32, type EvictionPolicy, type PolicyFactory } from './policy.js';
+import { growFloat64, growInt32, renumberStamps, STAMP_LIMIT, type EvictionPolicy, type PolicyFactory } from './policy.js';
 
-class SizePolicy implements EvictionPolicy {
+export class SizePolicy implements EvictionPolicy {
   readonly tracksUse = true;
   // Per slot.
   #prev!: Int32Array;
   #next!: Int32Array;
   #bucketOf!: Int32Array;
+  /** Use stamps: larger is more recent, 0 out of the order. */
+  #stamps!: Int32Array;
   // Per bucket (index 0 unused).
   #bucketSize!: Float64Array;
   #bucketHead!: Int32Array;
@@ -35,8 +44,13 @@ class SizePolicy implements EvictionPolicy {
   /** Freed buckets, chained through `#bucketTail`. */
   #freeBucket = 0;
   #bucketHigh = 1;
+  /** The last stamp given. */
+  #stamp = 0;
+  /** Where stamps start after `clear`: 0, except in tests of the renumbering. */
+  readonly #firstStamp: number;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, firstStamp = 0) {
+    this.#firstStamp = firstStamp;
     this.clear(capacity);
   }
 
@@ -44,6 +58,7 @@ class SizePolicy implements EvictionPolicy {
     this.#prev = new Int32Array(capacity);
     this.#next = new Int32Array(capacity);
     this.#bucketOf = new Int32Array(capacity);
+    this.#stamps = new Int32Array(capacity);
     this.#bucketSize = new Float64Array(capacity);
     this.#bucketHead = new Int32Array(capacity);
     this.#bucketTail = new Int32Array(capacity);
@@ -53,12 +68,14 @@ class SizePolicy implements EvictionPolicy {
     this.#bucketBySize.clear();
     this.#freeBucket = 0;
     this.#bucketHigh = 1;
+    this.#stamp = this.#firstStamp;
   }
 
   grow(capacity: number): void {
     this.#prev = growInt32(this.#prev, capacity);
     this.#next = growInt32(this.#next, capacity);
     this.#bucketOf = growInt32(this.#bucketOf, capacity);
+    this.#stamps = growInt32(this.#stamps, capacity);
     this.#bucketSize = growFloat64(this.#bucketSize, capacity);
     this.#bucketHead = growInt32(this.#bucketHead, capacity);
     this.#bucketTail = growInt32(this.#bucketTail, capacity);
@@ -76,6 +93,11 @@ class SizePolicy implements EvictionPolicy {
     else this.#next[tail] = slot;
     this.#bucketTail[bucket] = slot;
     this.#bucketOf[slot] = bucket;
+    this.#stampUse(slot);
+  }
+
+  lastUse(slot: number): number {
+    return this.#stamps[slot]!;
   }
 
   readd(slot: number, size: number): void {
@@ -85,7 +107,10 @@ class SizePolicy implements EvictionPolicy {
   touch(slot: number): void {
     // A size change never reaches here: the cache takes the entry out
     // (`remove`) and puts it back (`readd`) around it. So a use only moves
-    // the entry to the end of its bucket.
+    // the entry to the end of its bucket. A pinned entry (stamp 0) is
+    // outside the order: its use does not count.
+    if (this.#stamps[slot] === 0) return;
+    this.#stampUse(slot);
     const bucket = this.#bucketOf[slot]!;
     const tail = this.#bucketTail[bucket]!;
     if (tail === slot) return;
@@ -98,6 +123,7 @@ class SizePolicy implements EvictionPolicy {
 
   remove(slot: number): void {
     const bucket = this.#bucketOf[slot]!;
+    this.#stamps[slot] = 0;
     this.#unlink(slot, bucket);
     if (this.#bucketHead[bucket] === 0) {
       this.#bucketBySize.delete(this.#bucketSize[bucket]!);
@@ -109,6 +135,22 @@ class SizePolicy implements EvictionPolicy {
 
   victim(): number {
     return this.#heapLength === 0 ? 0 : this.#bucketHead[this.#heap[0]!]!;
+  }
+
+  #stampUse(slot: number): void {
+    const stamp = this.#stamp + 1;
+    this.#stamp = stamp;
+    this.#stamps[slot] = stamp;
+    if (stamp === STAMP_LIMIT) this.#renumber();
+  }
+
+  /** Renumbers the stamps of the entries in the order 1, 2, ... keeping their order. */
+  #renumber(): void {
+    const inOrder: number[] = [];
+    for (let i = 0; i < this.#heapLength; i++) {
+      for (let slot = this.#bucketHead[this.#heap[i]!]!; slot !== 0; slot = this.#next[slot]!) inOrder.push(slot);
+    }
+    this.#stamp = renumberStamps(inOrder, this.#stamps, (slot) => slot);
   }
 
   #unlink(slot: number, bucket: number): void {
