@@ -21,8 +21,9 @@
  * same cache states, as the timing measures, with start-up, compilation
  * and the fill left out. Node runs with --predictable: one thread (the
  * collector's work is counted with the operations that caused it) and
- * fixed seeds, so that a count repeats (`tinylfu`'s less exactly: its key
- * hash is seeded at random per cache). Without it, the collector's timers
+ * fixed seeds, so that a count repeats; `tinylfu`'s key hash, seeded at
+ * random per cache in an application, gets a fixed seed in these child
+ * processes (see below), so that its count repeats as well. Without it, the collector's timers
  * fire at different points between identical runs.
  *
  * Needs `valgrind` on the PATH (Debian: apt-get install valgrind); without
@@ -49,6 +50,23 @@ const WORKLOADS = throughputWorkloads(OPERATIONS);
 const CHILD_ENV = 'NEXUS_INSTRUCTIONS_BENCH_CHILD';
 const child = process.env[CHILD_ENV];
 if (child !== undefined) {
+  // tinylfu seeds its key hash per cache from crypto.getRandomValues
+  // (key-hash.ts). Here, and only here, that source gives a fixed sequence,
+  // so that two runs of this benchmark count the same hashing and the same
+  // admission duels: a change's count is compared with its base's, not
+  // with another random seed's.
+  let state = 0x2545f491;
+  const fixedValues = <T extends ArrayBufferView>(array: T): T => {
+    const words = new Uint32Array(array.buffer, array.byteOffset, array.byteLength >> 2);
+    for (let i = 0; i < words.length; i++) {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      words[i] = state >>> 0;
+    }
+    return array;
+  };
+  Object.defineProperty(globalThis.crypto, 'getRandomValues', { value: fixedValues, configurable: true, writable: true });
   const [name, index, operations] = child.split('|');
   const competitor = COMPETITORS.find((c) => c.name === name);
   const workload = WORKLOADS[Number(index)];
@@ -137,9 +155,9 @@ it times: each process warms up on one pass, then a second pass is counted
 with and without its operations, and the difference is divided by their
 number. Start-up, compilation and the fill are left out; the garbage
 collector's work is in (Node runs with \`--predictable\`: one thread,
-fixed seeds). The count does not move with the machine's load, though
-tinylfu's moves a little between runs: it seeds its key hash at random per
-cache. But it is not a time: it weighs a memory access that misses the
+fixed seeds, and tinylfu's key hash, seeded at random per cache in an
+application, gets a fixed seed). The count does not move with the
+machine's load. But it is not a time: it weighs a memory access that misses the
 processor's cache like any other instruction, and both caches wait alike
 on the \`Map\`'s. (${seconds.toFixed(0)} s.)
 
