@@ -44,3 +44,27 @@ export class StampModel {
     assert.deepEqual(byStamp, byModel, `${where}: recency`);
   }
 }
+
+/** A small seeded generator of numbers in [0, 1), for the model tests' random runs. */
+export function lcg(seed: number): () => number {
+  let state = seed;
+  return () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+}
+
+/** Takes every victim the policy offers, removing each: the eviction order. */
+export function drainVictims(policy: { victim(): number; remove(slot: number): void }): number[] {
+  const drained: number[] = [];
+  for (let victim = policy.victim(); victim !== 0; victim = policy.victim()) {
+    drained.push(victim);
+    policy.remove(victim);
+  }
+  return drained;
+}
+
+/** The model tests' two runs over seeds 1 to 60: from low stamps, and from stamps about to be renumbered. */
+export function runSeeds(run: (seed: number, slots: number, steps: number, firstStamp: number) => number): { renumbered: number } {
+  for (let seed = 1; seed <= 60; seed++) run(seed, 1 + (seed % 40), 400, 0);
+  let renumbered = 0;
+  for (let seed = 1; seed <= 60; seed++) renumbered += run(seed, 1 + (seed % 40), 400, STAMP_LIMIT - 1 - (seed % 200));
+  return { renumbered };
+}
