@@ -45,16 +45,20 @@
  * ratio at 192 MiB). A `MemoryManager` over the Node monitor reports the
  * bytes it drops (`noteReleased`), and the monitor reports each full
  * collection; used leaves out the drops of the current and the previous
- * collection cycle, less the falls of V8's external memory seen since,
- * and at most half the reserve (the rest stays for the collector's next
- * lag). Only half: V8's lag after a cache sheds is more than its 64 MiB
- * allowance, since its next collection waits for external memory to grow
- * that much past what the last one left, garbage included. Tried at
+ * collection cycle, less the falls of V8's external memory seen since, no
+ * more than external memory has risen over its lowest (so dropped heap
+ * objects, whose pages V8 keeps, are not credited), and at most half the
+ * reserve (the rest stays for the collector's next lag). Only half: V8's
+ * lag after a cache sheds is more than its 64 MiB allowance, since its next
+ * collection waits for external memory to grow that much past what the
+ * last one left, garbage included. Tried at
  * 192 MiB with Buffer payloads (bench/survival, one run in each of four
  * cells): lending the whole of a 64 MiB reserve let the cache grow to
- * about 110 MB, with working-set peaks of 181-192 MiB and one OOM kill;
- * half of the 48 MiB reserve kept the peaks at 164-184 MiB, with 0.92-0.99x
- * the fixed budget's hit ratio.
+ * about 110 MB, with working-set peaks of 181-192 MiB and one OOM kill.
+ * With half of the 48 MiB reserve, the recorded matrix (bench/RESULTS.md)
+ * kept 0.87-0.99x the fixed budget's hit ratio in the worst of five runs
+ * (0.82-0.89x before the credit), with peaks of 89-93% of the limit, and
+ * one run of 40 was OOM-killed on a heavily loaded machine.
  *
  * Cost per sample: one pread of memory.current / memory.usage_in_bytes
  * (about 2-3 us), or of /proc/self/statm without a limit. memory.stat is
