@@ -14,7 +14,6 @@ interface ModelEntry {
   inOrder: boolean;
 }
 
-
 /** Runs `steps` random operations over `slots` slots; returns how many times the stamps were renumbered (seen as a stamp going down). */
 function run(seed: number, slots: number, steps: number, firstStamp: number): number {
   const random = lcg(seed);

@@ -15,7 +15,6 @@ interface ModelEntry {
   inOrder: boolean;
 }
 
-
 /** Runs `steps` random operations over `slots` slots; returns how many times the stamps were renumbered. */
 function run(seed: number, slots: number, steps: number, firstStamp: number): number {
   const random = lcg(seed);

@@ -33,6 +33,32 @@ function request(cache: MemoryManager<number, boolean>, key: number): boolean {
 }
 
 /** A tiny seeded generator, so the tests are deterministic. */
+/**
+ * Catches the tinylfu policies caches create, through their prototype's
+ * `add` (the real method runs), until `restore` is called.
+ */
+function catchPolicies(): { policies: WTinyLfuPolicy[]; restore: () => void } {
+  const policies: WTinyLfuPolicy[] = [];
+  const add = Object.getOwnPropertyDescriptor(WTinyLfuPolicy.prototype, 'add')!.value as WTinyLfuPolicy['add'];
+  WTinyLfuPolicy.prototype.add = function (this: WTinyLfuPolicy, ...args: Parameters<WTinyLfuPolicy['add']>) {
+    if (!policies.includes(this)) policies.push(this);
+    add.apply(this, args);
+  };
+  return { policies, restore: () => (WTinyLfuPolicy.prototype.add = add) };
+}
+
+/** Requests each of `keys` in turn (read-through); the cache's hit ratio after them. */
+function hitRatioOver(cache: MemoryManager<number, boolean>, keys: Iterable<number>): number {
+  for (const key of keys) request(cache, key);
+  const { hits, misses } = cache.metrics;
+  return hits / (hits + misses);
+}
+
+/** Keys 0 to `count` - 1 in order, `passes` times. */
+function* loop(count: number, passes: number): Generator<number> {
+  for (let pass = 0; pass < passes; pass++) for (let k = 0; k < count; k++) yield k;
+}
+
 function random(seed: number): () => number {
   let x = seed | 0 || 1;
   return () => {
@@ -609,10 +635,7 @@ describe('tinylfu behaviour (through MemoryManager)', () => {
     const capacity = 200;
     const ratios: Record<string, number> = {};
     for (const strategy of ['lru', 'tinylfu'] as const) {
-      const cache = unitCache(strategy, capacity);
-      for (let pass = 0; pass < 30; pass++) for (let k = 0; k < capacity * 1.1; k++) request(cache, k);
-      const { hits, misses } = cache.metrics;
-      ratios[strategy] = hits / (hits + misses);
+      ratios[strategy] = hitRatioOver(unitCache(strategy, capacity), loop(capacity * 1.1, 30));
     }
     assert.equal(ratios.lru, 0);
     assert.ok(ratios.tinylfu! >= 0.8, `loop hit ratio ${ratios.tinylfu}`);
@@ -626,10 +649,7 @@ describe('tinylfu behaviour (through MemoryManager)', () => {
     const draws = Array.from({ length: 100_000 }, () => Math.floor(Math.pow(keys, next()) - 1));
     const ratios: Record<string, number> = {};
     for (const strategy of ['lru', 'tinylfu'] as const) {
-      const cache = unitCache(strategy, capacity);
-      for (const k of draws) request(cache, k);
-      const { hits, misses } = cache.metrics;
-      ratios[strategy] = hits / (hits + misses);
+      ratios[strategy] = hitRatioOver(unitCache(strategy, capacity), draws);
     }
     assert.ok(ratios.tinylfu! > ratios.lru! + 0.03, `tinylfu ${ratios.tinylfu} vs lru ${ratios.lru}`);
   });
@@ -671,12 +691,7 @@ describe('tinylfu behaviour (through MemoryManager)', () => {
     // would not show in the cache's own accounting, only in the policy's
     // regions, which size the window and protected. The policy instance
     // is caught through its prototype's `add` (the real method runs).
-    const policies: WTinyLfuPolicy[] = [];
-    const add = Object.getOwnPropertyDescriptor(WTinyLfuPolicy.prototype, 'add')!.value as WTinyLfuPolicy['add'];
-    WTinyLfuPolicy.prototype.add = function (this: WTinyLfuPolicy, ...args: Parameters<WTinyLfuPolicy['add']>) {
-      if (!policies.includes(this)) policies.push(this);
-      add.apply(this, args);
-    };
+    const { policies, restore } = catchPolicies();
     try {
       const cache = new MemoryManager<string, number>({ strategy: 'tinylfu', maxCacheBytes: 2000, moderateThreshold: 0.8, criticalThreshold: 0.9 });
       const next = random(11);
@@ -701,7 +716,7 @@ describe('tinylfu behaviour (through MemoryManager)', () => {
       }
       assert.equal(policies.length, 1);
     } finally {
-      WTinyLfuPolicy.prototype.add = add;
+      restore();
     }
   });
 
@@ -711,10 +726,7 @@ describe('tinylfu behaviour (through MemoryManager)', () => {
     const budget = 1000;
     const ratios: Record<string, number> = {};
     for (const strategy of ['lru', 'tinylfu'] as const) {
-      const cache = new MemoryManager<number, boolean>({ strategy, maxCacheBytes: budget });
-      for (let pass = 0; pass < 40; pass++) for (let k = 0; k < budget * 1.1; k++) request(cache, k);
-      const { hits, misses } = cache.metrics;
-      ratios[strategy] = hits / (hits + misses);
+      ratios[strategy] = hitRatioOver(new MemoryManager<number, boolean>({ strategy, maxCacheBytes: budget }), loop(budget * 1.1, 40));
     }
     assert.equal(ratios.lru, 0);
     // The cache holds 70% of the budget: at best 700 of the 1100 keys.
@@ -730,12 +742,7 @@ describe('tinylfu behaviour (through MemoryManager)', () => {
   });
 
   it('property: with the default watermarks and with watermarks off, under outside pressure, accounting stays exact, the budget holds, pins are never evicted, set returns whether the entry stayed, and a newcomer that loses its duel is evicted as pressure', () => {
-    const policies: WTinyLfuPolicy[] = [];
-    const add = Object.getOwnPropertyDescriptor(WTinyLfuPolicy.prototype, 'add')!.value as WTinyLfuPolicy['add'];
-    WTinyLfuPolicy.prototype.add = function (this: WTinyLfuPolicy, ...args: Parameters<WTinyLfuPolicy['add']>) {
-      if (!policies.includes(this)) policies.push(this);
-      add.apply(this, args);
-    };
+    const { policies, restore } = catchPolicies();
     try {
       // The default watermarks, then watermarks off (only the budget evicts, as in the
       // benchmark's second table) with emergency pressure among the steps.
@@ -793,7 +800,7 @@ describe('tinylfu behaviour (through MemoryManager)', () => {
         if (!config.emergency) assert.ok(newcomerLost > 0, `seed ${seed}: no newcomer lost a duel at the watermark`);
       }
     } finally {
-      WTinyLfuPolicy.prototype.add = add;
+      restore();
     }
   });
 
