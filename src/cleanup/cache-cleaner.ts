@@ -30,7 +30,7 @@ import { reasonOf, type CleanupResult } from './cleanup-result.js';
 import { isTrimmableCache, type ClearableCache, type TrimmableCache } from './clearable-cache.js';
 import { isCleanupPriority, CLEANUP_PRIORITIES, type CleanupPriority } from './priority.js';
 import type { CleanupContext, ResourceCleaner } from './resource-cleaner.js';
-import { isMemoryPressureLevel, PRESSURE_LEVELS, type MemoryPressureLevel } from '../pressure-levels.js';
+import { comparePressure, isMemoryPressureLevel, PRESSURE_LEVELS, type MemoryPressureLevel } from '../pressure-levels.js';
 
 export interface CacheCleanerOptions {
   /** Non-empty; names the cleaner in results. */
@@ -46,7 +46,7 @@ class StepFailure extends Error {}
 /** The cache's own pressure handler reports `level` or a higher one (see the design note). */
 function shedsByItself(cache: TrimmableCache, level: MemoryPressureLevel): boolean {
   const outside = cache.outsidePressure;
-  return isMemoryPressureLevel(outside) && PRESSURE_LEVELS.indexOf(outside) >= PRESSURE_LEVELS.indexOf(level);
+  return isMemoryPressureLevel(outside) && comparePressure(outside, level) >= 0;
 }
 
 export class CacheCleaner implements ResourceCleaner {
