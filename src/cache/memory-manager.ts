@@ -7,17 +7,12 @@
  *   (the budget, its watermarks, outside pressure), and who hears of it.
  *   The mechanics are below it: `EntryTable` stores, orders, evicts and
  *   accounts for the entries, `EvictionQueue` delivers the evictions.
- * - Entries live in numbered slots (`SlotStore`: keys, values and sizes in
- *   arrays indexed by slot, no object per entry), found through one `Map`
- *   from key to slot.
- * - Recency (least recently used first, which `evictLeastRecentlyUsed` needs
- *   whatever the strategy) is kept in one of two ways (see `./recency.ts`):
- *   - list mode, for `lru` (a policy whose `tracksUse` is false): a linked
- *     list in typed arrays, which is also the `lru` eviction order, so a
- *     `get` is one `Map` lookup and one O(1) move;
- *   - policy mode, for every other strategy: the policy stamps each use in
- *     its own per-slot state (`lastUse`) and the cache keeps no recency at
- *     all. A `get` is then one `Map` lookup and the policy's `touch`.
+ * - Entries live in numbered slots (`SlotStore`: arrays indexed by slot, no
+ *   object per entry), found through one `Map` from key to slot.
+ * - Recency (for `evictLeastRecentlyUsed`, whatever the strategy; see
+ *   `./recency.ts`): for `lru` a linked list in typed arrays, which is also
+ *   its eviction order (a `get` is a `Map` lookup and an O(1) move); for the
+ *   others the policy's own per-slot `lastUse` (a lookup and `touch`).
  * - Pinned entries are outside every eviction order, so choosing a victim
  *   never skips anything; pins themselves are a `Set` of keys, which is how
  *   a key can be pinned before it is stored.
@@ -27,10 +22,9 @@
  *
  * Cost per operation (n entries)
  * - `get`, `peek`, `has`, `delete`, `pin`, `unpin`: one `Map` operation and
- *   O(1) list work for `lru` and `lfu` (an `unpin` under `lfu` long after
- *   its pin may walk past the use counts that appeared meanwhile: O(distinct
- *   use counts) at worst); `size` adds O(log b) for b distinct sizes when a size
- *   bucket appears or disappears.
+ *   O(1) list work (an `lfu` `unpin` long after its pin: O(distinct use
+ *   counts) at worst); `size` adds O(log b) for b distinct sizes when a
+ *   size bucket appears or disappears.
  * - `set`: the same plus the size estimate (once, never on `get`) and O(1)
  *   per entry it evicts.
  * - eviction of k entries (pressure, `evict`): O(k); `emergency` and
@@ -95,26 +89,23 @@ export class MemoryManager<K, V> implements ClearableCache {
   /** `Infinity` when there is no budget, so every budget test is one comparison. */
   readonly #maxBytes: number;
   /**
-   * The bound a `set` enforces: `#maxBytes`, or the pressure ceiling when
-   * that is lower (see `PressureCeiling`). Above `#maxBytes` a set evicts
-   * for `capacity`; between the two, for `pressure`.
+   * The bound a `set` enforces: `#maxBytes`, or a pressure ceiling when lower (`#ceiling`'s or
+   * `#heapEpisode`'s). Above `#maxBytes` a set evicts for `capacity`; between the two, for `pressure`.
    */
   #limitBytes: number;
-  /** Learns the cache's size under a monitor's pressure; only with a handler that has `states`. */
+  /** What a monitor's samples teach (`PressureCeiling` for most signals, `HeapEpisode` for the V8 heap). */
   #ceiling: PressureCeiling | undefined;
   readonly #heapEpisode = new HeapEpisode();
   readonly #bounded: boolean;
   /**
-   * The whole numbers of bytes at which usage (`currentUsage /
-   * maxCacheBytes`) reaches each threshold: `currentUsage` is always whole
-   * bytes, so comparing against these is exact and needs no division.
+   * The whole bytes at which `currentUsage / maxCacheBytes` reaches each threshold: usage is always
+   * whole bytes, so comparing against these is exact and needs no division.
    */
   readonly #moderateBytes: number;
   readonly #criticalBytes: number;
   /**
-   * The policy decides who leaves among the entry just set and the
-   * established ones (`tinylfu`): the watermark pass keeps the entry in the
-   * order, and evicts it if it loses its duel (see `#watermark`).
+   * The policy decides who leaves among the entry just set and the established ones (`tinylfu`):
+   * the watermark pass keeps the entry in the order, and evicts it if it loses (see `#watermark`).
    */
   readonly #admits: boolean;
   readonly #batchSize: number;
@@ -130,6 +121,8 @@ export class MemoryManager<K, V> implements ClearableCache {
   #hits = 0;
   #misses = 0;
   #softHits = 0;
+  /** Every byte the cache has dropped (what `PressureLink.released` was told), a running total: with `current`, what it has stored. */
+  #releasedTotal = 0;
 
   // Pressure (ranks into PRESSURE_LEVELS, see levelAtRank) and streams.
   readonly #link: PressureLink;
@@ -193,10 +186,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     return table.use(slot, key);
   }
 
-  /**
-   * The value for `key`, or `undefined`.
-   * - No side effects: not counted, not marked used.
-   */
+  /** The value for `key`, or `undefined`; no side effects (not counted, not marked used). */
   peek(key: K): V | undefined {
     const slot = this.#table.slotOf(key);
     return slot === undefined ? undefined : this.#table.value(slot);
@@ -655,6 +645,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     const released = table.releasedBytes;
     if (released !== 0) {
       table.releasedBytes = 0;
+      this.#releasedTotal += released;
       this.#link.released(released);
     }
     if (this.#events.pending) {
@@ -671,29 +662,38 @@ export class MemoryManager<K, V> implements ClearableCache {
   }
 
   /**
-   * A monitor's sample at `rank`: the pressure ceiling decides how much the
-   * cache may hold (see `PressureCeiling`), and the cache evicts down to it.
+   * A monitor's sample at `rank`: the V8 heap's shed by level (`HeapEpisode`, whose cuts leave a
+   * ceiling), any other's set `PressureCeiling`'s; one at `normal` goes to both (each ceiling rises
+   * only then). The cache evicts down to the lower ceiling.
    */
   #follow(rank: number, state: MemoryState): void {
-    const ceiling = (this.#ceiling ??= new PressureCeiling());
-    if (rank !== NORMAL && state.source === HEAP_SOURCE) {
-      // The heap falls back after a full collection, so shedding by level converges there, and keeps
-      // more than the ceiling (22-39% of a Map's entries at 256 MB, against 44-57%): see HeapEpisode.
-      this.#shed(this.#heapEpisode.rankFor(rank, Number(state.usedBytes), Number(state.usedBytes) + Number(state.availableBytes)), undefined);
-      this.#settle();
-      return;
-    }
-    this.#heapEpisode.end();
+    const table = this.#table;
     const used = Number(state.usedBytes);
     const total = used + Number(state.availableBytes);
     const at = Number(state.at);
+    const episode = this.#heapEpisode;
+    const heap = state.source === HEAP_SOURCE;
+    if (heap || rank === NORMAL) {
+      const added = table.current + this.#releasedTotal + table.releasedBytes;
+      const shedRank = episode.observe(rank, used, total, at, table.current, table.pinnedBytes, added);
+      if (heap && rank !== NORMAL) {
+        // The heap falls back after a full collection: shedding by level keeps more there (see HeapEpisode).
+        this.#limitBytes = Math.min(this.#maxBytes, episode.limitBytes, this.#ceiling?.limitBytes ?? Infinity);
+        this.#shed(shedRank, undefined);
+        if (table.current > this.#limitBytes) this.#makeRoom(0);
+        this.#settle();
+        return;
+      }
+    } else episode.end();
+    const ceiling = (this.#ceiling ??= new PressureCeiling());
+    const released = this.#releasedTotal + table.releasedBytes;
     const decision =
       Number.isFinite(used) && Number.isFinite(total) && Number.isFinite(at)
-        ? ceiling.observe(rank, used, total, at, this.#table.current, this.#table.pinnedBytes)
-        : ceiling.observe(rank, 0, 0, 0, this.#table.current, this.#table.pinnedBytes);
-    this.#limitBytes = Math.min(this.#maxBytes, decision.limitBytes);
+        ? ceiling.observe(rank, used, total, at, table.current, table.pinnedBytes, released)
+        : ceiling.observe(rank, 0, 0, 0, table.current, table.pinnedBytes, released);
+    this.#limitBytes = Math.min(this.#maxBytes, decision.limitBytes, episode.limitBytes);
     if (decision.dropAll) this.#shed(EMERGENCY, undefined);
-    else if (this.#table.current > this.#limitBytes) this.#makeRoom(0);
+    else if (table.current > this.#limitBytes) this.#makeRoom(0);
     this.#settle();
   }
 }

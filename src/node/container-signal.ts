@@ -189,7 +189,6 @@ export class ContainerSignal implements NodeSignal {
   #lastExternalBytes = NaN;
   /** The lowest external memory seen since the readings began (NaN: none seen). */
   #externalLowBytes = NaN;
-  #collectionNoted = false;
   #detected: Detected | undefined;
   #detectedAt = 0;
   #inactiveBytes = 0;
@@ -282,14 +281,17 @@ export class ContainerSignal implements NodeSignal {
    * keeps the heap's pages once it has them, so its garbage does not leave
    * the working set. (The lowest of the last two cycles alone was too high
    * where a collection freed little: the credit vanished at once and the
-   * cache was cut to a quarter.) At most half the reserve. Only once the
-   * monitor reports collections (noteMajorCollection); a gap in the
-   * readings (below the check) starts from nothing again.
+   * cache was cut to a quarter.) At most half the reserve. From the first
+   * reading, before any collection is reported: V8's first full collection
+   * came only once external memory reached about 165 MB (bench/survival,
+   * 192 MiB, 30 MB/s of Buffer misses), and without the credit until then
+   * the cache was cut to a quarter. A gap in the readings (below the
+   * check) starts from nothing again.
    */
   #uncollectedCreditBytes(d: Detected, memory: V8Memory): number {
     const external = memory.externalBytes;
     this.#seeExternal(external);
-    if (!this.#collectionNoted || !(external >= 0)) return 0;
+    if (!(external >= 0)) return 0;
     const rise = external - this.#externalLowBytes;
     return Math.max(0, Math.min(d.reserveBytes * CREDIT_SHARE_OF_RESERVE, this.#previousCycleBytes + this.#currentCycleBytes, rise));
   }
@@ -325,7 +327,6 @@ export class ContainerSignal implements NodeSignal {
     if (memory !== undefined) this.#seeExternal(memory.externalBytes);
     this.#previousCycleBytes = this.#currentCycleBytes;
     this.#currentCycleBytes = 0;
-    this.#collectionNoted = true;
   }
 
   #inactive(d: Detected, usage: number): number {

@@ -31,6 +31,9 @@ import { nodeRuntime, type NodeRuntime } from './runtime.js';
 import type { NodeSignal, NodeSignalName, NodeSignalReading } from './signal.js';
 import { SystemSignal } from './system-signal.js';
 
+/** The shortest span a growth rate is measured over (see #msToNext). */
+const GROWTH_WINDOW_MS = 100;
+
 /** Default thresholds per signal; every value is a fraction of that signal's own budget. */
 export const DEFAULT_NODE_THRESHOLDS: Readonly<Record<NodeSignalName, MemoryThresholds>> = Object.freeze({
   // The budget is already V8's give-up line (0.8 of the old-generation maximum, where
@@ -100,8 +103,8 @@ export class NodeMemorySignals {
   readonly #signals: NodeSignal[] = [];
   readonly #thresholds: Record<NodeSignalName, MemoryThresholds>;
   readonly #levels = new Map<NodeSignalName, MemoryPressureLevel>();
-  /** Each signal's used bytes and clock time at the previous reading, for its growth rate. */
-  readonly #previous = new Map<NodeSignalName, { usedBytes: number; at: number }>();
+  /** Each signal's used bytes and clock time at the reading its growth rate was last measured from, and that rate. */
+  readonly #previous = new Map<NodeSignalName, { usedBytes: number; at: number; bytesPerMs: number }>();
   #msToNextLevel = Infinity;
   readonly #clock;
   readonly #runtime: NodeRuntime;
@@ -225,20 +228,31 @@ export class NodeMemorySignals {
     return this.#last;
   }
 
-  /** Time until `used` reaches the next level's threshold at its growth since the previous reading. */
+  /**
+   * Time until `used` reaches the next level's threshold at the signal's
+   * growth rate, measured between readings at least GROWTH_WINDOW_MS apart:
+   * two readings a few ms apart (a collection's poll, then the timer's)
+   * show no growth even at 100 MB/s (new objects reach the old generation
+   * only when a scavenge promotes them), so a reading sooner than that
+   * keeps the last rate. Seen with the rate taken from such a pair: read
+   * as flat, and 62 MB of growth before the next poll.
+   */
   #msToNext(name: NodeSignalName, used: number, budget: number, level: MemoryPressureLevel, t: MemoryThresholds, now: number): number {
     const previous = this.#previous.get(name);
     if (previous === undefined) {
-      this.#previous.set(name, { usedBytes: used, at: now });
+      this.#previous.set(name, { usedBytes: used, at: now, bytesPerMs: 0 });
       return Infinity;
     }
-    const grownBytes = used - previous.usedBytes;
     const elapsedMs = now - previous.at;
-    previous.usedBytes = used;
-    previous.at = now;
-    if (grownBytes <= 0 || elapsedMs <= 0 || level === 'emergency') return Infinity;
+    if (elapsedMs >= GROWTH_WINDOW_MS || elapsedMs < 0) {
+      previous.bytesPerMs = elapsedMs > 0 ? (used - previous.usedBytes) / elapsedMs : 0;
+      previous.usedBytes = used;
+      previous.at = now;
+    }
+    const bytesPerMs = previous.bytesPerMs;
+    if (!(bytesPerMs > 0) || level === 'emergency') return Infinity;
     const next = level === 'normal' ? t.moderate : level === 'moderate' ? t.critical : t.emergency;
-    return Math.max(0, next * budget - used) / (grownBytes / elapsedMs);
+    return Math.max(0, next * budget - used) / bytesPerMs;
   }
 
   /** The most pressing signal as a sample, with its level: a `memoryProvider`. */

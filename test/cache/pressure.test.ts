@@ -185,37 +185,51 @@ for (const strategy of STRATEGIES) {
         monitor.stopMonitoring();
       });
 
-      it('a heap monitor at critical halves the cache once per episode: a sample that shows no growth since the cut sheds one batch, growth halves again', () => {
+      it('a heap monitor at critical halves the cache once per episode, halves again only for growth the cache did not store, and leaves a ceiling that rises at normal while the cache is at it', () => {
         const clock = new ManualClock();
-        let used = 900; // of 1000: critical under the default thresholds
+        let used = 8800; // of 10000: critical under the default thresholds
         const monitor = new PollingMemoryMonitor({
-          memoryProvider: () => ({ usedBytes: used, availableBytes: 1000 - used, source: 'heap' }),
+          memoryProvider: () => ({ usedBytes: used, availableBytes: 10_000 - used, source: 'heap' }),
           pollingIntervalMs: 1000,
           clock,
         });
         const cache = cacheOf(strategy, { pressureHandler: monitor, evictionBatchSize: 3 });
-        fill(cache, range('k', 40), 10);
+        fill(cache, range('k', 40), 100);
         monitor.startMonitoring();
         assert.equal(cache.size, 20, 'entering critical halves the cache');
-        // The heap still reads 900 (the collector has not run): one batch, not another half.
+        assert.equal(cache.limitBytes, 3600, 'and leaves a ceiling at 0.9 of what it held');
+        // The heap still reads 8800 (the collector has not run): one batch, not another half.
         clock.advance(1000);
         assert.equal(cache.size, 17);
-        // Within the 1% slack: still one batch.
-        used = 905;
+        // The heap grows by exactly what the cache stored since the cut: still one batch.
+        fill(cache, range('n', 5), 100);
+        used = 9300;
         clock.advance(1000);
-        assert.equal(cache.size, 14);
-        // Growth past the slack since the cut: halve again (7 of 14 entries).
-        used = 920;
+        assert.equal(cache.size, 19);
+        // Growth past what the cache stored (150 more, over the 1% slack): halve again, and lower the ceiling.
+        used = 9450;
         clock.advance(1000);
-        assert.equal(cache.size, 7);
-        // Out of critical and back in: a new episode, halved on entry.
-        used = 500;
+        assert.equal(cache.size, 9);
+        assert.equal(cache.limitBytes, 1710);
+        // Back at normal: the cache refills to the ceiling, not past it, and there the ceiling rises by a tenth a second
+        // (of half the most the cache held at a cut, 4000 bytes, when that is more).
+        used = 5000;
         clock.advance(1000);
-        fill(cache, range('m', 13), 10);
-        assert.equal(cache.size, 20);
-        used = 900;
+        assert.equal(cache.limitBytes, 1710, 'no raise while the cache is under its ceiling');
+        fill(cache, range('m', 20), 100);
+        assert.equal(cache.metrics.currentUsage, 1700);
         clock.advance(1000);
-        assert.equal(cache.size, 10);
+        assert.equal(cache.limitBytes, 1910);
+        // A new episode halves on entry; an emergency drops every unpinned entry and leaves a quarter as the ceiling.
+        fill(cache, range('p', 2), 100);
+        used = 8800;
+        clock.advance(1000);
+        assert.equal(cache.size, 9, '19 entries, halved: 10 go');
+        assert.equal(cache.limitBytes, 1710);
+        used = 9600;
+        clock.advance(1000);
+        assert.equal(cache.size, 0);
+        assert.equal(cache.limitBytes, 225);
         monitor.stopMonitoring();
       });
 
@@ -264,11 +278,11 @@ for (const strategy of STRATEGIES) {
         monitor.stopMonitoring();
       });
 
-      it('a monitor whose memory keeps growing at emergency drops every unpinned entry, never a pinned one', () => {
+      it('a monitor whose memory keeps growing at emergency, by more than the cache dropped, drops every unpinned entry, never a pinned one', () => {
         const clock = new ManualClock();
-        let used = 960;
+        let used = 9600;
         const monitor = new PollingMemoryMonitor({
-          memoryProvider: () => ({ usedBytes: used, availableBytes: 1000 - used }),
+          memoryProvider: () => ({ usedBytes: used, availableBytes: 10_000 - used }),
           pollingIntervalMs: 1000,
           clock,
         });
@@ -277,10 +291,38 @@ for (const strategy of STRATEGIES) {
         fill(cache, range('k', 8), 10);
         monitor.startMonitoring();
         assert.equal(cache.metrics.currentUsage, 10 + 20, 'entering emergency keeps a quarter of the unpinned bytes');
-        used = 990;
+        used = 9990; // 390 more, where the cache dropped 60 (and the slack is 100)
         clock.advance(1000);
         assert.equal(cache.size, 1);
         assert.equal(cache.has('pinned'), true);
+        monitor.stopMonitoring();
+      });
+
+      it('a monitor whose memory grows by no more than the cache dropped (its own garbage) cuts at emergency as at critical, then by the growth', () => {
+        const clock = new ManualClock();
+        let used = 70_000; // of 100,000: moderate
+        const monitor = new PollingMemoryMonitor({
+          memoryProvider: () => ({ usedBytes: used, availableBytes: 100_000 - used }),
+          pollingIntervalMs: 1000,
+          clock,
+        });
+        const cache = cacheOf(strategy, { pressureHandler: monitor });
+        fill(cache, range('k', 20), 1000);
+        monitor.startMonitoring();
+        assert.equal(cache.limitBytes, 18_000, 'entering moderate keeps 0.9');
+        // The cache churns at its ceiling: 25 new entries, 25 evicted, 27,000 bytes dropped since the cut in all.
+        fill(cache, range('n', 25), 1000);
+        assert.equal(cache.metrics.currentUsage, 18_000);
+        // Memory grew by 25,000: no more than the garbage the cache left. Entering emergency halves, not a quarter.
+        used = 95_000;
+        clock.advance(1000);
+        assert.equal(cache.limitBytes, 9000);
+        assert.equal(cache.size, 9);
+        // 2,000 more at emergency, under the 9,000 the halving dropped: the ceiling is cut by the growth, not to nothing.
+        used = 97_000;
+        clock.advance(1000);
+        assert.equal(cache.limitBytes, 7000);
+        assert.equal(cache.size, 7);
         monitor.stopMonitoring();
       });
 
