@@ -1,35 +1,47 @@
 /**
  * HeapEpisode: how hard a sample of the V8 heap sheds the cache, and the
- * ceiling a cut leaves behind.
+ * ceiling its cuts leave behind.
  *
  * Samples of the heap (`MemoryState.source === 'heap'`) shed by level, as
  * the contract says: one batch at `moderate`, half at `critical`, everything
- * unpinned at `emergency`. Two rules keep that from sawing:
+ * unpinned at `emergency`. But what a cache drops stays in the heap until
+ * V8's next full collection, and so does every entry it stores meanwhile:
+ * a sample after a cut still reads the evicted entries, and a cache that
+ * replaces entries at a steady size reads as growth. Rules that keep this
+ * from sawing:
  *
- * - Within one critical episode a sample halves again only if the heap grew
- *   since the last cut by more than the cache stored since (plus
- *   `HEAP_GROWTH_SLACK` of the heap's budget); otherwise it sheds one batch,
- *   as at `moderate`. A cut shows in the heap only after the next full
- *   collection: until then every sample still counts the evicted entries,
- *   and every entry stored since adds to them. Halving on any growth (the
- *   rule before) emptied the cache in three samples at 10 MB/s of misses:
- *   168, 90, 27, then 12 MB (bench/survival, 384 MiB, on-heap payloads).
+ * - Growth is measured from a reference: the heap's used bytes and the
+ *   cache's running total of stored bytes when pressure began, at the last
+ *   cut, or at the last sample that fell (a collection ran). Growth no more
+ *   than what the cache stored since (plus `HEAP_GROWTH_SLACK` of the
+ *   heap's budget) is the cache's own garbage, which no cut frees before
+ *   the collector runs, and which the collector will free: at `critical` it
+ *   sheds one batch instead of half, at `emergency` half instead of all.
+ *   Halving on any growth (the rule before) emptied the cache in three
+ *   samples at 10 MB/s of misses: 168, 90, 27, then 12 MB (bench/survival,
+ *   384 MiB, on-heap payloads).
+ * - Entering `moderate` from `normal` holds the cache where it is: its size
+ *   becomes a ceiling, so it cannot grow between two samples. Under CPU
+ *   starvation the samples came 700-800 ms apart, the workload caught up in
+ *   bursts, and the cache grew from 158 MB at `moderate` past V8's limit
+ *   before the next sample (same bench, 100 MB/s).
  * - A cut leaves a ceiling the cache may refill to but not past: 0.9 of the
- *   unpinned bytes it held before the cut (a quarter before an emergency),
- *   plus its pinned bytes. Without it the cache refilled to the line it was
- *   cut at and was halved again: at 100 MB/s it sawed between about 100 and
- *   200 MB every second until V8 gave up ("Reached heap limit" with 196 MiB
- *   of objects in 259 MiB of pages: 64 KiB arrays leave pages part empty).
- *   The ceiling rises only on samples at `normal` (from any signal: at
+ *   unpinned bytes it held before a `critical` cut (a quarter before an
+ *   `emergency`), plus its pinned bytes. Without it the cache refilled to
+ *   the line it was cut at and was halved again: at 100 MB/s it sawed
+ *   between about 100 and 200 MB every second until V8 gave up ("Reached
+ *   heap limit" with 196 MiB of objects in 259 MiB of pages: 64 KiB arrays
+ *   leave pages part empty).
+ * - The ceiling rises only on samples at `normal` (from any signal: at
  *   `normal` every signal is), while the cache is at it, by a tenth of
  *   itself a second, at least a twentieth of the most the cache held at a
  *   cut (so it recovers from an emergency's quarter), and is lifted once
- *   it reaches twice that most. So the cache settles just under the size
- *   at which the heap reached `critical`, and probes upward only while
- *   nothing else is under pressure.
+ *   it reaches twice that most.
  *
- * State: the heap's used bytes and the cache's running total of stored
- * bytes at the last cut, the ceiling, and its scale. Each call is O(1).
+ * So the cache settles just under the size at which the heap came under
+ * pressure, and probes upward only while nothing is. State: the reference,
+ * the last sample's used bytes and rank, the ceiling and its scale. Each
+ * call is O(1).
  */
 import { pressureRank } from '../pressure-levels.js';
 
@@ -51,14 +63,20 @@ const MODERATE = pressureRank('moderate');
 const CRITICAL = pressureRank('critical');
 
 export class HeapEpisode {
-  /** The heap's used bytes at the last `critical` cut; NaN outside a critical episode. */
-  #cutUsedBytes = NaN;
-  /** The cache's running total of stored bytes at that cut. */
-  #cutAddedBytes = 0;
+  /**
+   * The heap's used bytes and the cache's running total of stored bytes at
+   * the reference point: entering pressure, the last cut, or the last
+   * sample that showed a collection. NaN at `normal`.
+   */
+  #refUsedBytes = NaN;
+  #refAddedBytes = 0;
+  #lastUsedBytes = NaN;
   #limitBytes = Infinity;
   /** The most unpinned bytes the cache held at a cut: the scale of the smallest raise and of the lift. */
   #scaleBytes = 0;
   #lastAt = NaN;
+  /** The rank of the last sample observed. */
+  #lastRank = NORMAL;
 
   /** The ceiling on the cache's total bytes (pinned included); Infinity when none. */
   get limitBytes(): number {
@@ -74,30 +92,50 @@ export class HeapEpisode {
   observe(rank: number, usedBytes: number, totalBytes: number, at: number, cacheBytes: number, pinnedBytes: number, addedBytes: number): number {
     const gapMs = Number.isFinite(this.#lastAt) && Number.isFinite(at) ? Math.min(MAX_RAISE_GAP_MS, Math.max(0, at - this.#lastAt)) : 0;
     if (Number.isFinite(at)) this.#lastAt = at;
-    if (rank < CRITICAL) {
-      this.#cutUsedBytes = NaN;
-      if (rank === NORMAL) this.#raise(gapMs, cacheBytes);
-      return rank;
-    }
     const unpinned = Math.max(0, cacheBytes - pinnedBytes);
-    if (rank > CRITICAL) {
-      this.#lower(pinnedBytes + Math.floor(unpinned * HEAP_CEILING_KEEP_AFTER_EMERGENCY), unpinned);
-      return rank;
+    const fromNormal = this.#lastRank === NORMAL;
+    const slack = HEAP_GROWTH_SLACK * totalBytes;
+    // A fall is a collection: the garbage before it is gone, so growth is measured from here on.
+    const collected = usedBytes < this.#lastUsedBytes - slack;
+    this.#lastRank = rank;
+    this.#lastUsedBytes = usedBytes;
+    if (rank === NORMAL) {
+      this.#refUsedBytes = NaN;
+      this.#raise(gapMs, cacheBytes);
+      return NORMAL;
     }
-    const cut = this.#cutUsedBytes;
-    if (Number.isFinite(cut) && Number.isFinite(usedBytes)) {
-      const unexplained = usedBytes - cut - (addedBytes - this.#cutAddedBytes);
-      if (unexplained <= HEAP_GROWTH_SLACK * totalBytes) return MODERATE;
+    if (!Number.isFinite(usedBytes)) return rank;
+    // Nothing to measure growth from: entering pressure, or just after a collection.
+    const fresh = fromNormal || Number.isNaN(this.#refUsedBytes) || collected;
+    if (rank === MODERATE) {
+      if (fromNormal) this.#lower(cacheBytes, unpinned);
+      if (fresh) this.#setReference(usedBytes, addedBytes);
+      return MODERATE;
     }
-    this.#cutUsedBytes = usedBytes;
-    this.#cutAddedBytes = addedBytes;
-    this.#lower(pinnedBytes + Math.floor(unpinned * HEAP_CEILING_KEEP), unpinned);
-    return CRITICAL;
+    if (fresh) return this.#cut(rank, usedBytes, addedBytes, pinnedBytes, unpinned);
+    // Growth no more than the cache stored since the reference is the cache's own garbage, which a
+    // cut cannot free before the collector runs: `critical` then sheds a batch, `emergency` halves.
+    const ownGarbage = usedBytes - this.#refUsedBytes - (addedBytes - this.#refAddedBytes) <= slack;
+    if (!ownGarbage) return this.#cut(rank, usedBytes, addedBytes, pinnedBytes, unpinned);
+    return rank === CRITICAL ? MODERATE : this.#cut(CRITICAL, usedBytes, addedBytes, pinnedBytes, unpinned);
   }
 
-  /** A sample of another source above `normal`: the critical episode, if any, is over (the ceiling stays). */
+  /** A sample of another source above `normal`: the heap's reference, if any, is over (the ceiling stays). */
   end(): void {
-    this.#cutUsedBytes = NaN;
+    this.#refUsedBytes = NaN;
+  }
+
+  /** A cut at `rank` (critical or emergency): the new reference, and the ceiling it leaves. */
+  #cut(rank: number, usedBytes: number, addedBytes: number, pinnedBytes: number, unpinned: number): number {
+    this.#setReference(usedBytes, addedBytes);
+    const keep = rank === CRITICAL ? HEAP_CEILING_KEEP : HEAP_CEILING_KEEP_AFTER_EMERGENCY;
+    this.#lower(pinnedBytes + Math.floor(unpinned * keep), unpinned);
+    return rank;
+  }
+
+  #setReference(usedBytes: number, addedBytes: number): void {
+    this.#refUsedBytes = usedBytes;
+    this.#refAddedBytes = addedBytes;
   }
 
   #lower(limitBytes: number, unpinnedBytes: number): void {

@@ -233,6 +233,30 @@ for (const strategy of STRATEGIES) {
         monitor.stopMonitoring();
       });
 
+      it('a heap monitor entering moderate from normal holds the cache where it is: one batch a sample, and no growth past that size', () => {
+        const clock = new ManualClock();
+        let used = 5000; // of 10000: normal
+        const monitor = new PollingMemoryMonitor({
+          memoryProvider: () => ({ usedBytes: used, availableBytes: 10_000 - used, source: 'heap' }),
+          pollingIntervalMs: 1000,
+          clock,
+        });
+        const cache = cacheOf(strategy, { pressureHandler: monitor, evictionBatchSize: 2 });
+        fill(cache, range('k', 20), 100);
+        monitor.startMonitoring();
+        assert.equal(cache.limitBytes, Infinity);
+        used = 7500;
+        clock.advance(1000);
+        assert.equal(cache.size, 18, 'one batch');
+        assert.equal(cache.limitBytes, 2000, 'the size it had when the sample came');
+        fill(cache, range('n', 5), 100);
+        assert.equal(cache.metrics.currentUsage, 2000, 'refills to the ceiling, not past it');
+        clock.advance(1000);
+        assert.equal(cache.size, 18);
+        assert.equal(cache.limitBytes, 2000, 'still moderate: the ceiling stays');
+        monitor.stopMonitoring();
+      });
+
       it('handlePressure sheds as asked whatever its own handler reports, and outsidePressure says what that is', () => {
         const handler = plainHandler();
         const cache = cacheOf(strategy, { pressureHandler: handler, evictionBatchSize: 3 });
