@@ -257,6 +257,26 @@ for (const strategy of STRATEGIES) {
         monitor.stopMonitoring();
       });
 
+      it('a heap monitor entering moderate does not hold a cache under a twentieth of the heap\'s budget', () => {
+        const clock = new ManualClock();
+        let used = 5000;
+        const monitor = new PollingMemoryMonitor({
+          memoryProvider: () => ({ usedBytes: used, availableBytes: 10_000 - used, source: 'heap' }),
+          pollingIntervalMs: 1000,
+          clock,
+        });
+        const cache = cacheOf(strategy, { pressureHandler: monitor, evictionBatchSize: 2 });
+        fill(cache, range('k', 4), 100);
+        monitor.startMonitoring();
+        used = 7500;
+        clock.advance(1000);
+        assert.equal(cache.size, 2, 'one batch');
+        assert.equal(cache.limitBytes, Infinity, '400 bytes of a 10,000-byte heap: not held');
+        fill(cache, range('n', 5), 100);
+        assert.equal(cache.size, 7);
+        monitor.stopMonitoring();
+      });
+
       it('handlePressure sheds as asked whatever its own handler reports, and outsidePressure says what that is', () => {
         const handler = plainHandler();
         const cache = cacheOf(strategy, { pressureHandler: handler, evictionBatchSize: 3 });
