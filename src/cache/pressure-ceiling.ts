@@ -25,15 +25,13 @@
  *   the cache may hold more (memory that never falls back under
  *   `moderate`'s hysteresis would otherwise keep its first cut for good).
  *   Growth at `emergency` drops every unpinned entry.
- * - Growth that is no more than the bytes the cache dropped since the last
- *   cut (plus the slack) is the cache's own garbage, which no cut can free
- *   before the collector runs: entering `emergency` on such growth cuts to
- *   half, as `critical` does, and such growth at `emergency` cuts the
- *   ceiling by the growth instead of dropping everything. Before its first
- *   full collection V8 let external memory reach about 165 MB whatever the
- *   cache held (bench/survival, 192 MiB, 30 MB/s of Buffer misses), so a
- *   cache cut to a quarter, then emptied, while it held steady at its
- *   ceiling, lowered no peak and refilled from nothing.
+ * - `emergency` cuts to a quarter even when the growth is no more than the
+ *   cache's own uncollected garbage: no cut frees that garbage before the
+ *   collector runs, but the cache's size after the collection sets where V8
+ *   collects next (its external-memory limit is what the last collection
+ *   left plus 64 MiB). Cut to half instead, the survival cells at 192 MiB
+ *   and 60-100 MB/s of Buffer misses were OOM-killed in 3 of 20 runs
+ *   (a matrix run stopped after its first cells).
  * - Back at `normal`, the ceiling rises by 10% of itself per second of
  *   samples (at least 10% of half the most the cache held at a cut,
  *   so it recovers from an emergency's cut), probing for room, until it
@@ -73,8 +71,6 @@ export class PressureCeiling {
   /** The sampled used bytes at the last cut; NaN outside a pressure episode. */
   #referenceUsedBytes = NaN;
   #referenceRank = 0;
-  /** The cache's running total of dropped bytes at the last cut. */
-  #referenceReleasedBytes = 0;
   #lastAt = NaN;
   /** The most unpinned bytes the cache held at a cut: the scale of the smallest raise. */
   #scaleBytes = 0;
@@ -86,10 +82,9 @@ export class PressureCeiling {
   /**
    * A sample at `rank` (0 normal .. 3 emergency) of a signal using
    * `usedBytes` of `totalBytes`, taken at `at` ms; the cache holds
-   * `cacheBytes`, of which `pinnedBytes` pinned, and has dropped
-   * `releasedBytes` in all (a running total).
+   * `cacheBytes`, of which `pinnedBytes` pinned.
    */
-  observe(rank: number, usedBytes: number, totalBytes: number, at: number, cacheBytes: number, pinnedBytes: number, releasedBytes = 0): CeilingDecision {
+  observe(rank: number, usedBytes: number, totalBytes: number, at: number, cacheBytes: number, pinnedBytes: number): CeilingDecision {
     const gapMs = Number.isNaN(this.#lastAt) ? 0 : Math.min(MAX_RAISE_GAP_MS, Math.max(0, at - this.#lastAt));
     this.#lastAt = at;
     if (rank === 0) {
@@ -103,27 +98,23 @@ export class PressureCeiling {
     }
     const unpinned = Math.max(0, cacheBytes - pinnedBytes);
     if (unpinned > this.#scaleBytes) this.#scaleBytes = unpinned;
-    const growth = usedBytes - this.#referenceUsedBytes;
-    const slack = CEILING_GROWTH_SLACK * totalBytes;
-    // NaN outside an episode, so false: entering from `normal` is never the cache's own garbage.
-    const ownGarbage = growth - (releasedBytes - this.#referenceReleasedBytes) <= slack;
     const entering = Number.isNaN(this.#referenceUsedBytes) || rank > this.#referenceRank;
     if (entering) {
-      const keepRank = rank === 3 && ownGarbage ? 2 : rank;
-      this.#cut(pinnedBytes + Math.floor(unpinned * (CEILING_KEEP_BY_RANK[keepRank] ?? 0)), usedBytes, rank, releasedBytes);
+      this.#cut(pinnedBytes + Math.floor(unpinned * (CEILING_KEEP_BY_RANK[rank] ?? 0)), usedBytes, rank);
       return { limitBytes: this.#limitBytes, dropAll: false };
     }
     this.#referenceRank = rank;
-    if (growth <= slack) {
+    const growth = usedBytes - this.#referenceUsedBytes;
+    if (growth <= CEILING_GROWTH_SLACK * totalBytes) {
       // Flat at `moderate`: memory holds where pressure began, so probe for room, more slowly than at `normal`.
       if (rank === 1 && this.#limitBytes !== Infinity) this.#raise(gapMs, CEILING_RAISE_PER_SECOND_AT_MODERATE);
       return { limitBytes: this.#limitBytes, dropAll: false };
     }
-    if (rank === 3 && !ownGarbage) {
-      this.#cut(pinnedBytes, usedBytes, rank, releasedBytes);
+    if (rank === 3) {
+      this.#cut(pinnedBytes, usedBytes, rank);
       return { limitBytes: this.#limitBytes, dropAll: true };
     }
-    this.#cut(Math.max(pinnedBytes, Math.min(cacheBytes, this.#limitBytes) - growth), usedBytes, rank, releasedBytes);
+    this.#cut(Math.max(pinnedBytes, Math.min(cacheBytes, this.#limitBytes) - growth), usedBytes, rank);
     return { limitBytes: this.#limitBytes, dropAll: false };
   }
 
@@ -132,7 +123,6 @@ export class PressureCeiling {
     this.#limitBytes = Infinity;
     this.#referenceUsedBytes = NaN;
     this.#referenceRank = 0;
-    this.#referenceReleasedBytes = 0;
     this.#lastAt = NaN;
     this.#scaleBytes = 0;
   }
@@ -142,10 +132,9 @@ export class PressureCeiling {
     this.#limitBytes += Math.max(this.#limitBytes, this.#scaleBytes / 2, 1) * perSecond * (gapMs / 1000);
   }
 
-  #cut(limitBytes: number, usedBytes: number, rank: number, releasedBytes: number): void {
+  #cut(limitBytes: number, usedBytes: number, rank: number): void {
     this.#limitBytes = Math.min(this.#limitBytes, limitBytes);
     this.#referenceUsedBytes = usedBytes;
     this.#referenceRank = rank;
-    this.#referenceReleasedBytes = releasedBytes;
   }
 }

@@ -318,11 +318,34 @@ for (const strategy of STRATEGIES) {
         for (let i = 0; i < 3; i++) clock.advance(1000);
         assert.equal(cache.limitBytes, Infinity);
         fill(cache, range('more', 30), 10);
-        assert.equal(cache.metrics.currentUsage, 400);
+        assert.equal(cache.metrics.currentUsage, 200, 'until the next sample it grows by at most a tenth of the 1000-byte budget');
+        clock.advance(1000);
+        fill(cache, range('again', 30), 10);
+        assert.equal(cache.metrics.currentUsage, 300);
         monitor.stopMonitoring();
       });
 
-      it('a monitor whose memory keeps growing at emergency, by more than the cache dropped, drops every unpinned entry, never a pinned one', () => {
+      it('between two samples of a monitor the cache grows by at most a tenth of the signal\'s budget, evicting for pressure past it', () => {
+        const clock = new ManualClock();
+        const monitor = new PollingMemoryMonitor({
+          memoryProvider: () => ({ usedBytes: 100, availableBytes: 9900 }),
+          pollingIntervalMs: 1000,
+          clock,
+        });
+        const cache = cacheOf(strategy, { pressureHandler: monitor });
+        const events = recordEvictions(cache);
+        monitor.startMonitoring();
+        fill(cache, range('k', 150), 10);
+        assert.equal(cache.metrics.currentUsage, 1000, 'a tenth of 10,000 bytes since the sample');
+        assert.equal(cache.limitBytes, Infinity, 'no ceiling: the normal level learnt nothing');
+        assert.ok(events.length === 50 && events.every((e) => e.reason === 'pressure' && e.level === 'normal'));
+        clock.advance(1000);
+        fill(cache, range('n', 150), 10);
+        assert.equal(cache.metrics.currentUsage, 2000);
+        monitor.stopMonitoring();
+      });
+
+      it('a monitor whose memory keeps growing at emergency drops every unpinned entry, never a pinned one', () => {
         const clock = new ManualClock();
         let used = 9600;
         const monitor = new PollingMemoryMonitor({
@@ -335,38 +358,10 @@ for (const strategy of STRATEGIES) {
         fill(cache, range('k', 8), 10);
         monitor.startMonitoring();
         assert.equal(cache.metrics.currentUsage, 10 + 20, 'entering emergency keeps a quarter of the unpinned bytes');
-        used = 9990; // 390 more, where the cache dropped 60 (and the slack is 100)
+        used = 9990;
         clock.advance(1000);
         assert.equal(cache.size, 1);
         assert.equal(cache.has('pinned'), true);
-        monitor.stopMonitoring();
-      });
-
-      it('a monitor whose memory grows by no more than the cache dropped (its own garbage) cuts at emergency as at critical, then by the growth', () => {
-        const clock = new ManualClock();
-        let used = 70_000; // of 100,000: moderate
-        const monitor = new PollingMemoryMonitor({
-          memoryProvider: () => ({ usedBytes: used, availableBytes: 100_000 - used }),
-          pollingIntervalMs: 1000,
-          clock,
-        });
-        const cache = cacheOf(strategy, { pressureHandler: monitor });
-        fill(cache, range('k', 20), 1000);
-        monitor.startMonitoring();
-        assert.equal(cache.limitBytes, 18_000, 'entering moderate keeps 0.9');
-        // The cache churns at its ceiling: 25 new entries, 25 evicted, 27,000 bytes dropped since the cut in all.
-        fill(cache, range('n', 25), 1000);
-        assert.equal(cache.metrics.currentUsage, 18_000);
-        // Memory grew by 25,000: no more than the garbage the cache left. Entering emergency halves, not a quarter.
-        used = 95_000;
-        clock.advance(1000);
-        assert.equal(cache.limitBytes, 9000);
-        assert.equal(cache.size, 9);
-        // 2,000 more at emergency, under the 9,000 the halving dropped: the ceiling is cut by the growth, not to nothing.
-        used = 97_000;
-        clock.advance(1000);
-        assert.equal(cache.limitBytes, 7000);
-        assert.equal(cache.size, 7);
         monitor.stopMonitoring();
       });
 
