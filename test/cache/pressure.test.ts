@@ -24,6 +24,15 @@ function releaseRecorder(): MemoryPressureHandler & { notes: number[] } {
   return handler;
 }
 
+/** A monitor sampled every second of `clock`: `usedBytes()` of `totalBytes`, from `source` when given. */
+function sampledEverySecond(clock: ManualClock, usedBytes: () => number, totalBytes: number, source?: string): PollingMemoryMonitor {
+  return new PollingMemoryMonitor({
+    memoryProvider: () => ({ usedBytes: usedBytes(), availableBytes: totalBytes - usedBytes(), ...(source === undefined ? {} : { source }) }),
+    pollingIntervalMs: 1000,
+    clock,
+  });
+}
+
 for (const strategy of STRATEGIES) {
   describe(`MemoryManager tells its handler what it dropped (${strategy})`, () => {
     it('once per operation: the bytes of every entry evicted, deleted, replaced or cleared, and nothing for a hit or a fresh set', () => {
@@ -151,11 +160,7 @@ for (const strategy of STRATEGIES) {
       it('a monitor cuts the cache once on entering pressure, then sheds only what the sampled memory grew by', () => {
         const clock = new ManualClock();
         let used = 800; // of 1000: moderate under the default thresholds
-        const monitor = new PollingMemoryMonitor({
-          memoryProvider: () => ({ usedBytes: used, availableBytes: 1000 - used }),
-          pollingIntervalMs: 1000,
-          clock,
-        });
+        const monitor = sampledEverySecond(clock, () => used, 1000);
         const cache = cacheOf(strategy, { pressureHandler: monitor });
         const events = recordEvictions(cache);
         fill(cache, range('k', 10), 10);
@@ -188,11 +193,7 @@ for (const strategy of STRATEGIES) {
       it('a heap monitor at critical halves the cache once per episode, halves again only for growth the cache did not store, and leaves a ceiling that rises at normal while the cache is at it', () => {
         const clock = new ManualClock();
         let used = 8800; // of 10000: critical under the default thresholds
-        const monitor = new PollingMemoryMonitor({
-          memoryProvider: () => ({ usedBytes: used, availableBytes: 10_000 - used, source: 'heap' }),
-          pollingIntervalMs: 1000,
-          clock,
-        });
+        const monitor = sampledEverySecond(clock, () => used, 10_000, 'heap');
         const cache = cacheOf(strategy, { pressureHandler: monitor, evictionBatchSize: 3 });
         fill(cache, range('k', 40), 100);
         monitor.startMonitoring();
@@ -236,11 +237,7 @@ for (const strategy of STRATEGIES) {
       it('a heap monitor entering moderate from normal holds the cache where it is: one batch a sample, and no growth past that size', () => {
         const clock = new ManualClock();
         let used = 5000; // of 10000: normal
-        const monitor = new PollingMemoryMonitor({
-          memoryProvider: () => ({ usedBytes: used, availableBytes: 10_000 - used, source: 'heap' }),
-          pollingIntervalMs: 1000,
-          clock,
-        });
+        const monitor = sampledEverySecond(clock, () => used, 10_000, 'heap');
         const cache = cacheOf(strategy, { pressureHandler: monitor, evictionBatchSize: 2 });
         fill(cache, range('k', 20), 100);
         monitor.startMonitoring();
@@ -260,11 +257,7 @@ for (const strategy of STRATEGIES) {
       it('a heap monitor entering moderate does not hold a cache under a twentieth of the heap\'s budget', () => {
         const clock = new ManualClock();
         let used = 5000;
-        const monitor = new PollingMemoryMonitor({
-          memoryProvider: () => ({ usedBytes: used, availableBytes: 10_000 - used, source: 'heap' }),
-          pollingIntervalMs: 1000,
-          clock,
-        });
+        const monitor = sampledEverySecond(clock, () => used, 10_000, 'heap');
         const cache = cacheOf(strategy, { pressureHandler: monitor, evictionBatchSize: 2 });
         fill(cache, range('k', 4), 100);
         monitor.startMonitoring();
@@ -296,11 +289,7 @@ for (const strategy of STRATEGIES) {
       it('a monitor at critical halves the cache, and back at normal the ceiling rises by a tenth a second until lifted', () => {
         const clock = new ManualClock();
         let used = 900;
-        const monitor = new PollingMemoryMonitor({
-          memoryProvider: () => ({ usedBytes: used, availableBytes: 1000 - used }),
-          pollingIntervalMs: 1000,
-          clock,
-        });
+        const monitor = sampledEverySecond(clock, () => used, 1000);
         const cache = cacheOf(strategy, { pressureHandler: monitor });
         fill(cache, range('k', 20), 10);
         monitor.startMonitoring();
@@ -327,11 +316,7 @@ for (const strategy of STRATEGIES) {
 
       it('between two samples of a monitor the cache grows by at most a tenth of the signal\'s budget, evicting for pressure past it', () => {
         const clock = new ManualClock();
-        const monitor = new PollingMemoryMonitor({
-          memoryProvider: () => ({ usedBytes: 100, availableBytes: 9900 }),
-          pollingIntervalMs: 1000,
-          clock,
-        });
+        const monitor = sampledEverySecond(clock, () => 100, 10_000);
         const cache = cacheOf(strategy, { pressureHandler: monitor });
         const events = recordEvictions(cache);
         monitor.startMonitoring();
@@ -348,11 +333,7 @@ for (const strategy of STRATEGIES) {
       it('a monitor whose memory keeps growing at emergency drops every unpinned entry, never a pinned one', () => {
         const clock = new ManualClock();
         let used = 9600;
-        const monitor = new PollingMemoryMonitor({
-          memoryProvider: () => ({ usedBytes: used, availableBytes: 10_000 - used }),
-          pollingIntervalMs: 1000,
-          clock,
-        });
+        const monitor = sampledEverySecond(clock, () => used, 10_000);
         const cache = cacheOf(strategy, { pressureHandler: monitor });
         cache.set('pinned', 'v', { size: 10, pin: true });
         fill(cache, range('k', 8), 10);
