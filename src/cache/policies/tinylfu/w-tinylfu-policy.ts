@@ -1,138 +1,16 @@
 /**
  * `tinylfu`: W-TinyLFU, a scan-resistant admission policy in front of a
- * segmented LRU.
+ * segmented LRU (Einziger, Friedman and Manes, as refined in Caffeine): a
+ * new entry must beat the main region's victim by the estimate of a
+ * frequency sketch to be admitted.
  *
- * The idea is from Einziger, Friedman and Manes, "TinyLFU: A Highly Efficient
- * Cache Admission Policy" (ACM Transactions on Storage, 2017), as refined in
- * the Caffeine cache: a new entry does not push out an old one just because
- * it is newer. It has to be more popular, by the estimate of a compact
- * frequency sketch that remembers recent requests, including those for keys
- * the cache no longer holds.
+ * Structure: a small window that every new entry enters, candidates pushed
+ * out of it awaiting their duel, and a main region of probation and
+ * protected, each a list (region-lists.ts) sized in bytes, the window's
+ * share adapted by hill climbing (hill-climber.ts), the sketch's increments
+ * deferred off the request path (deferred-increments.ts).
  *
- * Structure (lists are circular and doubly linked through one typed array
- * of links indexed by the cache's slots, shifted past one sentinel per
- * region, see NODE_OFFSET; region sizes are in bytes):
- * - window: a small region (1% of the budget to start with) that every new
- *   entry enters, so a burst of requests for a new key can hit before the
- *   key has earned a frequency;
- * - candidates: entries pushed out of the window while nobody needed room
- *   (see below), awaiting admission;
- * - probation and protected: a segmented LRU for the main region. An entry
- *   used while in probation moves to protected (80% of the main region);
- *   protected overflow is demoted back to probation, and so is protected's
- *   oldest entry when it went unused for a whole aging period of the
- *   sketch (one is examined per eviction), so a popular set that went cold
- *   does not hold protected until aging fades its counts. Probation's
- *   least recently used entry is the main region's victim.
- * - a 4-bit count-min sketch (`FrequencySketch`) of every key's recent
- *   frequency, halved periodically so popularity ages.
- *
- * Eviction is a duel: the oldest candidate (else, when the window is full,
- * the window's oldest entry) against probation's victim (else protected's);
- * the one with the lower estimated frequency is evicted, and a winning
- * candidate joins probation. The candidate must lead by more than the one
- * request that brought it in; otherwise the old entry stays. This is what
- * keeps a one-time scan, or a loop slightly larger than the cache, from
- * flushing the working set. (Until the sketch has aged, two entries seen
- * once each are told apart by age: the older goes, as in LRU.) A candidate
- * that loses but is warm (frequency >= 6) is admitted anyway with
- * probability 1/128, and keys are hashed with a per-instance random seed:
- * together these keep an attacker from pinning the cache's content by
- * flooding the sketch with colliding keys. While the cache fills up,
- * candidates join probation for free at the next insertion; once it
- * evicts, they wait for a duel (the watermarks evict a batch at a time,
- * and the room a batch makes goes to the next batch's winners), up to 1%
- * of the budget (beyond it the oldest join probation, which is then below
- * its share).
- *
- * Every eviction path goes through `victim()`, so through the duel: a
- * full cache's, the watermarks' (where the entry just set stays in the
- * order and may lose) and outside pressure's. The regions are sized
- * against where the cache stops growing (the moderate watermark when it
- * sits below the budget, see `PolicyContext.maxBytes`).
- *
- * In a full cache (the common case) the window's overflow does not become a
- * candidate at all: an insertion into a cache with no room for another entry
- * of its size, where draining would move at most one entry, leaves the
- * window over its share by that entry, and the next eviction's duel takes
- * the window's oldest entry directly (a used one gets its second chance
- * first, as in a drain). Until then that oldest entry, if unused, stands
- * for the candidate it would have been: used, it is protected at once. An
- * evicting insertion then costs one list move into the window and one out,
- * not three.
- *
- * The window's share adapts by hill climbing, as in Caffeine: after every
- * sample of 10 requests per entry, the share moves by a step in the
- * direction that raised the hit ratio (reversing when it fell; steps decay
- * while the workload is stable and restart on a jump of 5 points), between
- * 0 and 80% of the budget. A recency-biased workload grows the window
- * (LRU-like); a frequency-biased one shrinks it. A sample with under 1%
- * hits (a scan) moves nothing.
- *
- * Requests are cheap, because every piece of their work that can wait does:
- * - the sketch increment of a hit goes into a buffer of 64 hashes,
- *   applied in one batch (whose independent memory reads the processor
- *   overlaps) when the buffer fills. A duel applies the buffer first only
- *   when one of the two duelists may be in it: a 1024-bit filter of the
- *   buffered hashes (one bit per hash, from its top 10 bits) tells, so the
- *   duelists' counts always include their own latest requests, while other
- *   keys' increments may wait (at most 63 requests). A new entry's
- *   increment is made late instead, at the next insertion, at its duel or
- *   when the buffer is applied, whichever comes first. Its block of the
- *   sketch is read when it is added, so the processor fetches it from
- *   memory meanwhile. (Before, only entries added while the window held
- *   fewer than 64 were late, the others went through the buffer, whose
- *   bookkeeping per hash, its read-ahead pass and the copy of the
- *   estimates back to the slots, cost more than one direct increment:
- *   single counts of an evicting insertion gave 2199 instructions through
- *   the buffer, 2013 late; the recorded runs, before and after, 2190 and
- *   2128, and tinylfu's counts move by up to 70 between runs);
- * - a duel reads no sketch counter: each slot keeps its key's estimate as
- *   of its last applied increment (4 bits of the word that holds the key's
- *   hash), halved in place with every halving of the sketch. It differs
- *   from the sketch's own only when other keys' increments landed on all
- *   four of the key's counters since (the sketch would over-estimate it).
- *   On the request path the sketch is only updated, in batches whose cache
- *   misses overlap (but for the late increments above, one per insertion);
- * - the move in the lists is deferred: a hit only sets a "referenced" flag
- *   (a bit of the slot's flags). When a list's oldest entry is examined, a
- *   referenced one gets its due instead of being evicted or demoted: in
- *   the window and protected it goes to the recent end (a second chance,
- *   CLOCK: a close approximation of LRU), in probation it is promoted to
- *   protected. Each such step consumes one hit's flag;
- * - a hit on a main-region (probation or protected) entry whose flag is
- *   already set is not counted in the sketch again: for those entries the
- *   sketch counts the rounds (from one examination of the entry to the
- *   next) in which they were used. A duel's victim is probation's oldest
- *   entry that went unused since it was last examined (protected's oldest
- *   only when probation is empty), whose count this changes little; the
- *   hit ratios on the benchmark traces did not move, and a repeat hit on a
- *   hot entry is then a flag test;
- * - once the sketch has aged, a candidate seen at most once cannot win its
- *   duel, so the victim's count is not looked up (the common eviction of a
- *   key requested once).
- * - hashes are int32 (see key-hash.ts): they stay unboxed through every
- *   call.
- * This keeps `get` within a few memory accesses of plain LRU's.
- *
- * The cache asks `victim()` and then calls `remove` on the slot it evicts;
- * `victim()` remembers its decision, so asking twice gives the same answer,
- * and the winner's move into probation happens in `remove`. (`victim()`
- * may complete deferred promotions first: that reorders the policy's own
- * lists, never the cache's.)
- *
- * Recency: the policy stamps every use (`lastUse`, an int32 per slot,
- * renumbered before it would overflow), which the cache reads for
- * `evictLeastRecentlyUsed` instead of keeping stamps of its own, and the
- * protected sweep reads to tell how long an entry went unused.
- *
- * Cost: every operation is O(1) amortized (a deferred move is paid for by
- * the hit that set the flag); the sketch's halving is O(size) once per five
- * requests per entry. A hit does not run the generic key hasher: its hash
- * is kept per slot (a number or a short string at hand is rehashed, which
- * is cheaper than the memory read). Memory: 20 bytes per slot plus the
- * sketch (8 bytes per expected entry, sized from the budget and the average
- * entry size observed).
+ * The design, its measurements and its costs: see docs/design/tinylfu.md.
  */
 import {
   growInt32,
@@ -143,6 +21,7 @@ import {
   type PolicyFactory,
 } from '../policy.js';
 import { FrequencySketch } from './frequency-sketch.js';
+import { HillClimber, sampleRequests } from './hill-climber.js';
 import { createKeyHasher, numberHash, randomSeed, stringHash, type KeyHasher } from './key-hash.js';
 
 const WINDOW = 1;
@@ -177,18 +56,6 @@ const HASH_BITS = ~15;
 /** A tag's kept estimate (0 to 15, as the sketch's counters). */
 const ESTIMATE_BITS = 15;
 
-/** Initial share of the budget for the window; the climber moves it within the bounds below. */
-const WINDOW_FRACTION = 0.01;
-const MIN_WINDOW_FRACTION = 0;
-const MAX_WINDOW_FRACTION = 0.8;
-/** A climb step, as a share of the budget; steps decay by 2% per sample unless the hit ratio jumps by 5 points. */
-const STEP_FRACTION = 0.0625;
-const STEP_DECAY = 0.98;
-const RESTART_THRESHOLD = 0.05;
-/** Requests per climbing sample, per expected entry (as the sketch's aging period). */
-const SAMPLE_REQUESTS_PER_ENTRY = 10;
-/** The smallest number of entries a climbing sample is sized for. */
-const MIN_EXPECTED_ENTRIES = 16;
 /** Share of the main region for protected entries. */
 const PROTECTED_FRACTION = 0.8;
 /** Once the cache evicts, candidates join probation for free again only after it falls to this share of the budget. */
@@ -203,8 +70,6 @@ const FREE_ADMISSION_FRACTION = 0.5;
 const CANDIDATES_FRACTION = 0.01;
 /** ... and at least this many entries of the average size (a default batch is 10). */
 const MIN_CANDIDATES = 16;
-/** The climber holds still on a sample with a hit ratio below this. */
-const STILL_HIT_RATE = 0.01;
 /** Hits buffered before their sketch increments are applied together. */
 const PENDING_HITS = 64;
 /** Candidates this warm may be admitted at random even when they lose (flood resistance). */
@@ -275,8 +140,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #expectedEntries = 0;
   #adds = 0;
 
-  // Hill climbing over the window's share of the budget.
-  #windowFraction = WINDOW_FRACTION;
+  /** The window's share of the budget (see hill-climber.ts). */
+  readonly #climber = new HillClimber();
   /** The window's and protected's shares in bytes, kept in step with the fraction and the capacity. */
   #windowMax = 0;
   /** Held bytes up to which candidates join probation for free (see `#resize`). */
@@ -288,13 +153,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** The average bytes per entry held, as of the last sizing of the sketch. */
   #entryBytes = 0;
   #protectedMax = 0;
-  #step = -STEP_FRACTION;
+  // The climber's current sample, counted here (the hot paths count it).
   /** Requests left in the current sample; hits in it. */
   #sampleLeft = 1;
   /** 0 until the first sample starts. */
   #sampleSize = 0;
   #sampleHits = 0;
-  #previousHitRate = 0;
 
   // Hashes of recent requests whose sketch increments are still to be
   // applied, their nodes (to keep the estimates the increments give), and a
@@ -375,13 +239,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#stamp = this.#firstStamp;
     this.#sketch.reset();
     this.#agedTo = this.#sketch.halvings;
-    this.#windowFraction = WINDOW_FRACTION;
+    this.#climber.reset();
     this.#resize();
-    this.#step = -STEP_FRACTION;
     this.#sampleLeft = 1;
     this.#sampleSize = 0;
     this.#sampleHits = 0;
-    this.#previousHitRate = 0;
     this.#decided = 0;
     this.#windowOverflow = 0;
     this.#evicting = 0;
@@ -726,33 +588,15 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     return this.#tags[node]! & ESTIMATE_BITS;
   }
 
-  /**
-   * One hill-climbing step (Caffeine's adaptive window): after each sample of
-   * requests, keep moving the window's share in the direction that raised the
-   * hit ratio, reverse when it fell, with steps that shrink while the
-   * workload is stable and restart when it changes abruptly. A recency-biased
-   * workload grows the window (LRU-like); a frequency-biased one shrinks it.
-   */
+  /** Ends a climbing sample: the climber moves the window's share on its hit rate, the regions follow. */
   #climb(): void {
     const requests = this.#sampleSize - this.#sampleLeft;
-    this.#sampleSize = this.#sampleLeft = Math.max(MIN_EXPECTED_ENTRIES, this.#expectedEntries) * SAMPLE_REQUESTS_PER_ENTRY;
+    this.#sampleSize = this.#sampleLeft = sampleRequests(this.#expectedEntries);
     const hits = this.#sampleHits;
     this.#sampleHits = 0;
     // While the cache is filling up, misses say nothing about the window's share.
     if (requests === 0 || this.#heldBytes() < this.#capacityBytes() / 2) return;
-    const hitRate = hits / requests;
-    const change = hitRate - this.#previousHitRate;
-    if (hitRate < STILL_HIT_RATE) {
-      // A sample with (almost) no hits, a scan say, says nothing about the
-      // window's share: moving on it walked the window off and back for
-      // samples after the scan (a point of hit ratio on the scan trace).
-      this.#previousHitRate = hitRate;
-      return;
-    }
-    const amount = change >= 0 ? this.#step : -this.#step;
-    this.#step = Math.abs(change) >= RESTART_THRESHOLD ? STEP_FRACTION * (amount >= 0 ? 1 : -1) : STEP_DECAY * amount;
-    this.#previousHitRate = hitRate;
-    this.#windowFraction = Math.min(MAX_WINDOW_FRACTION, Math.max(MIN_WINDOW_FRACTION, this.#windowFraction + amount));
+    if (!this.#climber.climb(hits / requests)) return;
     this.#resize();
     this.#drainWindow();
     this.#demoteProtected();
@@ -771,8 +615,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** Recomputes the regions' shares in bytes (after the window's fraction or the capacity changed). */
   #resize(): void {
     const capacity = this.#capacityBytes();
-    this.#windowMax = capacity * this.#windowFraction;
-    this.#protectedMax = capacity * (1 - this.#windowFraction) * PROTECTED_FRACTION;
+    const windowFraction = this.#climber.fraction;
+    this.#windowMax = capacity * windowFraction;
+    this.#protectedMax = capacity * (1 - windowFraction) * PROTECTED_FRACTION;
     this.#candidatesMax = Math.max(capacity * CANDIDATES_FRACTION, this.#entryBytes * MIN_CANDIDATES);
     this.#freeAdmissionBytes = this.#maxBytes === undefined ? Infinity : capacity * FREE_ADMISSION_FRACTION;
   }
