@@ -6,9 +6,10 @@
  *
  * Structure: a small window that every new entry enters, candidates pushed
  * out of it awaiting their duel, and a main region of probation and
- * protected, each a list (region-lists.ts) sized in bytes, the window's
- * share adapted by hill climbing (hill-climber.ts), the sketch's increments
- * deferred off the request path (deferred-increments.ts).
+ * protected, each a circular list (through one typed array, a sentinel per
+ * region) sized in bytes, the window's share adapted by hill climbing
+ * (hill-climber.ts), the sketch's increments deferred off the request path
+ * (deferred-increments.ts).
  *
  * The design, its measurements and its costs: see docs/design/tinylfu.md.
  */
@@ -30,14 +31,7 @@ const CANDIDATE = 2;
 const PROBATION = 3;
 const PROTECTED = 4;
 const REGION_MASK = 7;
-/**
- * The lists are circular, through a sentinel node per region: nodes 1 to
- * 4 (the region constants) are the sentinels, and the entry in the cache's
- * slot `s` is node `s + NODE_OFFSET` (slots start at 1, so no entry is a
- * sentinel). A region's oldest entry is its sentinel's `next`, its newest
- * the sentinel's `prev`; linking and unlinking need no test for an empty
- * list or an end, and no separate array of list ends.
- */
+/** The entry in slot `s` is node `s + NODE_OFFSET`; nodes 1 to 4, the regions, are the lists' sentinels (see docs/design/tinylfu.md). */
 const NODE_OFFSET = 4;
 /** Nodes up to this one are sentinels: a list is empty when its sentinel's `next` is at most this. */
 const LAST_SENTINEL = PROTECTED;
@@ -52,10 +46,7 @@ const DETACHED = 8;
 /** Set by a hit: the deferred move is made when the entry reaches the old end of its list. */
 const REFERENCED = 16;
 
-// Constants the hot paths use are this module's own, not imported (nor
-// exported): an imported one is read from the exporting module's cell, and
-// checked, at every use (measured: 1.7% more instructions per evicting
-// insertion with the two below imported from deferred-increments.ts).
+// Module-local, not imported: an imported constant is read from its module's cell, and checked, at every use.
 /** A tag's hash bits (see `#tags`; as in deferred-increments.ts). */
 const HASH_BITS = ~15;
 /** A tag's kept estimate (0 to 15, as the sketch's counters). */
@@ -65,13 +56,7 @@ const ESTIMATE_BITS = 15;
 const PROTECTED_FRACTION = 0.8;
 /** Once the cache evicts, candidates join probation for free again only after it falls to this share of the budget. */
 const FREE_ADMISSION_FRACTION = 0.5;
-/**
- * Share of the budget that candidates may hold once the cache evicts:
- * enough for the entries a watermark batch makes room for (they duel at
- * the next batch); beyond it the oldest join probation, which is then
- * below its share (after the window shrank, say). Without the cap, a
- * loop's candidates, which never win, held the room the window gave up.
- */
+/** Share of the budget candidates may hold once the cache evicts; beyond it the oldest join probation (see docs/design/tinylfu.md). */
 const CANDIDATES_FRACTION = 0.01;
 /** ... and at least this many entries of the average size (a default batch is 10). */
 const MIN_CANDIDATES = 16;
@@ -99,36 +84,15 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   readonly #sketch = new FrequencySketch();
   #random: number;
 
-  // Per node (20 bytes): list links, the key's tag, and the state a hit
-  // reads and writes. The bytes an entry is accounted with are the
-  // cache's, which never change while the entry is in the order: `add`,
-  // `remove` and `readd` are given them, a move between regions reads them
-  // (`sizeOf`).
-  // (One record of all of these per slot was measured: an eviction read
-  // one cache line instead of four, but hits got 10% slower, the records
-  // being 4 times the state's size: the per-slot memory that hits touch
-  // should stay small.)
-  /**
-   * Two words per node: its `prev` then its `next` in its region's list.
-   * One array, not two: unlinking a node reads one cache line for both,
-   * and each method sets up one array instead of two (instructions per
-   * evicting insert: 2103 -> 2067).
-   */
+  // Per node, 20 bytes (the layout's measurements: docs/design/tinylfu.md,
+  // "Per-node memory"). An entry's bytes are the cache's, fixed while it is
+  // in the order: `add`, `remove` and `readd` are given them, a move reads
+  // them (`sizeOf`).
+  /** Two words per node: its `prev` then its `next` in its region's list. */
   #links!: Int32Array;
-  /**
-   * The key's hash (bits 4 to 31; the sketch and the filter use only
-   * those) and, in bits 0 to 3, its kept estimate: the sketch's estimate
-   * for the key as of its last applied increment, halved with the sketch
-   * since (see `#estimate`). A duel reads one word per duelist.
-   */
+  /** The key's hash (bits 4 to 31) and its kept estimate (bits 0 to 3; see deferred-increments.ts). */
   #tags!: Int32Array;
-  /**
-   * Two words per node: the stamp of the last use (`lastUse`: the cache
-   * keeps no recency of its own for this policy), then the flags (region,
-   * DETACHED, REFERENCED). A hit reads the flags and writes the stamp: side
-   * by side they are one cache line (in two arrays they were two, and hits
-   * were 10% slower).
-   */
+  /** Two words per node: the stamp of the last use (`lastUse`), then the flags (region, DETACHED, REFERENCED). */
   #state!: Int32Array;
   /** The last stamp given: uses (adds, hits, readds) so far, until renumbered. */
   #stamp = 0;
@@ -161,18 +125,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #sampleSize = 0;
   #sampleHits = 0;
 
-  /**
-   * The increments requests defer, their buffer and the late one, and the
-   * kept estimates in `#tags`. (Created here, not in the constructor: a
-   * field first holding `undefined` loses the object's map, and every
-   * access to it on the hot paths then checks it.)
-   */
+  /** The sketch increments requests defer, and the estimates kept in `#tags`. */
   readonly #increments = new DeferredIncrements(this.#sketch);
 
-  // Flags that the hot paths test are numbers (0 or 1), not booleans: the
-  // optimized code tests a number field with one comparison, and a boolean
-  // field through a generic truthiness check (four comparisons, seen in
-  // the engine's output).
+  // Flags the hot paths test are numbers (0 or 1), not booleans (see docs/design/tinylfu.md).
   /** 1 when the last `add` left the window over its share for the next duel (no drain since). */
   #windowOverflow = 0;
 
@@ -265,6 +221,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     return r === WINDOW ? 'window' : r === CANDIDATE ? 'candidate' : r === PROBATION ? 'probation' : r === PROTECTED ? 'protected' : undefined;
   }
 
+  // `add`'s bytecode stays over 460 bytes (V8's limit for inlining a function): at 452, it was
+  // inlined into the cache's insert, whose inlining budget it then took (seen with
+  // --trace-turbo-inlining; issue 22 measured +15-20% instructions on evicting sets from that).
   add(slot: number, key: unknown, bytes: number): void {
     this.#decided = 0;
     if (--this.#sampleLeft <= 0) this.#climb();
@@ -363,10 +322,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   /**
-   * Renumbers the stamps of the entries in the order 1, 2, ... keeping their
-   * order, so stamps stay int32. O(n log n), once per 2^31 uses. The sweep
-   * reads the distance between stamps as the uses since an entry's last:
-   * afterwards it reads less, so it demotes later, never sooner.
+   * Renumbers the entries' stamps 1, 2, ... in order, so they stay int32:
+   * O(n log n), once per 2^31 uses. The sweep then demotes later, never sooner.
    */
   #renumber(): void {
     const inOrder: number[] = [];
@@ -495,13 +452,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     return (x & 127) === 0;
   }
 
-  /**
-   * The sketch's estimate for the key of `node`, as of its last applied
-   * increment and halved with the sketch since: what reading the sketch
-   * would give, without its cache miss, except that later increments of
-   * other keys colliding on all four of its counters are not seen (they
-   * could only over-estimate it).
-   */
+  /** The key's kept estimate: the sketch's, without its cache miss (see deferred-increments.ts). */
   #estimate(node: number): number {
     return this.#tags[node]! & ESTIMATE_BITS;
   }
@@ -552,11 +503,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   /**
-   * Completes the promotions that hits in probation deferred: used entries
-   * at probation's old end move to protected (whose overflow comes back,
-   * unused, to probation's recent end), until the oldest entry is an unused
-   * one: the true victim. This reorders the policy's own lists only, and
-   * each step consumes a hit's flag: O(1) amortized.
+   * Completes the promotions that hits in probation deferred: used entries at probation's old end
+   * move to protected (whose overflow comes back to probation), until the oldest is unused: the true
+   * victim. Each step consumes a hit's flag: O(1) amortized.
    */
   #promoteUsedProbation(): void {
     let oldest = this.#links[PROBATION * 2 + NEXT]!;
@@ -568,20 +517,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   /**
-   * One step of a sweep over protected, run before every eviction: its
-   * oldest entry, if used since it was last examined, gets its second
-   * chance; if unused for a whole aging period of the sketch, it is demoted
-   * to probation, where it duels for its place by frequency like any other.
-   *
-   * Without it, protected only moves when promotions overflow it: after the
-   * popular set changes, the old favourites (which the sketch still counts,
-   * until aging fades them) held most of protected for as long as the new
-   * ones took to be admitted and used twice (measured: on Zipf 0.99 with
-   * the hot set replaced every 20 cache sizes of requests, 40 to 60% of
-   * the cache held keys not requested in the last 10 cache sizes, and the
-   * hit ratio fell 2 points below LRU's). The period keeps the sweep from
-   * demoting entries that a steady workload still uses, only rarely. One
-   * step per eviction: O(1).
+   * One step of a sweep over protected, before every eviction: its oldest
+   * entry, if used since last examined, gets its second chance; if unused
+   * for a whole aging period of the sketch, it is demoted to probation.
+   * O(1). Why: docs/design/tinylfu.md, "The protected sweep".
    */
   #sweepProtected(): void {
     const oldest = this.#links[PROTECTED * 2 + NEXT]!;
@@ -593,11 +532,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /**
    * Whether candidates join probation without a duel: only while the cache
-   * fills up, not once it evicts. The watermarks evict a batch at a time,
-   * and the room a batch makes must go to the winners of the next batch's
-   * duels, not to whoever comes first. The cache fills up again (and
-   * admits for free) once it holds less than the free-admission share,
-   * after a shed for outside pressure, say.
+   * fills up (again, once it holds less than the free-admission share), not
+   * once it evicts: a watermark batch's room goes to the next batch's winners.
    */
   #admitsFree(): boolean {
     if (this.#evicting === 0) return true;
