@@ -1,138 +1,17 @@
 /**
  * `tinylfu`: W-TinyLFU, a scan-resistant admission policy in front of a
- * segmented LRU.
+ * segmented LRU (Einziger, Friedman and Manes, as refined in Caffeine): a
+ * new entry must beat the main region's victim by the estimate of a
+ * frequency sketch to be admitted.
  *
- * The idea is from Einziger, Friedman and Manes, "TinyLFU: A Highly Efficient
- * Cache Admission Policy" (ACM Transactions on Storage, 2017), as refined in
- * the Caffeine cache: a new entry does not push out an old one just because
- * it is newer. It has to be more popular, by the estimate of a compact
- * frequency sketch that remembers recent requests, including those for keys
- * the cache no longer holds.
+ * Structure: a small window that every new entry enters, candidates pushed
+ * out of it awaiting their duel, and a main region of probation and
+ * protected, each a circular list (through one typed array, a sentinel per
+ * region) sized in bytes, the window's share adapted by hill climbing
+ * (hill-climber.ts), the sketch's increments deferred off the request path
+ * (deferred-increments.ts).
  *
- * Structure (lists are circular and doubly linked through one typed array
- * of links indexed by the cache's slots, shifted past one sentinel per
- * region, see NODE_OFFSET; region sizes are in bytes):
- * - window: a small region (1% of the budget to start with) that every new
- *   entry enters, so a burst of requests for a new key can hit before the
- *   key has earned a frequency;
- * - candidates: entries pushed out of the window while nobody needed room
- *   (see below), awaiting admission;
- * - probation and protected: a segmented LRU for the main region. An entry
- *   used while in probation moves to protected (80% of the main region);
- *   protected overflow is demoted back to probation, and so is protected's
- *   oldest entry when it went unused for a whole aging period of the
- *   sketch (one is examined per eviction), so a popular set that went cold
- *   does not hold protected until aging fades its counts. Probation's
- *   least recently used entry is the main region's victim.
- * - a 4-bit count-min sketch (`FrequencySketch`) of every key's recent
- *   frequency, halved periodically so popularity ages.
- *
- * Eviction is a duel: the oldest candidate (else, when the window is full,
- * the window's oldest entry) against probation's victim (else protected's);
- * the one with the lower estimated frequency is evicted, and a winning
- * candidate joins probation. The candidate must lead by more than the one
- * request that brought it in; otherwise the old entry stays. This is what
- * keeps a one-time scan, or a loop slightly larger than the cache, from
- * flushing the working set. (Until the sketch has aged, two entries seen
- * once each are told apart by age: the older goes, as in LRU.) A candidate
- * that loses but is warm (frequency >= 6) is admitted anyway with
- * probability 1/128, and keys are hashed with a per-instance random seed:
- * together these keep an attacker from pinning the cache's content by
- * flooding the sketch with colliding keys. While the cache fills up,
- * candidates join probation for free at the next insertion; once it
- * evicts, they wait for a duel (the watermarks evict a batch at a time,
- * and the room a batch makes goes to the next batch's winners), up to 1%
- * of the budget (beyond it the oldest join probation, which is then below
- * its share).
- *
- * Every eviction path goes through `victim()`, so through the duel: a
- * full cache's, the watermarks' (where the entry just set stays in the
- * order and may lose) and outside pressure's. The regions are sized
- * against where the cache stops growing (the moderate watermark when it
- * sits below the budget, see `PolicyContext.maxBytes`).
- *
- * In a full cache (the common case) the window's overflow does not become a
- * candidate at all: an insertion into a cache with no room for another entry
- * of its size, where draining would move at most one entry, leaves the
- * window over its share by that entry, and the next eviction's duel takes
- * the window's oldest entry directly (a used one gets its second chance
- * first, as in a drain). Until then that oldest entry, if unused, stands
- * for the candidate it would have been: used, it is protected at once. An
- * evicting insertion then costs one list move into the window and one out,
- * not three.
- *
- * The window's share adapts by hill climbing, as in Caffeine: after every
- * sample of 10 requests per entry, the share moves by a step in the
- * direction that raised the hit ratio (reversing when it fell; steps decay
- * while the workload is stable and restart on a jump of 5 points), between
- * 0 and 80% of the budget. A recency-biased workload grows the window
- * (LRU-like); a frequency-biased one shrinks it. A sample with under 1%
- * hits (a scan) moves nothing.
- *
- * Requests are cheap, because every piece of their work that can wait does:
- * - the sketch increment of a hit goes into a buffer of 64 hashes,
- *   applied in one batch (whose independent memory reads the processor
- *   overlaps) when the buffer fills. A duel applies the buffer first only
- *   when one of the two duelists may be in it: a 1024-bit filter of the
- *   buffered hashes (one bit per hash, from its top 10 bits) tells, so the
- *   duelists' counts always include their own latest requests, while other
- *   keys' increments may wait (at most 63 requests). A new entry's
- *   increment is made late instead, at the next insertion, at its duel or
- *   when the buffer is applied, whichever comes first. Its block of the
- *   sketch is read when it is added, so the processor fetches it from
- *   memory meanwhile. (Before, only entries added while the window held
- *   fewer than 64 were late, the others went through the buffer, whose
- *   bookkeeping per hash, its read-ahead pass and the copy of the
- *   estimates back to the slots, cost more than one direct increment:
- *   single counts of an evicting insertion gave 2199 instructions through
- *   the buffer, 2013 late; the recorded runs, before and after, 2190 and
- *   2128, and tinylfu's counts move by up to 70 between runs);
- * - a duel reads no sketch counter: each slot keeps its key's estimate as
- *   of its last applied increment (4 bits of the word that holds the key's
- *   hash), halved in place with every halving of the sketch. It differs
- *   from the sketch's own only when other keys' increments landed on all
- *   four of the key's counters since (the sketch would over-estimate it).
- *   On the request path the sketch is only updated, in batches whose cache
- *   misses overlap (but for the late increments above, one per insertion);
- * - the move in the lists is deferred: a hit only sets a "referenced" flag
- *   (a bit of the slot's flags). When a list's oldest entry is examined, a
- *   referenced one gets its due instead of being evicted or demoted: in
- *   the window and protected it goes to the recent end (a second chance,
- *   CLOCK: a close approximation of LRU), in probation it is promoted to
- *   protected. Each such step consumes one hit's flag;
- * - a hit on a main-region (probation or protected) entry whose flag is
- *   already set is not counted in the sketch again: for those entries the
- *   sketch counts the rounds (from one examination of the entry to the
- *   next) in which they were used. A duel's victim is probation's oldest
- *   entry that went unused since it was last examined (protected's oldest
- *   only when probation is empty), whose count this changes little; the
- *   hit ratios on the benchmark traces did not move, and a repeat hit on a
- *   hot entry is then a flag test;
- * - once the sketch has aged, a candidate seen at most once cannot win its
- *   duel, so the victim's count is not looked up (the common eviction of a
- *   key requested once).
- * - hashes are int32 (see key-hash.ts): they stay unboxed through every
- *   call.
- * This keeps `get` within a few memory accesses of plain LRU's.
- *
- * The cache asks `victim()` and then calls `remove` on the slot it evicts;
- * `victim()` remembers its decision, so asking twice gives the same answer,
- * and the winner's move into probation happens in `remove`. (`victim()`
- * may complete deferred promotions first: that reorders the policy's own
- * lists, never the cache's.)
- *
- * Recency: the policy stamps every use (`lastUse`, an int32 per slot,
- * renumbered before it would overflow), which the cache reads for
- * `evictLeastRecentlyUsed` instead of keeping stamps of its own, and the
- * protected sweep reads to tell how long an entry went unused.
- *
- * Cost: every operation is O(1) amortized (a deferred move is paid for by
- * the hit that set the flag); the sketch's halving is O(size) once per five
- * requests per entry. A hit does not run the generic key hasher: its hash
- * is kept per slot (a number or a short string at hand is rehashed, which
- * is cheaper than the memory read). Memory: 20 bytes per slot plus the
- * sketch (8 bytes per expected entry, sized from the budget and the average
- * entry size observed).
+ * The design, its measurements and its costs: see docs/design/tinylfu.md.
  */
 import {
   growInt32,
@@ -142,7 +21,9 @@ import {
   type PolicyContext,
   type PolicyFactory,
 } from '../policy.js';
+import { DeferredIncrements } from './deferred-increments.js';
 import { FrequencySketch } from './frequency-sketch.js';
+import { HillClimber, sampleRequests } from './hill-climber.js';
 import { createKeyHasher, numberHash, randomSeed, stringHash, type KeyHasher } from './key-hash.js';
 
 const WINDOW = 1;
@@ -150,14 +31,7 @@ const CANDIDATE = 2;
 const PROBATION = 3;
 const PROTECTED = 4;
 const REGION_MASK = 7;
-/**
- * The lists are circular, through a sentinel node per region: nodes 1 to
- * 4 (the region constants) are the sentinels, and the entry in the cache's
- * slot `s` is node `s + NODE_OFFSET` (slots start at 1, so no entry is a
- * sentinel). A region's oldest entry is its sentinel's `next`, its newest
- * the sentinel's `prev`; linking and unlinking need no test for an empty
- * list or an end, and no separate array of list ends.
- */
+/** The entry in slot `s` is node `s + NODE_OFFSET`; nodes 1 to 4, the regions, are the lists' sentinels (see docs/design/tinylfu.md). */
 const NODE_OFFSET = 4;
 /** Nodes up to this one are sentinels: a list is empty when its sentinel's `next` is at most this. */
 const LAST_SENTINEL = PROTECTED;
@@ -172,41 +46,20 @@ const DETACHED = 8;
 /** Set by a hit: the deferred move is made when the entry reaches the old end of its list. */
 const REFERENCED = 16;
 
-/** A tag's hash bits (see `#tags`). */
+// Module-local, not imported: an imported constant is read from its module's cell, and checked, at every use.
+/** A tag's hash bits (see `#tags`; as in deferred-increments.ts). */
 const HASH_BITS = ~15;
 /** A tag's kept estimate (0 to 15, as the sketch's counters). */
 const ESTIMATE_BITS = 15;
 
-/** Initial share of the budget for the window; the climber moves it within the bounds below. */
-const WINDOW_FRACTION = 0.01;
-const MIN_WINDOW_FRACTION = 0;
-const MAX_WINDOW_FRACTION = 0.8;
-/** A climb step, as a share of the budget; steps decay by 2% per sample unless the hit ratio jumps by 5 points. */
-const STEP_FRACTION = 0.0625;
-const STEP_DECAY = 0.98;
-const RESTART_THRESHOLD = 0.05;
-/** Requests per climbing sample, per expected entry (as the sketch's aging period). */
-const SAMPLE_REQUESTS_PER_ENTRY = 10;
-/** The smallest number of entries a climbing sample is sized for. */
-const MIN_EXPECTED_ENTRIES = 16;
 /** Share of the main region for protected entries. */
 const PROTECTED_FRACTION = 0.8;
 /** Once the cache evicts, candidates join probation for free again only after it falls to this share of the budget. */
 const FREE_ADMISSION_FRACTION = 0.5;
-/**
- * Share of the budget that candidates may hold once the cache evicts:
- * enough for the entries a watermark batch makes room for (they duel at
- * the next batch); beyond it the oldest join probation, which is then
- * below its share (after the window shrank, say). Without the cap, a
- * loop's candidates, which never win, held the room the window gave up.
- */
+/** Share of the budget candidates may hold once the cache evicts; beyond it the oldest join probation (see docs/design/tinylfu.md). */
 const CANDIDATES_FRACTION = 0.01;
 /** ... and at least this many entries of the average size (a default batch is 10). */
 const MIN_CANDIDATES = 16;
-/** The climber holds still on a sample with a hit ratio below this. */
-const STILL_HIT_RATE = 0.01;
-/** Hits buffered before their sketch increments are applied together. */
-const PENDING_HITS = 64;
 /** Candidates this warm may be admitted at random even when they lose (flood resistance). */
 const WARM_FREQUENCY = 6;
 
@@ -231,39 +84,16 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   readonly #sketch = new FrequencySketch();
   #random: number;
 
-  // Per node (20 bytes): list links, the key's tag, and the state a hit
-  // reads and writes. The bytes an entry is accounted with are the
-  // cache's, which never change while the entry is in the order: `add`,
-  // `remove` and `readd` are given them, a move between regions reads them
-  // (`sizeOf`).
-  // (One record of all of these per slot was measured: an eviction read
-  // one cache line instead of four, but hits got 10% slower, the records
-  // being 4 times the state's size: the per-slot memory that hits touch
-  // should stay small.)
-  /**
-   * Two words per node: its `prev` then its `next` in its region's list.
-   * One array, not two: unlinking a node reads one cache line for both,
-   * and each method sets up one array instead of two (instructions per
-   * evicting insert: 2103 -> 2067).
-   */
+  // Per node, 20 bytes (the layout's measurements: docs/design/tinylfu.md,
+  // "Per-node memory"). An entry's bytes are the cache's, fixed while it is
+  // in the order: `add`, `remove` and `readd` are given them, a move reads
+  // them (`sizeOf`).
+  /** Two words per node: its `prev` then its `next` in its region's list. */
   #links!: Int32Array;
-  /**
-   * The key's hash (bits 4 to 31; the sketch and the filter use only
-   * those) and, in bits 0 to 3, its kept estimate: the sketch's estimate
-   * for the key as of its last applied increment, halved with the sketch
-   * since (see `#estimate`). A duel reads one word per duelist.
-   */
+  /** The key's hash (bits 4 to 31) and its kept estimate (bits 0 to 3; see deferred-increments.ts). */
   #tags!: Int32Array;
-  /**
-   * Two words per node: the stamp of the last use (`lastUse`: the cache
-   * keeps no recency of its own for this policy), then the flags (region,
-   * DETACHED, REFERENCED). A hit reads the flags and writes the stamp: side
-   * by side they are one cache line (in two arrays they were two, and hits
-   * were 10% slower).
-   */
+  /** Two words per node: the stamp of the last use (`lastUse`), then the flags (region, DETACHED, REFERENCED). */
   #state!: Int32Array;
-  /** The sketch's halvings that the kept estimates reflect. */
-  #agedTo = 0;
   /** The last stamp given: uses (adds, hits, readds) so far, until renumbered. */
   #stamp = 0;
   readonly #firstStamp: number;
@@ -275,8 +105,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #expectedEntries = 0;
   #adds = 0;
 
-  // Hill climbing over the window's share of the budget.
-  #windowFraction = WINDOW_FRACTION;
+  /** The window's share of the budget (see hill-climber.ts). */
+  readonly #climber = new HillClimber();
   /** The window's and protected's shares in bytes, kept in step with the fraction and the capacity. */
   #windowMax = 0;
   /** Held bytes up to which candidates join probation for free (see `#resize`). */
@@ -288,37 +118,17 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** The average bytes per entry held, as of the last sizing of the sketch. */
   #entryBytes = 0;
   #protectedMax = 0;
-  #step = -STEP_FRACTION;
+  // The climber's current sample, counted here (the hot paths count it).
   /** Requests left in the current sample; hits in it. */
   #sampleLeft = 1;
   /** 0 until the first sample starts. */
   #sampleSize = 0;
   #sampleHits = 0;
-  #previousHitRate = 0;
 
-  // Hashes of recent requests whose sketch increments are still to be
-  // applied, their nodes (to keep the estimates the increments give), and a
-  // filter of them: a duel applies them first only if the filter says one
-  // may concern a duelist.
-  readonly #pending = new Int32Array(PENDING_HITS);
-  readonly #pendingNodes = new Int32Array(PENDING_HITS);
-  #pendingCount = 0;
-  /** One bit per 1024 for the buffered hashes (`hash >>> 22`): a duelist whose bit is clear has nothing buffered. */
-  readonly #pendingFilter = new Int32Array(32);
+  /** The sketch increments requests defer, and the estimates kept in `#tags`. */
+  readonly #increments = new DeferredIncrements(this.#sketch);
 
-  /**
-   * A new entry whose sketch increment is made late (its node, 0: none) and
-   * its hash: its block of the sketch was read ahead when it was added, and
-   * the increment is made at the next insertion, at the entry's duel, or
-   * when the buffer is applied, whichever comes first (see add()).
-   */
-  #late = 0;
-  #lateHash = 0;
-
-  // Flags that the hot paths test are numbers (0 or 1), not booleans: the
-  // optimized code tests a number field with one comparison, and a boolean
-  // field through a generic truthiness check (four comparisons, seen in
-  // the engine's output).
+  // Flags the hot paths test are numbers (0 or 1), not booleans (see docs/design/tinylfu.md).
   /** 1 when the last `add` left the window over its share for the next duel (no drain since). */
   #windowOverflow = 0;
 
@@ -339,7 +149,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#firstStamp = options.firstStamp ?? 0;
     this.#stamp = this.#firstStamp;
     this.#allocate(capacity);
-    this.#agedTo = this.#sketch.halvings;
     this.#resize();
   }
 
@@ -347,6 +156,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const nodes = capacity + NODE_OFFSET;
     this.#links = new Int32Array(nodes * 2);
     this.#tags = new Int32Array(nodes);
+    this.#increments.tags = this.#tags;
     this.#state = new Int32Array(nodes * 2);
     // Each region's list starts empty: its sentinel links to itself.
     for (let region = WINDOW; region <= PROTECTED; region++) {
@@ -359,14 +169,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const nodes = capacity + NODE_OFFSET;
     this.#links = growInt32(this.#links, nodes * 2);
     this.#tags = growInt32(this.#tags, nodes);
+    this.#increments.tags = this.#tags;
     this.#state = growInt32(this.#state, nodes * 2);
   }
 
   clear(capacity: number): void {
     this.#allocate(capacity);
-    this.#pendingCount = 0;
-    this.#pendingFilter.fill(0);
-    this.#late = 0;
     this.#regionBytes.fill(0);
     this.#regionCount.fill(0);
     this.#peakBytes = 0;
@@ -374,14 +182,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#adds = 0;
     this.#stamp = this.#firstStamp;
     this.#sketch.reset();
-    this.#agedTo = this.#sketch.halvings;
-    this.#windowFraction = WINDOW_FRACTION;
+    this.#increments.clear();
+    this.#climber.reset();
     this.#resize();
-    this.#step = -STEP_FRACTION;
     this.#sampleLeft = 1;
     this.#sampleSize = 0;
     this.#sampleHits = 0;
-    this.#previousHitRate = 0;
     this.#decided = 0;
     this.#windowOverflow = 0;
     this.#evicting = 0;
@@ -389,7 +195,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /** The sketch's estimate for a key (for tests and diagnostics). */
   frequencyOf(key: unknown): number {
-    this.#applyPending();
+    this.#increments.applyPending();
     return this.#sketch.frequency(this.#hash(key) & HASH_BITS);
   }
 
@@ -399,7 +205,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    * key, and equal unless other keys collided on all of its counters.
    */
   estimateOf(slot: number): number {
-    this.#applyPending();
+    this.#increments.applyPending();
     return this.#estimate(slot + NODE_OFFSET);
   }
 
@@ -415,21 +221,24 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     return r === WINDOW ? 'window' : r === CANDIDATE ? 'candidate' : r === PROBATION ? 'probation' : r === PROTECTED ? 'protected' : undefined;
   }
 
+  // `add`'s bytecode stays over 460 bytes (V8's limit for inlining a function): at 452, it was
+  // inlined into the cache's insert, whose inlining budget it then took (seen with
+  // --trace-turbo-inlining; issue 22 measured +15-20% instructions on evicting sets from that).
   add(slot: number, key: unknown, bytes: number): void {
     this.#decided = 0;
     if (--this.#sampleLeft <= 0) this.#climb();
     const node = slot + NODE_OFFSET;
     const hash = (typeof key === 'number' ? numberHash(key, this.#seed) : this.#hash(key)) & HASH_BITS;
     // First, so the last entry added still holds its node's tag.
-    if (this.#late !== 0) this.#applyLate();
+    const increments = this.#increments;
+    if (increments.late !== 0) increments.applyLate();
     // Its estimate is 0 until its increment is applied.
     this.#tags[node] = hash;
     this.#stampUse(node);
     const windowCountBefore = this.#regionCount[WINDOW]!;
-    // Its increment is made late (see the top comment): its block is read now.
+    // Its increment is made late (see deferred-increments.ts): its block is read now.
     this.#sketch.prefetch(hash);
-    this.#late = node;
-    this.#lateHash = hash;
+    increments.deferLate(node, hash);
     if (this.#links[CANDIDATE * 2 + NEXT]! !== CANDIDATE) {
       if (this.#admitsFree()) this.#flushCandidates();
       else if (this.#regionBytes[CANDIDATE]! > this.#candidatesMax) this.#trimCandidates();
@@ -464,7 +273,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const flags = state[node * 2 + FLAGS]!;
     // A main-region entry already marked since its list last examined it
     // is not counted again: the sketch's estimate for it counts the rounds
-    // in which it was used, which is all a duel needs (see the top comment).
+    // in which it was used, which is all a duel needs (see docs/design/tinylfu.md).
     if ((flags & REFERENCED) !== 0 && (flags & REGION_MASK) >= PROBATION) return;
     // Rehashing a number or a short string at hand is cheaper than fetching
     // the stored hash from memory; both give the same value.
@@ -473,7 +282,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       typeof key === 'number' ? numberHash(key, seed) & HASH_BITS
       : typeof key === 'string' && key.length <= 32 ? stringHash(key, seed) & HASH_BITS
       : this.#tags[node]! & HASH_BITS;
-    this.#record(hash, node);
+    this.#increments.record(hash, node);
     if ((flags & REFERENCED) !== 0) return;
     if (
       (flags & REGION_MASK) === CANDIDATE ||
@@ -513,10 +322,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   /**
-   * Renumbers the stamps of the entries in the order 1, 2, ... keeping their
-   * order, so stamps stay int32. O(n log n), once per 2^31 uses. The sweep
-   * reads the distance between stamps as the uses since an entry's last:
-   * afterwards it reads less, so it demotes later, never sooner.
+   * Renumbers the entries' stamps 1, 2, ... in order, so they stay int32:
+   * O(n log n), once per 2^31 uses. The sweep then demotes later, never sooner.
    */
   #renumber(): void {
     const inOrder: number[] = [];
@@ -525,77 +332,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       for (let node = links[region * 2 + NEXT]!; node !== region; node = links[node * 2 + NEXT]!) inOrder.push(node);
     }
     this.#stamp = renumberStamps(inOrder, this.#state, (node) => node * 2 + STAMP);
-  }
-
-  /** Buffers a request's sketch increment; a full buffer is applied in one batch. */
-  #record(hash: number, node: number): void {
-    const pending = this.#pendingCount;
-    this.#pending[pending] = hash;
-    this.#pendingNodes[pending] = node;
-    const filter = this.#pendingFilter;
-    filter[hash >>> 27] = filter[hash >>> 27]! | (1 << (hash >>> 22));
-    this.#pendingCount = pending + 1;
-    if (pending + 1 === PENDING_HITS) this.#applyPending();
-  }
-
-  /** Whether the filter's bit for this hash (set by `#record`) is set: false means nothing buffered for it. */
-  #mayBeBuffered(hash: number): boolean {
-    return ((this.#pendingFilter[hash >>> 27]! >>> (hash >>> 22)) & 1) !== 0;
-  }
-
-  /** Makes the late increment of the last entry added (see add()). */
-  #applyLate(): void {
-    const hash = this.#lateHash;
-    const node = this.#late;
-    this.#late = 0;
-    const estimate = this.#sketch.increment(hash);
-    if (this.#sketch.halvings !== this.#agedTo) this.#ageEstimates();
-    // The node still holds the key's tag: only `add` writes another, and it
-    // applies this increment first. (If the entry was removed since, the
-    // tag stays with the free node, unread.)
-    this.#tags[node] = hash | estimate;
-  }
-
-  /** Applies the buffered sketch increments (and the late one). */
-  #applyPending(): void {
-    if (this.#late !== 0) this.#applyLate();
-    const count = this.#pendingCount;
-    if (count === 0) return;
-    this.#pendingCount = 0;
-    const filter = this.#pendingFilter;
-    for (let i = 0; i < 32; i++) filter[i] = 0;
-    // Each hash comes back with its key's estimate in its low bits (the
-    // tag to keep), as of the sketch's halvings after the batch.
-    const pending = this.#pending;
-    this.#sketch.incrementAll(pending, count);
-    if (this.#sketch.halvings !== this.#agedTo) this.#ageEstimates();
-    const nodes = this.#pendingNodes;
-    const tags = this.#tags;
-    for (let i = 0; i < count; i++) {
-      // Unless the node changed hands since (its entry removed, another
-      // added there).
-      const node = nodes[i]!;
-      const tag = pending[i]!;
-      if (((tags[node]! ^ tag) & HASH_BITS) === 0) tags[node] = tag;
-    }
-  }
-
-  /**
-   * Halves every kept estimate once per halving of the sketch since they
-   * were last aged (a growth or a reset of the sketch counts as four, which
-   * takes any estimate to 0), so each stays what the sketch's own estimate
-   * would be. O(slots), run with the halving, which is O(table): once per
-   * sample period of requests.
-   */
-  #ageEstimates(): void {
-    const halvings = this.#sketch.halvings;
-    const shift = Math.min(4, halvings - this.#agedTo);
-    this.#agedTo = halvings;
-    const tags = this.#tags;
-    for (let node = 0; node < tags.length; node++) {
-      const tag = tags[node]!;
-      if ((tag & ESTIMATE_BITS) !== 0) tags[node] = (tag & HASH_BITS) | ((tag & ESTIMATE_BITS) >>> shift);
-    }
   }
 
   remove(slot: number, bytes: number): void {
@@ -684,15 +420,16 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   #admit(candidate: number, victim: number): boolean {
     // The duelists' estimates must include their buffered requests, if any.
-    const late = this.#late;
-    if (late !== 0 && (late === candidate || late === victim)) this.#applyLate();
-    if (this.#mayBeBuffered(this.#tags[candidate]!)) this.#applyPending();
+    const increments = this.#increments;
+    const late = increments.late;
+    if (late !== 0 && (late === candidate || late === victim)) increments.applyLate();
+    if (increments.mayBeBuffered(this.#tags[candidate]!)) increments.applyPending();
     // Once the sketch has aged, a candidate seen at most once can win by no
     // rule below: the victim's count is not needed (the common case, a
     // key requested once).
     const aged = this.#sketch.aged;
     if (aged && this.#estimate(candidate) <= 1) return false;
-    if (this.#mayBeBuffered(this.#tags[victim]!)) this.#applyPending();
+    if (increments.mayBeBuffered(this.#tags[victim]!)) increments.applyPending();
     const candidateFrequency = this.#estimate(candidate);
     const victimFrequency = this.#estimate(victim);
     // The candidate's count includes the request that brought it in; the
@@ -715,44 +452,20 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     return (x & 127) === 0;
   }
 
-  /**
-   * The sketch's estimate for the key of `node`, as of its last applied
-   * increment and halved with the sketch since: what reading the sketch
-   * would give, without its cache miss, except that later increments of
-   * other keys colliding on all four of its counters are not seen (they
-   * could only over-estimate it).
-   */
+  /** The key's kept estimate: the sketch's, without its cache miss (see deferred-increments.ts). */
   #estimate(node: number): number {
     return this.#tags[node]! & ESTIMATE_BITS;
   }
 
-  /**
-   * One hill-climbing step (Caffeine's adaptive window): after each sample of
-   * requests, keep moving the window's share in the direction that raised the
-   * hit ratio, reverse when it fell, with steps that shrink while the
-   * workload is stable and restart when it changes abruptly. A recency-biased
-   * workload grows the window (LRU-like); a frequency-biased one shrinks it.
-   */
+  /** Ends a climbing sample: the climber moves the window's share on its hit rate, the regions follow. */
   #climb(): void {
     const requests = this.#sampleSize - this.#sampleLeft;
-    this.#sampleSize = this.#sampleLeft = Math.max(MIN_EXPECTED_ENTRIES, this.#expectedEntries) * SAMPLE_REQUESTS_PER_ENTRY;
+    this.#sampleSize = this.#sampleLeft = sampleRequests(this.#expectedEntries);
     const hits = this.#sampleHits;
     this.#sampleHits = 0;
     // While the cache is filling up, misses say nothing about the window's share.
     if (requests === 0 || this.#heldBytes() < this.#capacityBytes() / 2) return;
-    const hitRate = hits / requests;
-    const change = hitRate - this.#previousHitRate;
-    if (hitRate < STILL_HIT_RATE) {
-      // A sample with (almost) no hits, a scan say, says nothing about the
-      // window's share: moving on it walked the window off and back for
-      // samples after the scan (a point of hit ratio on the scan trace).
-      this.#previousHitRate = hitRate;
-      return;
-    }
-    const amount = change >= 0 ? this.#step : -this.#step;
-    this.#step = Math.abs(change) >= RESTART_THRESHOLD ? STEP_FRACTION * (amount >= 0 ? 1 : -1) : STEP_DECAY * amount;
-    this.#previousHitRate = hitRate;
-    this.#windowFraction = Math.min(MAX_WINDOW_FRACTION, Math.max(MIN_WINDOW_FRACTION, this.#windowFraction + amount));
+    if (!this.#climber.climb(hits / requests)) return;
     this.#resize();
     this.#drainWindow();
     this.#demoteProtected();
@@ -771,8 +484,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** Recomputes the regions' shares in bytes (after the window's fraction or the capacity changed). */
   #resize(): void {
     const capacity = this.#capacityBytes();
-    this.#windowMax = capacity * this.#windowFraction;
-    this.#protectedMax = capacity * (1 - this.#windowFraction) * PROTECTED_FRACTION;
+    const windowFraction = this.#climber.fraction;
+    this.#windowMax = capacity * windowFraction;
+    this.#protectedMax = capacity * (1 - windowFraction) * PROTECTED_FRACTION;
     this.#candidatesMax = Math.max(capacity * CANDIDATES_FRACTION, this.#entryBytes * MIN_CANDIDATES);
     this.#freeAdmissionBytes = this.#maxBytes === undefined ? Infinity : capacity * FREE_ADMISSION_FRACTION;
   }
@@ -789,11 +503,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   /**
-   * Completes the promotions that hits in probation deferred: used entries
-   * at probation's old end move to protected (whose overflow comes back,
-   * unused, to probation's recent end), until the oldest entry is an unused
-   * one: the true victim. This reorders the policy's own lists only, and
-   * each step consumes a hit's flag: O(1) amortized.
+   * Completes the promotions that hits in probation deferred: used entries at probation's old end
+   * move to protected (whose overflow comes back to probation), until the oldest is unused: the true
+   * victim. Each step consumes a hit's flag: O(1) amortized.
    */
   #promoteUsedProbation(): void {
     let oldest = this.#links[PROBATION * 2 + NEXT]!;
@@ -805,20 +517,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   /**
-   * One step of a sweep over protected, run before every eviction: its
-   * oldest entry, if used since it was last examined, gets its second
-   * chance; if unused for a whole aging period of the sketch, it is demoted
-   * to probation, where it duels for its place by frequency like any other.
-   *
-   * Without it, protected only moves when promotions overflow it: after the
-   * popular set changes, the old favourites (which the sketch still counts,
-   * until aging fades them) held most of protected for as long as the new
-   * ones took to be admitted and used twice (measured: on Zipf 0.99 with
-   * the hot set replaced every 20 cache sizes of requests, 40 to 60% of
-   * the cache held keys not requested in the last 10 cache sizes, and the
-   * hit ratio fell 2 points below LRU's). The period keeps the sweep from
-   * demoting entries that a steady workload still uses, only rarely. One
-   * step per eviction: O(1).
+   * One step of a sweep over protected, before every eviction: its oldest
+   * entry, if used since last examined, gets its second chance; if unused
+   * for a whole aging period of the sketch, it is demoted to probation.
+   * O(1). Why: docs/design/tinylfu.md, "The protected sweep".
    */
   #sweepProtected(): void {
     const oldest = this.#links[PROTECTED * 2 + NEXT]!;
@@ -830,11 +532,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /**
    * Whether candidates join probation without a duel: only while the cache
-   * fills up, not once it evicts. The watermarks evict a batch at a time,
-   * and the room a batch makes must go to the winners of the next batch's
-   * duels, not to whoever comes first. The cache fills up again (and
-   * admits for free) once it holds less than the free-admission share,
-   * after a shed for outside pressure, say.
+   * fills up (again, once it holds less than the free-admission share), not
+   * once it evicts: a watermark batch's room goes to the next batch's winners.
    */
   #admitsFree(): boolean {
     if (this.#evicting === 0) return true;
@@ -914,7 +613,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       this.#expectedEntries = expected;
       this.#sketch.ensureCapacity(expected);
       // A new table forgets every count: so do the kept estimates.
-      if (this.#sketch.halvings !== this.#agedTo) this.#ageEstimates();
+      this.#increments.ageEstimates();
     }
   }
 

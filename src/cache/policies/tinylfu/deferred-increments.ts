@@ -1,0 +1,160 @@
+/**
+ * The sketch increments that `tinylfu`'s requests defer, and the estimates
+ * kept per node (see docs/design/tinylfu.md, "Cheap requests").
+ *
+ * - A hit's increment goes into a buffer of 64 hashes (`record`), applied
+ *   in one batch when it fills (`applyPending`), so the batch's memory
+ *   reads overlap. A 1024-bit filter of the buffered hashes (one bit per
+ *   hash, from its top 10 bits) tells a duel whether one of its duelists
+ *   may be in the buffer (`mayBeBuffered`): only then is it applied first.
+ * - A new entry's increment is made late (`deferLate`): the policy reads
+ *   its block of the sketch ahead when it is added, and the increment is
+ *   made at the next insertion, at the entry's duel or when the buffer is
+ *   applied, whichever comes first (`applyLate`).
+ * - Tags: per node, the key's hash (bits 4 to 31; the sketch and the filter
+ *   use only those) and, in bits 0 to 3, its kept estimate: the sketch's
+ *   estimate for the key as of its last applied increment, halved with the
+ *   sketch since (`ageEstimates`). Applying an increment writes the
+ *   estimate it gave into the node's tag, unless the node changed hands
+ *   meanwhile (its hash bits differ).
+ *
+ * The tags array is the policy's, shared: the policy writes a new entry's
+ * hash and reads the estimates for its duels, and sets `tags` again
+ * whenever it reallocates the array. `record` and the `late` test are on
+ * the request path: small, so the engine inlines them.
+ */
+import type { FrequencySketch } from './frequency-sketch.js';
+
+// Not exported: an exported constant is read from the module's cell, and
+// checked, at every use, where this module's own is folded into the code.
+/** Hits buffered before their sketch increments are applied together. */
+const PENDING_HITS = 64;
+/** A tag's hash bits (as in the policy's tags). */
+const HASH_BITS = ~15;
+/** A tag's kept estimate (0 to 15, as the sketch's counters). */
+const ESTIMATE_BITS = 15;
+
+export class DeferredIncrements {
+  readonly #sketch: FrequencySketch;
+  /** The policy's tags, per node (see the top comment): set by the policy whenever it allocates them. */
+  tags: Int32Array = new Int32Array(0);
+  /** The sketch's halvings that the kept estimates reflect. */
+  #agedTo: number;
+  // Hashes of recent requests whose increments are still to be applied,
+  // and their nodes (to keep the estimates the increments give).
+  readonly #pending = new Int32Array(PENDING_HITS);
+  readonly #pendingNodes = new Int32Array(PENDING_HITS);
+  #pendingCount = 0;
+  /** One bit per 1024 for the buffered hashes (`hash >>> 22`): a hash whose bit is clear has nothing buffered. */
+  readonly #filter = new Int32Array(32);
+  /** The node of the new entry whose increment is made late (0: none); read by the policy before a duel. */
+  late = 0;
+  #lateHash = 0;
+
+  constructor(sketch: FrequencySketch) {
+    this.#sketch = sketch;
+    this.#agedTo = sketch.halvings;
+  }
+
+  /**
+   * Forgets everything buffered; the estimates (in new tags) are taken as
+   * of the sketch's current halvings (after its reset).
+   */
+  clear(): void {
+    this.#pendingCount = 0;
+    this.#filter.fill(0);
+    this.late = 0;
+    this.#agedTo = this.#sketch.halvings;
+  }
+
+  /** Buffers a request's sketch increment; a full buffer is applied in one batch. */
+  record(hash: number, node: number): void {
+    const pending = this.#pendingCount;
+    this.#pending[pending] = hash;
+    this.#pendingNodes[pending] = node;
+    const filter = this.#filter;
+    filter[hash >>> 27] = filter[hash >>> 27]! | (1 << (hash >>> 22));
+    this.#pendingCount = pending + 1;
+    if (pending + 1 === PENDING_HITS) this.applyPending();
+  }
+
+  /** Whether the filter's bit for this hash (set by `record`) is set: false means nothing buffered for it. */
+  mayBeBuffered(hash: number): boolean {
+    return ((this.#filter[hash >>> 27]! >>> (hash >>> 22)) & 1) !== 0;
+  }
+
+  /**
+   * Defers the increment of a new entry (`node`, whose tag holds `hash`;
+   * the policy reads its block of the sketch ahead). The previous late
+   * increment must have been applied (`late` is 0).
+   */
+  deferLate(node: number, hash: number): void {
+    this.late = node;
+    this.#lateHash = hash;
+  }
+
+  /**
+   * Makes the late increment, if there is one. (Callers on the request
+   * path test `late` first: a call costs as much as the test. The test
+   * here also keeps this method over 81 bytes of bytecode, V8's limit for
+   * optimizing a function on its first tick: at 79, it was optimized early
+   * on its own, with the sketch's increment inlined, and then too large to
+   * be inlined into the policy's `add`, seen with --trace-turbo-inlining.)
+   */
+  applyLate(): void {
+    const node = this.late;
+    if (node === 0) return;
+    const hash = this.#lateHash;
+    this.late = 0;
+    const estimate = this.#sketch.increment(hash);
+    if (this.#sketch.halvings !== this.#agedTo) this.ageEstimates();
+    // The node still holds the key's tag: only the policy's `add` writes
+    // another, and it applies this increment first. (If the entry was
+    // removed since, the tag stays with the free node, unread.)
+    this.tags[node] = hash | estimate;
+  }
+
+  /** Applies the buffered increments (and the late one). */
+  applyPending(): void {
+    if (this.late !== 0) this.applyLate();
+    const count = this.#pendingCount;
+    if (count === 0) return;
+    this.#pendingCount = 0;
+    const filter = this.#filter;
+    for (let i = 0; i < 32; i++) filter[i] = 0;
+    // Each hash comes back with its key's estimate in its low bits (the
+    // tag to keep), as of the sketch's halvings after the batch.
+    const pending = this.#pending;
+    this.#sketch.incrementAll(pending, count);
+    if (this.#sketch.halvings !== this.#agedTo) this.ageEstimates();
+    const nodes = this.#pendingNodes;
+    const tags = this.tags;
+    for (let i = 0; i < count; i++) {
+      // Unless the node changed hands since (its entry removed, another
+      // added there).
+      const node = nodes[i]!;
+      const tag = pending[i]!;
+      if (((tags[node]! ^ tag) & HASH_BITS) === 0) tags[node] = tag;
+    }
+  }
+
+  /**
+   * Halves every kept estimate once per halving of the sketch since they
+   * were last aged (a growth or a reset of the sketch counts as four, which
+   * takes any estimate to 0), so each stays what the sketch's own estimate
+   * would be. O(slots), run with the halving, which is O(table): once per
+   * sample period of requests. Nothing to do when the sketch has not
+   * halved since.
+   */
+  ageEstimates(): void {
+    const halvings = this.#sketch.halvings;
+    if (halvings === this.#agedTo) return;
+    const shift = Math.min(4, halvings - this.#agedTo);
+    this.#agedTo = halvings;
+    const tags = this.tags;
+    for (let node = 0; node < tags.length; node++) {
+      const tag = tags[node]!;
+      if ((tag & ESTIMATE_BITS) !== 0) tags[node] = (tag & HASH_BITS) | ((tag & ESTIMATE_BITS) >>> shift);
+    }
+  }
+}
