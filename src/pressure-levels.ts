@@ -27,7 +27,9 @@ const RANK: Readonly<Record<MemoryPressureLevel, number>> = { normal: 0, moderat
 const LEVEL_AT_RANK: MemoryPressureLevel[] = [...PRESSURE_LEVELS];
 
 /** The level at `rank` (0 to 3, as `pressureRank` gives) in `PRESSURE_LEVELS`: for hot paths that keep ranks. */
-export const levelAtRank = (rank: number): MemoryPressureLevel => LEVEL_AT_RANK[rank]!;
+export function levelAtRank(rank: number): MemoryPressureLevel {
+  return LEVEL_AT_RANK[rank]!;
+}
 
 export function isMemoryPressureLevel(value: unknown): value is MemoryPressureLevel {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(RANK, value);

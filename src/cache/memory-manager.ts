@@ -98,7 +98,6 @@ export class MemoryManager<K, V> implements ClearableCache {
   /** What a monitor's samples teach (`PressureCeiling` for most signals, `HeapEpisode` for the V8 heap). */
   #ceiling: PressureCeiling | undefined;
   readonly #heapEpisode = new HeapEpisode();
-  readonly #bounded: boolean;
   /**
    * The whole bytes at which `currentUsage / maxCacheBytes` reaches each threshold: usage is always
    * whole bytes, so comparing against these is exact and needs no division.
@@ -134,7 +133,6 @@ export class MemoryManager<K, V> implements ClearableCache {
 
   constructor(config?: MemoryConfig<V>) {
     const resolved = resolveMemoryConfig(config);
-    this.#bounded = resolved.maxCacheBytes !== undefined;
     this.#maxBytes = resolved.maxCacheBytes ?? Infinity;
     this.#limitBytes = this.#maxBytes;
     this.#moderateBytes = thresholdBytes(this.#maxBytes, resolved.moderateThreshold);
@@ -616,10 +614,9 @@ export class MemoryManager<K, V> implements ClearableCache {
     }
   }
 
+  // Without a budget every threshold is Infinity, so this is NORMAL without a test of its own.
   #budgetRankFor(bytes: number): number {
-    if (!this.#bounded) return NORMAL;
-    const max = this.#maxBytes;
-    if (this.#table.pinnedBytes > max) return EMERGENCY;
+    if (this.#table.pinnedBytes > this.#maxBytes) return EMERGENCY;
     return bytes >= this.#criticalBytes ? CRITICAL : bytes >= this.#moderateBytes ? MODERATE : NORMAL;
   }
 
