@@ -49,8 +49,9 @@
  * call is O(1).
  */
 import { pressureRank } from '../pressure-levels.js';
+import { raiseGapMs, raisedLimit } from './pressure-ceiling.js';
 
-/** Within a critical episode, heap growth above this share of the signal's total, beyond what the cache stored, counts as growth. */
+/** Heap growth beyond what the cache stored, or a fall (a collection), counts only above this share of the signal's total. */
 export const HEAP_GROWTH_SLACK = 0.01;
 /** Entering `moderate` holds a cache of at least this share of the heap's budget (see the design note). */
 export const HEAP_HOLD_MIN_SHARE = 0.05;
@@ -62,8 +63,6 @@ export const HEAP_CEILING_KEEP_AFTER_EMERGENCY = 0.25;
 export const HEAP_CEILING_RAISE_PER_SECOND = 0.1;
 /** The cache is at its ceiling when it holds at least this share of it. */
 const BINDING_SHARE = 0.98;
-/** The longest gap between samples that one raise accounts for. */
-const MAX_RAISE_GAP_MS = 5000;
 
 const NORMAL = pressureRank('normal');
 const MODERATE = pressureRank('moderate');
@@ -97,7 +96,7 @@ export class HeapEpisode {
    * `addedBytes` in all (a running total). Returns the rank to shed at.
    */
   observe(rank: number, usedBytes: number, totalBytes: number, at: number, cacheBytes: number, pinnedBytes: number, addedBytes: number): number {
-    const gapMs = Number.isFinite(this.#lastAt) && Number.isFinite(at) ? Math.min(MAX_RAISE_GAP_MS, Math.max(0, at - this.#lastAt)) : 0;
+    const gapMs = raiseGapMs(this.#lastAt, at);
     if (Number.isFinite(at)) this.#lastAt = at;
     const unpinned = Math.max(0, cacheBytes - pinnedBytes);
     const fromNormal = this.#lastRank === NORMAL;
@@ -153,7 +152,7 @@ export class HeapEpisode {
   #raise(gapMs: number, cacheBytes: number): void {
     const limit = this.#limitBytes;
     if (limit === Infinity || cacheBytes < BINDING_SHARE * limit) return;
-    const raised = limit + Math.max(limit, this.#scaleBytes / 2) * HEAP_CEILING_RAISE_PER_SECOND * (gapMs / 1000);
+    const raised = raisedLimit(limit, this.#scaleBytes, HEAP_CEILING_RAISE_PER_SECOND, gapMs);
     this.#limitBytes = raised >= 2 * this.#scaleBytes ? Infinity : raised;
   }
 }

@@ -58,6 +58,20 @@ export const CEILING_RAISE_PER_SECOND_AT_MODERATE = 0.02;
 /** The longest gap between samples that one raise accounts for. */
 const MAX_RAISE_GAP_MS = 5000;
 
+/** The ms between two samples (at `lastAt`, then `at`) that a raise accounts for: 0 without both, at most 5 s. */
+export function raiseGapMs(lastAt: number, at: number): number {
+  return Number.isFinite(lastAt) && Number.isFinite(at) ? Math.min(MAX_RAISE_GAP_MS, Math.max(0, at - lastAt)) : 0;
+}
+
+/**
+ * A ceiling of `limitBytes` raised by `perSecond` of itself per second over
+ * `gapMs`; from a ceiling near zero (after an emergency), at a pace set by
+ * `scaleBytes`, the size the cache had (half of it, at least one byte).
+ */
+export function raisedLimit(limitBytes: number, scaleBytes: number, perSecond: number, gapMs: number): number {
+  return limitBytes + Math.max(limitBytes, scaleBytes / 2, 1) * perSecond * (gapMs / 1000);
+}
+
 /** What the cache must do after a sample. */
 export interface CeilingDecision {
   /** The ceiling on the cache's total bytes (pinned included); Infinity when none. */
@@ -85,7 +99,7 @@ export class PressureCeiling {
    * `cacheBytes`, of which `pinnedBytes` pinned.
    */
   observe(rank: number, usedBytes: number, totalBytes: number, at: number, cacheBytes: number, pinnedBytes: number): CeilingDecision {
-    const gapMs = Number.isNaN(this.#lastAt) ? 0 : Math.min(MAX_RAISE_GAP_MS, Math.max(0, at - this.#lastAt));
+    const gapMs = raiseGapMs(this.#lastAt, at);
     this.#lastAt = at;
     if (rank === 0) {
       this.#referenceUsedBytes = NaN;
@@ -128,8 +142,7 @@ export class PressureCeiling {
   }
 
   #raise(gapMs: number, perSecond: number): void {
-    // From a ceiling near zero (after an emergency), rise at a pace set by the size the cache had.
-    this.#limitBytes += Math.max(this.#limitBytes, this.#scaleBytes / 2, 1) * perSecond * (gapMs / 1000);
+    this.#limitBytes = raisedLimit(this.#limitBytes, this.#scaleBytes, perSecond, gapMs);
   }
 
   #cut(limitBytes: number, usedBytes: number, rank: number): void {
