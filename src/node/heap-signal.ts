@@ -30,11 +30,28 @@
  * --max-semi-space-size; else V8's own default sizing inverted (young =
  * 3 semi-spaces of old/128, or old/256 up to 256 MiB, clamped to 1..16 MiB).
  *
+ * Under a container limit the old generation cannot really grow to its
+ * maximum when that is above the limit (Node 20 sizes the heap at 259 MiB
+ * in a 192 or 256 MiB cgroup; a `--max-old-space-size` copied from a bigger
+ * machine is often far above it): the kernel kills the process first. So
+ * the maximum this signal measures against is the lesser of V8's and the
+ * container's limit less what Node keeps resident outside the heap
+ * (`NODE_OUTSIDE_HEAP_BYTES`, see heap-cap.ts). Without it the heap signal
+ * never fired there, and the container signal alone had to guard a heap
+ * whose garbage grows, between two full collections, by a share of what
+ * the last one left (1.4 times it and more under a high cap) rather than
+ * by V8's 64 MiB allowance for external memory, which its reserve covers:
+ * one run in five was OOM-killed at 384 MiB with on-heap payloads and
+ * `--max-old-space-size=768` (bench/survival). The heap signal follows
+ * the heap's own rhythm instead: it samples after each full collection
+ * and tells the cache's garbage from growth (see HeapEpisode).
+ *
  * Cost: one v8.getHeapSpaceStatistics() per sample: about 1 us here, the
  * same order as v8.getHeapStatistics() (see bench/RESULTS.md), and the only
  * way to leave the young generation out. heap_size_limit is read once.
  */
 import type { MemorySample } from '../pressure/memory-state.js';
+import { NODE_OUTSIDE_HEAP_BYTES } from './heap-cap.js';
 import { nodeRuntime, type NodeRuntime } from './runtime.js';
 import { formatMiB, reading, sampleOf, type NodeSignal, type NodeSignalReading } from './signal.js';
 
@@ -123,8 +140,12 @@ export class HeapSignal implements NodeSignal {
   readonly name = 'heap' as const;
   readonly #runtime: NodeRuntime;
   readonly #limit: OldGenerationLimit;
-  readonly #budgetBytes: number;
-  readonly #detail: string;
+  readonly #giveUpFraction: number;
+  readonly #ownDetail: string;
+  #budgetBytes: number;
+  #detail: string;
+  /** The container limit the budget was last fitted to (null: none). */
+  #containerLimitBytes: number | null = null;
 
   constructor(options: HeapSignalOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError(`options must be an object, got ${String(options)}`);
@@ -137,8 +158,30 @@ export class HeapSignal implements NodeSignal {
     }
     this.#runtime = options.runtime ?? nodeRuntime;
     this.#limit = resolveOldGenerationLimit(this.#runtime, maxOldGenerationBytes);
+    this.#giveUpFraction = giveUpFraction;
     this.#budgetBytes = this.#limit.bytes * giveUpFraction;
-    this.#detail = `old generation vs ${giveUpFraction} x ${formatMiB(this.#limit.bytes)} (from ${this.#limit.from})`;
+    this.#ownDetail = `old generation vs ${giveUpFraction} x ${formatMiB(this.#limit.bytes)} (from ${this.#limit.from})`;
+    this.#detail = this.#ownDetail;
+  }
+
+  /**
+   * Measures against at most the container's limit less what Node keeps
+   * resident outside the heap (see the design note); null: no limit, V8's
+   * maximum alone. Cheap when the limit has not changed.
+   */
+  fitContainer(containerLimitBytes: number | null): void {
+    if (containerLimitBytes === this.#containerLimitBytes) return;
+    this.#containerLimitBytes = containerLimitBytes;
+    const fitted = containerLimitBytes === null ? Infinity : containerLimitBytes - NODE_OUTSIDE_HEAP_BYTES;
+    if (!(fitted > 0) || fitted >= this.#limit.bytes) {
+      this.#budgetBytes = this.#limit.bytes * this.#giveUpFraction;
+      this.#detail = this.#ownDetail;
+      return;
+    }
+    this.#budgetBytes = fitted * this.#giveUpFraction;
+    this.#detail =
+      `old generation vs ${this.#giveUpFraction} x ${formatMiB(fitted)}: the container's ${formatMiB(containerLimitBytes as number)} limit ` +
+      `less ${formatMiB(NODE_OUTSIDE_HEAP_BYTES)} outside the heap, under V8's ${formatMiB(this.#limit.bytes)} (from ${this.#limit.from})`;
   }
 
   /** The old generation's maximum this signal measures against. */
@@ -146,7 +189,7 @@ export class HeapSignal implements NodeSignal {
     return this.#limit;
   }
 
-  /** Old-generation bytes at which V8 may give up. */
+  /** Old-generation bytes at which V8 may give up, or, under a container limit below V8's, the container kills. */
   get budgetBytes(): number {
     return this.#budgetBytes;
   }

@@ -187,6 +187,7 @@ export class NodeMemorySignals {
     let most: NodeSignalLevelReading | undefined;
     const now = this.#clock.now();
     let soonestMs = Infinity;
+    if (this.#heap !== undefined && this.#container !== undefined) this.#heap.fitContainer(this.#container.cgroup.limitBytes);
     for (const signal of this.#signals) {
       const r = signal.read();
       const thresholds = this.#thresholds[signal.name];

@@ -43,6 +43,23 @@ describe('heap cap against container limit', () => {
     monitor.close();
   });
 
+  it('a 2 GiB heap in a 512 MiB cgroup (fixture): the heap signal measures against the limit less 48 MiB, V8\'s own maximum once the limit is gone', () => {
+    const runtime = fakeRuntime({ heapSizeLimitBytes: () => 2096 * MIB, v8Flags: () => ['--max-old-space-size=2048'] });
+    runtime.oldGenerationUsedBytes = 300 * MIB;
+    const capped = new NodeMemorySignals({ root: fixture('cgroup-v2'), runtime });
+    const heap = capped.read().signals.find((s) => s.signal === 'heap');
+    assert.equal(heap?.budgetBytes, 0.8 * (512 - 48) * MIB, "0.8 (V8's give-up line) of what the container leaves the heap");
+    assert.match(heap?.detail ?? '', /vs 0\.8 x 464 MiB: the container's 512 MiB limit less 48 MiB outside the heap, under V8's 2048 MiB/);
+    assert.equal(heap?.level, 'moderate', '300 MiB of 371 MiB is past 0.7: the signal fires before the container kills');
+    const unlimited = new NodeMemorySignals({ root: fixture('cgroup-v1-unlimited'), runtime });
+    const own = unlimited.read().signals.find((s) => s.signal === 'heap');
+    assert.equal(own?.budgetBytes, 0.8 * 2048 * MIB, "no limit: V8's maximum");
+    assert.equal(own?.level, 'normal');
+    const fits = new NodeMemorySignals({ root: fixture('cgroup-v2'), runtime: fakeRuntime() });
+    assert.equal(fits.read().signals.find((s) => s.signal === 'heap')?.budgetBytes, 0.8 * 96 * MIB, 'a heap that fits keeps its own maximum');
+    for (const s of [capped, unlimited, fits]) s.close();
+  });
+
   it('stays quiet when the heap fits the limit, without a limit, or without the container signal', async () => {
     const fits = createNodeMemoryMonitor({ root: fixture('cgroup-v2'), runtime: fakeRuntime(), clock: new ManualClock(), pollOnGc: false });
     const unlimited = createNodeMemoryMonitor({
