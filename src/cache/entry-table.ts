@@ -37,8 +37,7 @@ export class EntryTable<K, V> {
   readonly #soft: SoftTier<K, V> | undefined;
   readonly #events: EvictionQueue;
   // The accounting: plain fields, read on the manager's hot paths (a getter
-  // there costs V8 inlining budget), written only by this class, except
-  // `releasedBytes`, which the manager takes at the end of each operation.
+  // there costs V8 inlining budget), written only by this class.
   /** Bytes of every stored entry. */
   current = 0;
   /** The highest `current` seen. */
@@ -46,7 +45,7 @@ export class EntryTable<K, V> {
   pinnedBytes = 0;
   pinnedCount = 0;
   evictionCount = 0;
-  /** Bytes dropped (evicted, deleted, replaced, cleared) since the manager last took them. */
+  /** Every byte dropped (evicted, deleted, replaced, cleared), a running total: with `current`, every byte stored. */
   releasedBytes = 0;
   /** The pinned keys, stored or not, in the order they were pinned. */
   readonly pins = new Set<K>();
@@ -203,21 +202,29 @@ export class EntryTable<K, V> {
 
   /**
    * Where a single entry leaves by eviction (the bulk pass is `evictAll`).
-   * `slot` must be in the order (unpinned). Returns its key.
+   * `slot` must be in the order (unpinned). `level` is the event's, and
+   * undefined when nobody listens (`EvictionQueue.wanted` is false; no event
+   * is built): the caller asks once per pass, in which no listener can run.
+   * Returns the key.
    */
-  evict(slot: number, reason: EvictionReason, level: MemoryPressureLevel): K {
+  evict(slot: number, reason: EvictionReason, level: MemoryPressureLevel | undefined): K {
     const slots = this.#slots;
     const key = slots.keys[slot] as K;
     const bytes = slots.sizeOf(slot);
     this.#detach(slot, bytes);
     this.#map.delete(key);
-    if (this.#soft !== undefined) this.#soft.hold(key, slots.values[slot] as V, bytes);
+    if (this.#soft !== undefined || level !== undefined) this.#record(key, slots.values[slot] as V, bytes, reason, level);
     slots.release(slot);
     this.current -= bytes;
     this.releasedBytes += bytes;
     this.evictionCount++;
-    if (this.#events.wanted) this.#events.push({ key, bytes, reason, level });
     return key;
+  }
+
+  // Apart from `evict`, which V8 then inlines into the cache's `set` within its inlining budget.
+  #record(key: K, value: V, bytes: number, reason: EvictionReason, level: MemoryPressureLevel | undefined): void {
+    if (this.#soft !== undefined) this.#soft.hold(key, value, bytes);
+    if (level !== undefined) this.#events.push({ key, bytes, reason, level });
   }
 
   /** Drops a stored entry without an event: `delete`, or a refused replacement. */

@@ -122,8 +122,8 @@ export class MemoryManager<K, V> implements ClearableCache {
   #hits = 0;
   #misses = 0;
   #softHits = 0;
-  /** Every byte the cache has dropped (what `PressureLink.released` was told), a running total: with `current`, what it has stored. */
-  #releasedTotal = 0;
+  /** The part of `EntryTable.releasedBytes` (a running total) that `PressureLink.released` was told. */
+  #releasedTold = 0;
 
   // Pressure (ranks into PRESSURE_LEVELS, see levelAtRank) and streams.
   readonly #link: PressureLink;
@@ -338,7 +338,7 @@ export class MemoryManager<K, V> implements ClearableCache {
   evict(count: number = this.#batchSize): K[] {
     requireCount('count', count);
     const keys: K[] = [];
-    const level = this.#link.level;
+    const level = this.#eventLevel(this.#link.level);
     for (let i = 0; i < count; i++) {
       const victim = this.#table.victim();
       if (victim === 0) break;
@@ -352,7 +352,7 @@ export class MemoryManager<K, V> implements ClearableCache {
   evictLeastRecentlyUsed(count: number): K[] {
     requireCount('count', count);
     const keys: K[] = [];
-    const level = this.#link.level;
+    const level = this.#eventLevel(this.#link.level);
     for (const slot of this.#table.leastRecent(count)) keys.push(this.#table.evict(slot, 'manual', level));
     this.#settle();
     return keys;
@@ -488,10 +488,19 @@ export class MemoryManager<K, V> implements ClearableCache {
   #insert(key: K, value: V, bytes: number): boolean {
     const table = this.#table;
     const pinned = table.pins.size !== 0 && table.pins.has(key);
-    if (table.current + bytes > this.#limitBytes) {
+    const limit = this.#limitBytes;
+    if (table.current + bytes > limit) {
       // Cannot fit even with every unpinned entry gone: evict nothing.
       if (!pinned && bytes + table.pinnedBytes > this.#maxBytes) return false;
-      this.#makeRoom(bytes);
+      // `#makeRoom(bytes)` written out: the path of every `set` into a full cache. V8 inlines a
+      // function's callees within a budget of bytecode, which the function's own body does not count
+      // against: here the eviction's callees all fit (bench/instructions.bench.ts, set into a full cache).
+      const max = this.#maxBytes;
+      const level = this.#events.wanted ? this.#levelFor(table.current + bytes) : undefined;
+      let victim: number;
+      while (table.current + bytes > limit && (victim = table.victim()) !== 0) {
+        table.evict(victim, table.current + bytes > max ? 'capacity' : 'pressure', level);
+      }
     }
     const slot = table.insert(key, value, bytes, pinned);
     return table.current < this.#moderateBytes || this.#watermark(slot);
@@ -524,7 +533,7 @@ export class MemoryManager<K, V> implements ClearableCache {
   #watermark(slot: number): boolean {
     const table = this.#table;
     const critical = table.current >= this.#criticalBytes;
-    const level = levelAtRank(Math.max(this.#budgetRankFor(table.current), this.#link.handlerRank));
+    const level = this.#events.wanted ? this.#levelFor(table.current) : undefined;
     const evictable = table.inOrder(slot);
     if (evictable && this.#admits) return this.#admitWatermark(slot, critical, level);
     // In list mode the entry just set is the newest, so the `lru` order
@@ -559,7 +568,7 @@ export class MemoryManager<K, V> implements ClearableCache {
    * the order, so it meets the duels like any newcomer, and leaves if it
    * loses one. Returns whether it is still stored.
    */
-  #admitWatermark(slot: number, critical: boolean, level: MemoryPressureLevel): boolean {
+  #admitWatermark(slot: number, critical: boolean, level: MemoryPressureLevel | undefined): boolean {
     let stored = true;
     let victim: number;
     const table = this.#table;
@@ -580,23 +589,38 @@ export class MemoryManager<K, V> implements ClearableCache {
     const limit = this.#limitBytes;
     if (table.current + incoming <= limit) return;
     const max = this.#maxBytes;
-    const level = levelAtRank(Math.max(this.#budgetRankFor(table.current + incoming), this.#link.handlerRank));
+    const level = this.#events.wanted ? this.#levelFor(table.current + incoming) : undefined;
     let victim: number;
     while (table.current + incoming > limit && (victim = table.victim()) !== 0) {
       table.evict(victim, table.current + incoming > max ? 'capacity' : 'pressure', level);
     }
   }
 
+  /**
+   * The level of the events of evictions at `bytes` of usage: the budget's or the handler's, whichever
+   * is higher. Only asked when someone listens (`EvictionQueue.wanted`): `EntryTable.evict` is given
+   * undefined otherwise, and builds no event.
+   */
+  #levelFor(bytes: number): MemoryPressureLevel {
+    return levelAtRank(Math.max(this.#budgetRankFor(bytes), this.#link.handlerRank));
+  }
+
+  /** `level` for `EntryTable.evict`: undefined when nobody listens. */
+  #eventLevel(level: MemoryPressureLevel): MemoryPressureLevel | undefined {
+    return this.#events.wanted ? level : undefined;
+  }
+
   /** Outside pressure at `rank`; pushes evicted keys onto `keys` when given. */
   #shed(rank: number, keys: K[] | undefined): void {
     if (rank === NORMAL) return;
     const level = levelAtRank(rank);
+    const eventLevel = this.#eventLevel(level);
     const batch = this.#batchSize;
     const table = this.#table;
     let victim: number;
     if (rank === MODERATE) {
       for (let i = 0; i < batch && (victim = table.victim()) !== 0; i++) {
-        const key = table.evict(victim, 'pressure', level);
+        const key = table.evict(victim, 'pressure', eventLevel);
         if (keys !== undefined) keys.push(key);
       }
     } else if (rank === CRITICAL) {
@@ -604,7 +628,7 @@ export class MemoryManager<K, V> implements ClearableCache {
       let freed = 0;
       for (let i = 0; (freed < target || i < batch) && (victim = table.victim()) !== 0; i++) {
         freed += table.sizeOf(victim);
-        const key = table.evict(victim, 'pressure', level);
+        const key = table.evict(victim, 'pressure', eventLevel);
         if (keys !== undefined) keys.push(key);
       }
     } else {
@@ -627,13 +651,7 @@ export class MemoryManager<K, V> implements ClearableCache {
    */
   #settle(): boolean {
     let calledOut = false;
-    const table = this.#table;
-    const released = table.releasedBytes;
-    if (released !== 0) {
-      table.releasedBytes = 0;
-      this.#releasedTotal += released;
-      this.#link.released(released);
-    }
+    if (this.#link.notesReleased) this.#tellReleased();
     if (this.#events.pending) {
       this.#events.deliver();
       calledOut = true;
@@ -645,6 +663,15 @@ export class MemoryManager<K, V> implements ClearableCache {
       calledOut = true;
     }
     return calledOut;
+  }
+
+  /** Tells the handler the bytes dropped since it was last told (apart from `#settle`: only a monitor wants them). */
+  #tellReleased(): void {
+    const total = this.#table.releasedBytes;
+    const released = total - this.#releasedTold;
+    if (released === 0) return;
+    this.#releasedTold = total;
+    this.#link.released(released);
   }
 
   /**
@@ -660,7 +687,7 @@ export class MemoryManager<K, V> implements ClearableCache {
     const episode = this.#heapEpisode;
     const heap = state.source === HEAP_SOURCE;
     if (heap || rank === NORMAL) {
-      const added = table.current + this.#releasedTotal + table.releasedBytes;
+      const added = table.current + table.releasedBytes;
       const shedRank = episode.observe(rank, used, total, at, table.current, table.pinnedBytes, added);
       if (heap && rank !== NORMAL) {
         // The heap falls back after a full collection: shedding by level keeps more there (see HeapEpisode).
