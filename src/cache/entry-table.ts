@@ -108,7 +108,6 @@ export class EntryTable<K, V> {
   insert(key: K, value: V, bytes: number, pinned: boolean): number {
     const slots = this.#slots;
     const slot = slots.allocate();
-    this.#map.set(key, slot);
     slots.fill(slot, key, value, bytes);
     const current = (this.current += bytes);
     if (current > this.peak) this.peak = current;
@@ -118,6 +117,8 @@ export class EntryTable<K, V> {
       this.#list?.linkNewest(slot);
       this.#policy.add(slot, key, bytes);
     }
+    // The `Map` last: V8 checks again the shapes of the objects read after a call to one of its built-ins.
+    this.#map.set(key, slot);
     return slot;
   }
 
@@ -212,12 +213,13 @@ export class EntryTable<K, V> {
     const key = slots.keys[slot] as K;
     const bytes = slots.sizeOf(slot);
     this.#detach(slot, bytes);
-    this.#map.delete(key);
     if (this.#soft !== undefined || level !== undefined) this.#record(key, slots.values[slot] as V, bytes, reason, level);
     slots.release(slot);
     this.current -= bytes;
     this.releasedBytes += bytes;
     this.evictionCount++;
+    // The `Map` last, as in `insert`.
+    this.#map.delete(key);
     return key;
   }
 
