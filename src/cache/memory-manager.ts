@@ -492,14 +492,19 @@ export class MemoryManager<K, V> implements ClearableCache {
     if (table.current + bytes > limit) {
       // Cannot fit even with every unpinned entry gone: evict nothing.
       if (!pinned && bytes + table.pinnedBytes > this.#maxBytes) return false;
-      // `#makeRoom(bytes)` written out: the path of every `set` into a full cache. V8 inlines a
-      // function's callees within a budget of bytecode, which the function's own body does not count
-      // against: here the eviction's callees all fit (bench/instructions.bench.ts, set into a full cache).
-      const max = this.#maxBytes;
-      const level = this.#events.wanted ? this.#levelFor(table.current + bytes) : undefined;
-      let victim: number;
-      while (table.current + bytes > limit && (victim = table.victim()) !== 0) {
-        table.evict(victim, table.current + bytes > max ? 'capacity' : 'pressure', level);
+      if (table.listMode) {
+        // `#makeRoom(bytes)` written out: the path of every `lru` `set` into a full cache. V8 inlines a
+        // function's callees within a budget of bytecode, which the function's own body does not count
+        // against: here the eviction's callees all fit (bench/instructions.bench.ts, set into a full
+        // cache). A policy's own victim and remove do not: they are better in `#makeRoom`'s.
+        const max = this.#maxBytes;
+        const level = this.#events.wanted ? this.#levelFor(table.current + bytes) : undefined;
+        let victim: number;
+        while (table.current + bytes > limit && (victim = table.victim()) !== 0) {
+          table.evict(victim, table.current + bytes > max ? 'capacity' : 'pressure', level);
+        }
+      } else {
+        this.#makeRoom(bytes);
       }
     }
     const slot = table.insert(key, value, bytes, pinned);
