@@ -14,8 +14,8 @@
  *   `Set` of keys, which is how a key can be pinned before it is stored.
  * - Accounting: every path that stores or drops an entry adjusts
  *   `current` (and the pinned sums) by the entry's stored size, so they
- *   stay exact sums. Bytes dropped are also summed in `releasedBytes`
- *   until the manager takes them.
+ *   stay exact sums. Bytes dropped are also summed in `releasedBytes`, a
+ *   running total (the manager tells a handler the difference).
  * - The table never decides when to evict nor calls out: an eviction is
  *   queued on the `EvictionQueue` (when anyone listens) for the manager to
  *   deliver, and kept weakly in the soft tier when there is one.
