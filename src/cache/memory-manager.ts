@@ -62,19 +62,13 @@ import { resolveMemoryConfig, thresholdBytes, type MemoryConfig, type SetOptions
 import { EntryTable } from './entry-table.js';
 import type { EvictionPolicy } from './policies/policy.js';
 import { policyFactoryFor, type EvictionStrategy } from './policies/registry.js';
-import { HeapEpisode } from './heap-episode.js';
-import { PressureCeiling } from './pressure-ceiling.js';
 import { PressureLink } from './pressure-link.js';
+import { growthUntilNextSampleBytes, SampleFollower } from './sample-follower.js';
 import { entrySizer } from './size-estimator.js';
 import { SoftTier } from './soft-tier.js';
 
 export { FALLBACK_ENTRY_BYTES } from './size-estimator.js';
 export type { SetOptions } from './memory-config.js';
-
-/** `MemoryState.source` of the V8 heap signal (nexus-store/node). */
-const HEAP_SOURCE = 'heap';
-/** Between two samples of a monitor the cache grows by at most this share of the signal's budget. */
-const SAMPLE_GROWTH_SHARE = 0.1;
 
 const NORMAL = 0;
 const MODERATE = 1;
@@ -91,13 +85,12 @@ export class MemoryManager<K, V> implements ClearableCache {
   /** `Infinity` when there is no budget, so every budget test is one comparison. */
   readonly #maxBytes: number;
   /**
-   * The bound a `set` enforces: `limitBytes`, or less until the next sample (`#untilNextSample`).
+   * The bound a `set` enforces: `limitBytes`, or less until the next sample (`#follow`).
    * Above `#maxBytes` a set evicts for `capacity`; below, for `pressure`.
    */
   #limitBytes: number;
-  /** What a monitor's samples teach (`PressureCeiling` for most signals, `HeapEpisode` for the V8 heap). */
-  #ceiling: PressureCeiling | undefined;
-  readonly #heapEpisode = new HeapEpisode();
+  /** What a monitor's samples teach: a ceiling (`PressureCeiling`, `HeapEpisode`). */
+  readonly #samples = new SampleFollower();
   /**
    * The whole bytes at which `currentUsage / maxCacheBytes` reaches each threshold: usage is always
    * whole bytes, so comparing against these is exact and needs no division.
@@ -399,7 +392,7 @@ export class MemoryManager<K, V> implements ClearableCache {
    * also grows by at most a tenth of the signal's budget.)
    */
   get limitBytes(): number {
-    return Math.min(this.#maxBytes, this.#ceiling?.limitBytes ?? Infinity, this.#heapEpisode.limitBytes);
+    return Math.min(this.#maxBytes, this.#samples.limitBytes);
   }
 
   /** A snapshot of the accounting. */
@@ -679,48 +672,14 @@ export class MemoryManager<K, V> implements ClearableCache {
     this.#link.released(released);
   }
 
-  /**
-   * A monitor's sample at `rank`: the V8 heap's shed by level (`HeapEpisode`, whose cuts leave a
-   * ceiling), any other's set `PressureCeiling`'s; one at `normal` goes to both (each ceiling rises
-   * only then). The cache evicts down to the lower ceiling.
-   */
+  /** A monitor's sample at `rank` (see `SampleFollower`): the cache evicts down to the ceiling it leaves. */
   #follow(rank: number, state: MemoryState): void {
     const table = this.#table;
-    const used = Number(state.usedBytes);
-    const total = used + Number(state.availableBytes);
-    const at = Number(state.at);
-    const episode = this.#heapEpisode;
-    const heap = state.source === HEAP_SOURCE;
-    if (heap || rank === NORMAL) {
-      const added = table.current + table.releasedBytes;
-      const shedRank = episode.observe(rank, used, total, at, table.current, table.pinnedBytes, added);
-      if (heap && rank !== NORMAL) {
-        // The heap falls back after a full collection: shedding by level keeps more there (see HeapEpisode).
-        this.#limitBytes = this.limitBytes;
-        this.#shed(shedRank, undefined);
-        this.#untilNextSample(total);
-        return;
-      }
-    } else episode.end();
-    const ceiling = (this.#ceiling ??= new PressureCeiling());
-    const decision =
-      Number.isFinite(used) && Number.isFinite(total) && Number.isFinite(at)
-        ? ceiling.observe(rank, used, total, at, table.current, table.pinnedBytes)
-        : ceiling.observe(rank, 0, 0, 0, table.current, table.pinnedBytes);
+    const shedRank = this.#samples.observe(rank, state, table.current, table.pinnedBytes, table.current + table.releasedBytes);
     this.#limitBytes = this.limitBytes;
-    if (decision.dropAll) this.#shed(EMERGENCY, undefined);
-    this.#untilNextSample(total);
-  }
-
-  /**
-   * Ends a sample: until the next, the cache grows by at most a tenth of the signal's budget. A starved
-   * event loop samples late while a backlog of requests arrives at once: seen, 1.2 s without a sample, from
-   * 103 MB at `normal` to the OOM killer (bench/survival, 192 MiB, 100 MB/s of Buffer misses, 4 cells at once).
-   */
-  #untilNextSample(totalBytes: number): void {
-    const table = this.#table;
+    this.#shed(shedRank, undefined);
     if (table.current > this.#limitBytes) this.#makeRoom(0);
-    const growthBytes = SAMPLE_GROWTH_SHARE * totalBytes;
+    const growthBytes = growthUntilNextSampleBytes(state);
     if (growthBytes > 0) this.#limitBytes = Math.min(this.#limitBytes, table.current + growthBytes);
     this.#settle();
   }
