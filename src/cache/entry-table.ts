@@ -14,8 +14,8 @@
  *   `Set` of keys, which is how a key can be pinned before it is stored.
  * - Accounting: every path that stores or drops an entry adjusts
  *   `current` (and the pinned sums) by the entry's stored size, so they
- *   stay exact sums. Bytes dropped are also summed in `releasedBytes`
- *   until the manager takes them.
+ *   stay exact sums. Bytes dropped are also summed in `releasedBytes`, a
+ *   running total (the manager tells a handler the difference).
  * - The table never decides when to evict nor calls out: an eviction is
  *   queued on the `EvictionQueue` (when anyone listens) for the manager to
  *   deliver, and kept weakly in the soft tier when there is one.
@@ -37,8 +37,7 @@ export class EntryTable<K, V> {
   readonly #soft: SoftTier<K, V> | undefined;
   readonly #events: EvictionQueue;
   // The accounting: plain fields, read on the manager's hot paths (a getter
-  // there costs V8 inlining budget), written only by this class, except
-  // `releasedBytes`, which the manager takes at the end of each operation.
+  // there costs V8 inlining budget), written only by this class.
   /** Bytes of every stored entry. */
   current = 0;
   /** The highest `current` seen. */
@@ -46,7 +45,7 @@ export class EntryTable<K, V> {
   pinnedBytes = 0;
   pinnedCount = 0;
   evictionCount = 0;
-  /** Bytes dropped (evicted, deleted, replaced, cleared) since the manager last took them. */
+  /** Every byte dropped (evicted, deleted, replaced, cleared), a running total: with `current`, every byte stored. */
   releasedBytes = 0;
   /** The pinned keys, stored or not, in the order they were pinned. */
   readonly pins = new Set<K>();
@@ -109,7 +108,6 @@ export class EntryTable<K, V> {
   insert(key: K, value: V, bytes: number, pinned: boolean): number {
     const slots = this.#slots;
     const slot = slots.allocate();
-    this.#map.set(key, slot);
     slots.fill(slot, key, value, bytes);
     const current = (this.current += bytes);
     if (current > this.peak) this.peak = current;
@@ -119,6 +117,8 @@ export class EntryTable<K, V> {
       this.#list?.linkNewest(slot);
       this.#policy.add(slot, key, bytes);
     }
+    // The `Map` last: V8 checks again the shapes of the objects read after a call to one of its built-ins.
+    this.#map.set(key, slot);
     return slot;
   }
 
@@ -203,21 +203,30 @@ export class EntryTable<K, V> {
 
   /**
    * Where a single entry leaves by eviction (the bulk pass is `evictAll`).
-   * `slot` must be in the order (unpinned). Returns its key.
+   * `slot` must be in the order (unpinned). `level` is the event's, and
+   * undefined when nobody listens (`EvictionQueue.wanted` is false; no event
+   * is built): the caller asks once per pass, in which no listener can run.
+   * Returns the key.
    */
-  evict(slot: number, reason: EvictionReason, level: MemoryPressureLevel): K {
+  evict(slot: number, reason: EvictionReason, level: MemoryPressureLevel | undefined): K {
     const slots = this.#slots;
     const key = slots.keys[slot] as K;
     const bytes = slots.sizeOf(slot);
     this.#detach(slot, bytes);
-    this.#map.delete(key);
-    if (this.#soft !== undefined) this.#soft.hold(key, slots.values[slot] as V, bytes);
+    if (this.#soft !== undefined || level !== undefined) this.#record(key, slots.values[slot] as V, bytes, reason, level);
     slots.release(slot);
     this.current -= bytes;
     this.releasedBytes += bytes;
     this.evictionCount++;
-    if (this.#events.wanted) this.#events.push({ key, bytes, reason, level });
+    // The `Map` last, as in `insert`.
+    this.#map.delete(key);
     return key;
+  }
+
+  // Apart from `evict`, which V8 then inlines into the cache's `set` within its inlining budget.
+  #record(key: K, value: V, bytes: number, reason: EvictionReason, level: MemoryPressureLevel | undefined): void {
+    if (this.#soft !== undefined) this.#soft.hold(key, value, bytes);
+    if (level !== undefined) this.#events.push({ key, bytes, reason, level });
   }
 
   /** Drops a stored entry without an event: `delete`, or a refused replacement. */

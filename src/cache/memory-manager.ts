@@ -62,19 +62,13 @@ import { resolveMemoryConfig, thresholdBytes, type MemoryConfig, type SetOptions
 import { EntryTable } from './entry-table.js';
 import type { EvictionPolicy } from './policies/policy.js';
 import { policyFactoryFor, type EvictionStrategy } from './policies/registry.js';
-import { HeapEpisode } from './heap-episode.js';
-import { PressureCeiling } from './pressure-ceiling.js';
 import { PressureLink } from './pressure-link.js';
+import { growthUntilNextSampleBytes, SampleFollower } from './sample-follower.js';
 import { entrySizer } from './size-estimator.js';
 import { SoftTier } from './soft-tier.js';
 
 export { FALLBACK_ENTRY_BYTES } from './size-estimator.js';
 export type { SetOptions } from './memory-config.js';
-
-/** `MemoryState.source` of the V8 heap signal (nexus-store/node). */
-const HEAP_SOURCE = 'heap';
-/** Between two samples of a monitor the cache grows by at most this share of the signal's budget. */
-const SAMPLE_GROWTH_SHARE = 0.1;
 
 const NORMAL = 0;
 const MODERATE = 1;
@@ -91,13 +85,12 @@ export class MemoryManager<K, V> implements ClearableCache {
   /** `Infinity` when there is no budget, so every budget test is one comparison. */
   readonly #maxBytes: number;
   /**
-   * The bound a `set` enforces: `limitBytes`, or less until the next sample (`#untilNextSample`).
+   * The bound a `set` enforces: `limitBytes`, or less until the next sample (`#follow`).
    * Above `#maxBytes` a set evicts for `capacity`; below, for `pressure`.
    */
   #limitBytes: number;
-  /** What a monitor's samples teach (`PressureCeiling` for most signals, `HeapEpisode` for the V8 heap). */
-  #ceiling: PressureCeiling | undefined;
-  readonly #heapEpisode = new HeapEpisode();
+  /** What a monitor's samples teach: a ceiling (`PressureCeiling`, `HeapEpisode`). */
+  readonly #samples = new SampleFollower();
   /**
    * The whole bytes at which `currentUsage / maxCacheBytes` reaches each threshold: usage is always
    * whole bytes, so comparing against these is exact and needs no division.
@@ -122,8 +115,8 @@ export class MemoryManager<K, V> implements ClearableCache {
   #hits = 0;
   #misses = 0;
   #softHits = 0;
-  /** Every byte the cache has dropped (what `PressureLink.released` was told), a running total: with `current`, what it has stored. */
-  #releasedTotal = 0;
+  /** The part of `EntryTable.releasedBytes` (a running total) that `PressureLink.released` was told. */
+  #releasedTold = 0;
 
   // Pressure (ranks into PRESSURE_LEVELS, see levelAtRank) and streams.
   readonly #link: PressureLink;
@@ -338,7 +331,7 @@ export class MemoryManager<K, V> implements ClearableCache {
   evict(count: number = this.#batchSize): K[] {
     requireCount('count', count);
     const keys: K[] = [];
-    const level = this.#link.level;
+    const level = this.#eventLevel(this.#link.level);
     for (let i = 0; i < count; i++) {
       const victim = this.#table.victim();
       if (victim === 0) break;
@@ -352,7 +345,7 @@ export class MemoryManager<K, V> implements ClearableCache {
   evictLeastRecentlyUsed(count: number): K[] {
     requireCount('count', count);
     const keys: K[] = [];
-    const level = this.#link.level;
+    const level = this.#eventLevel(this.#link.level);
     for (const slot of this.#table.leastRecent(count)) keys.push(this.#table.evict(slot, 'manual', level));
     this.#settle();
     return keys;
@@ -399,7 +392,7 @@ export class MemoryManager<K, V> implements ClearableCache {
    * also grows by at most a tenth of the signal's budget.)
    */
   get limitBytes(): number {
-    return Math.min(this.#maxBytes, this.#ceiling?.limitBytes ?? Infinity, this.#heapEpisode.limitBytes);
+    return Math.min(this.#maxBytes, this.#samples.limitBytes);
   }
 
   /** A snapshot of the accounting. */
@@ -488,10 +481,24 @@ export class MemoryManager<K, V> implements ClearableCache {
   #insert(key: K, value: V, bytes: number): boolean {
     const table = this.#table;
     const pinned = table.pins.size !== 0 && table.pins.has(key);
-    if (table.current + bytes > this.#limitBytes) {
+    const limit = this.#limitBytes;
+    if (table.current + bytes > limit) {
       // Cannot fit even with every unpinned entry gone: evict nothing.
       if (!pinned && bytes + table.pinnedBytes > this.#maxBytes) return false;
-      this.#makeRoom(bytes);
+      if (table.listMode) {
+        // `#makeRoom(bytes)` written out: the path of every `lru` `set` into a full cache. V8 inlines a
+        // function's callees within a budget of bytecode, which the function's own body does not count
+        // against: here the eviction's callees all fit (bench/instructions.bench.ts, set into a full
+        // cache). A policy's own victim and remove do not: they are better in `#makeRoom`'s.
+        const max = this.#maxBytes;
+        const level = this.#events.wanted ? this.#levelFor(table.current + bytes) : undefined;
+        let victim: number;
+        while (table.current + bytes > limit && (victim = table.victim()) !== 0) {
+          table.evict(victim, table.current + bytes > max ? 'capacity' : 'pressure', level);
+        }
+      } else {
+        this.#makeRoom(bytes);
+      }
     }
     const slot = table.insert(key, value, bytes, pinned);
     return table.current < this.#moderateBytes || this.#watermark(slot);
@@ -524,7 +531,7 @@ export class MemoryManager<K, V> implements ClearableCache {
   #watermark(slot: number): boolean {
     const table = this.#table;
     const critical = table.current >= this.#criticalBytes;
-    const level = levelAtRank(Math.max(this.#budgetRankFor(table.current), this.#link.handlerRank));
+    const level = this.#events.wanted ? this.#levelFor(table.current) : undefined;
     const evictable = table.inOrder(slot);
     if (evictable && this.#admits) return this.#admitWatermark(slot, critical, level);
     // In list mode the entry just set is the newest, so the `lru` order
@@ -559,7 +566,7 @@ export class MemoryManager<K, V> implements ClearableCache {
    * the order, so it meets the duels like any newcomer, and leaves if it
    * loses one. Returns whether it is still stored.
    */
-  #admitWatermark(slot: number, critical: boolean, level: MemoryPressureLevel): boolean {
+  #admitWatermark(slot: number, critical: boolean, level: MemoryPressureLevel | undefined): boolean {
     let stored = true;
     let victim: number;
     const table = this.#table;
@@ -580,23 +587,38 @@ export class MemoryManager<K, V> implements ClearableCache {
     const limit = this.#limitBytes;
     if (table.current + incoming <= limit) return;
     const max = this.#maxBytes;
-    const level = levelAtRank(Math.max(this.#budgetRankFor(table.current + incoming), this.#link.handlerRank));
+    const level = this.#events.wanted ? this.#levelFor(table.current + incoming) : undefined;
     let victim: number;
     while (table.current + incoming > limit && (victim = table.victim()) !== 0) {
       table.evict(victim, table.current + incoming > max ? 'capacity' : 'pressure', level);
     }
   }
 
+  /**
+   * The level of the events of evictions at `bytes` of usage: the budget's or the handler's, whichever
+   * is higher. Only asked when someone listens (`EvictionQueue.wanted`): `EntryTable.evict` is given
+   * undefined otherwise, and builds no event.
+   */
+  #levelFor(bytes: number): MemoryPressureLevel {
+    return levelAtRank(Math.max(this.#budgetRankFor(bytes), this.#link.handlerRank));
+  }
+
+  /** `level` for `EntryTable.evict`: undefined when nobody listens. */
+  #eventLevel(level: MemoryPressureLevel): MemoryPressureLevel | undefined {
+    return this.#events.wanted ? level : undefined;
+  }
+
   /** Outside pressure at `rank`; pushes evicted keys onto `keys` when given. */
   #shed(rank: number, keys: K[] | undefined): void {
     if (rank === NORMAL) return;
     const level = levelAtRank(rank);
+    const eventLevel = this.#eventLevel(level);
     const batch = this.#batchSize;
     const table = this.#table;
     let victim: number;
     if (rank === MODERATE) {
       for (let i = 0; i < batch && (victim = table.victim()) !== 0; i++) {
-        const key = table.evict(victim, 'pressure', level);
+        const key = table.evict(victim, 'pressure', eventLevel);
         if (keys !== undefined) keys.push(key);
       }
     } else if (rank === CRITICAL) {
@@ -604,7 +626,7 @@ export class MemoryManager<K, V> implements ClearableCache {
       let freed = 0;
       for (let i = 0; (freed < target || i < batch) && (victim = table.victim()) !== 0; i++) {
         freed += table.sizeOf(victim);
-        const key = table.evict(victim, 'pressure', level);
+        const key = table.evict(victim, 'pressure', eventLevel);
         if (keys !== undefined) keys.push(key);
       }
     } else {
@@ -627,13 +649,7 @@ export class MemoryManager<K, V> implements ClearableCache {
    */
   #settle(): boolean {
     let calledOut = false;
-    const table = this.#table;
-    const released = table.releasedBytes;
-    if (released !== 0) {
-      table.releasedBytes = 0;
-      this.#releasedTotal += released;
-      this.#link.released(released);
-    }
+    if (this.#link.notesReleased) this.#tellReleased();
     if (this.#events.pending) {
       this.#events.deliver();
       calledOut = true;
@@ -647,48 +663,23 @@ export class MemoryManager<K, V> implements ClearableCache {
     return calledOut;
   }
 
-  /**
-   * A monitor's sample at `rank`: the V8 heap's shed by level (`HeapEpisode`, whose cuts leave a
-   * ceiling), any other's set `PressureCeiling`'s; one at `normal` goes to both (each ceiling rises
-   * only then). The cache evicts down to the lower ceiling.
-   */
-  #follow(rank: number, state: MemoryState): void {
-    const table = this.#table;
-    const used = Number(state.usedBytes);
-    const total = used + Number(state.availableBytes);
-    const at = Number(state.at);
-    const episode = this.#heapEpisode;
-    const heap = state.source === HEAP_SOURCE;
-    if (heap || rank === NORMAL) {
-      const added = table.current + this.#releasedTotal + table.releasedBytes;
-      const shedRank = episode.observe(rank, used, total, at, table.current, table.pinnedBytes, added);
-      if (heap && rank !== NORMAL) {
-        // The heap falls back after a full collection: shedding by level keeps more there (see HeapEpisode).
-        this.#limitBytes = this.limitBytes;
-        this.#shed(shedRank, undefined);
-        this.#untilNextSample(total);
-        return;
-      }
-    } else episode.end();
-    const ceiling = (this.#ceiling ??= new PressureCeiling());
-    const decision =
-      Number.isFinite(used) && Number.isFinite(total) && Number.isFinite(at)
-        ? ceiling.observe(rank, used, total, at, table.current, table.pinnedBytes)
-        : ceiling.observe(rank, 0, 0, 0, table.current, table.pinnedBytes);
-    this.#limitBytes = this.limitBytes;
-    if (decision.dropAll) this.#shed(EMERGENCY, undefined);
-    this.#untilNextSample(total);
+  /** Tells the handler the bytes dropped since it was last told (apart from `#settle`: only a monitor wants them). */
+  #tellReleased(): void {
+    const total = this.#table.releasedBytes;
+    const released = total - this.#releasedTold;
+    if (released === 0) return;
+    this.#releasedTold = total;
+    this.#link.released(released);
   }
 
-  /**
-   * Ends a sample: until the next, the cache grows by at most a tenth of the signal's budget. A starved
-   * event loop samples late while a backlog of requests arrives at once: seen, 1.2 s without a sample, from
-   * 103 MB at `normal` to the OOM killer (bench/survival, 192 MiB, 100 MB/s of Buffer misses, 4 cells at once).
-   */
-  #untilNextSample(totalBytes: number): void {
+  /** A monitor's sample at `rank` (see `SampleFollower`): the cache evicts down to the ceiling it leaves. */
+  #follow(rank: number, state: MemoryState): void {
     const table = this.#table;
+    const shedRank = this.#samples.observe(rank, state, table.current, table.pinnedBytes, table.current + table.releasedBytes);
+    this.#limitBytes = this.limitBytes;
+    this.#shed(shedRank, undefined);
     if (table.current > this.#limitBytes) this.#makeRoom(0);
-    const growthBytes = SAMPLE_GROWTH_SHARE * totalBytes;
+    const growthBytes = growthUntilNextSampleBytes(state);
     if (growthBytes > 0) this.#limitBytes = Math.min(this.#limitBytes, table.current + growthBytes);
     this.#settle();
   }

@@ -41,6 +41,8 @@ export class PressureLink {
   #levelRank = 0;
   #subscriptions: Subscription[] = [];
   #noteReleased: ((bytes: number) => void) | undefined;
+  /** Whether the handler is told the bytes each operation dropped (`released`): a plain field, read at the end of every operation. */
+  notesReleased = false;
   /** Whether the handler is a monitor, publishing samples. */
   #sampled = false;
 
@@ -57,7 +59,10 @@ export class PressureLink {
   /** Subscribes to `handler` (which may answer at once, with its current level). */
   listen(handler: MemoryPressureHandler, callbacks: PressureCallbacks): void {
     this.#sampled = hasStates(handler);
-    if (typeof handler.noteReleased === 'function') this.#noteReleased = handler.noteReleased.bind(handler);
+    if (typeof handler.noteReleased === 'function') {
+      this.#noteReleased = handler.noteReleased.bind(handler);
+      this.notesReleased = true;
+    }
     this.#subscriptions.push(
       handler.pressure.subscribe((level) => {
         if (!isMemoryPressureLevel(level)) {
@@ -112,12 +117,8 @@ export class PressureLink {
     this.#subject.next(to);
   }
 
-  /** Tells the handler the bytes an operation dropped (a count, not a call back into the cache). */
+  /** Tells the handler the bytes an operation dropped (a count, not a call back into the cache); only when `notesReleased`. */
   released(bytes: number): void {
-    if (this.#noteReleased !== undefined) this.#noteReleasedSafely(bytes);
-  }
-
-  #noteReleasedSafely(bytes: number): void {
     try {
       this.#noteReleased!(bytes);
     } catch (error) {
@@ -135,5 +136,6 @@ export class PressureLink {
 
   forget(): void {
     this.#noteReleased = undefined;
+    this.notesReleased = false;
   }
 }
