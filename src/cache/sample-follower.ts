@@ -10,14 +10,15 @@
  * budget. Two small learners behind one call, so that `MemoryManager`
  * applies a decision without knowing how it was reached. O(1) per sample.
  */
+import { pressureRank } from '../pressure-levels.js';
 import type { MemoryState } from '../pressure/memory-state.js';
 import { HeapEpisode } from './heap-episode.js';
 import { PressureCeiling } from './pressure-ceiling.js';
 
 /** `MemoryState.source` of the V8 heap signal (nexus-store/node). */
 const HEAP_SOURCE = 'heap';
-const NORMAL = 0;
-const EMERGENCY = 3;
+const NORMAL = pressureRank('normal');
+const EMERGENCY = pressureRank('emergency');
 
 /**
  * Between two samples a cache grows by at most this share of the signal's budget. A starved event loop
