@@ -34,6 +34,9 @@ export interface SurvivalResult {
   /** The monitor's last samples with the cache's bytes and ceiling, as text. */
   readonly recent: string[];
   readonly elapsedS: number;
+  /** Full collections the monitor forced (`collectUnderPressure`), and their milliseconds in all. */
+  readonly forcedCollections: number;
+  readonly forcedCollectionMs: number;
 }
 
 export interface SurvivalRun {

@@ -122,6 +122,7 @@ function turn() {
     setTimeout(turn, 2);
     return;
   }
+  const collections = monitor?.collections;
   monitor?.close();
   manager?.dispose();
   const result = {
@@ -136,6 +137,8 @@ function turn() {
     levels,
     recent,
     elapsedS: (now - startedAt) / 1000,
+    forcedCollections: collections?.count ?? 0,
+    forcedCollectionMs: collections?.totalMs ?? 0,
   };
   console.log(`result ${JSON.stringify(result)}`);
 }

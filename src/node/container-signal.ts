@@ -316,6 +316,14 @@ export class ContainerSignal implements NodeSignal {
     this.#externalLowBytes = NaN;
   }
 
+  /**
+   * Bytes caches reported dropping in this collection cycle and the last:
+   * what may still wait for a collection (see #uncollectedCreditBytes).
+   */
+  get uncollectedReleasedBytes(): number {
+    return this.#previousCycleBytes + this.#currentCycleBytes;
+  }
+
   /** Bytes a cache has just dropped: garbage until a collection frees them. */
   noteReleased(bytes: number): void {
     this.#currentCycleBytes += bytes;

@@ -37,6 +37,24 @@
  * only grows to V8's next-collection limit before a full collection runs,
  * and each one polls. Explicit `poll()` calls always sample.
  *
+ * Collecting what caches dropped: under a container limit, what a cache
+ * drops stays in the working set until V8's next full collection, and V8
+ * runs that one only once external memory has grown 64 MiB past what the
+ * last one left (and later still while it marks incrementally): at 192 MiB
+ * and 30 MB/s of 64 KiB Buffer misses, 66-90 MB of garbage beside a 70-90
+ * MB cache. That garbage, not the cache, carried the level from `moderate`
+ * to `critical` and `emergency`, whose cuts (to half, to a quarter) the
+ * cache then took seconds to regrow. So after a sample at which the
+ * container signal is the most pressing above `normal`, and caches have
+ * reported dropping at least a quarter of the collector reserve in this
+ * collection cycle and the last (what the container signal takes as not yet
+ * freed), the monitor runs V8's full collection at once
+ * (`collectUnderPressure`). The next sample sees the cache and not its
+ * garbage. A forced collection stops the process for its whole length
+ * (10-40 ms seen, for heaps of 10-200 MB), so they are spaced at least
+ * 250 ms and 50 times the last one's length apart: at most 2% of the
+ * time. bench/RESULTS.md's survival matrix reports their number and time.
+ *
  * Heap cap against container limit: when V8's heap limit is above the
  * container's memory limit, the heap signal can never fire before the
  * kernel's OOM killer does, which is a configuration mistake rather than
@@ -55,6 +73,7 @@ import { Subject, type Observable } from '../observable.js';
 import type { MemoryTelemetry } from '../telemetry/memory-telemetry.js';
 import type { HeapCapWarning } from './heap-cap.js';
 import { NodeMemorySignals, type NodeMemorySignalsOptions, type NodeMemorySignalsReading } from './node-memory-signals.js';
+import { nodeRuntime, type NodeRuntime } from './runtime.js';
 
 export const DEFAULT_NODE_POLLING_INTERVAL_MS = 500;
 export const DEFAULT_NODE_POLLING_INTERVAL_MS_BY_LEVEL: Readonly<Partial<Record<MemoryPressureLevel, number>>> = Object.freeze({
@@ -81,6 +100,12 @@ export interface NodeMemoryMonitorOptions extends NodeMemorySignalsOptions {
    * needs `pollOnGc`.
    */
   holdHeapUntilGc?: boolean;
+  /**
+   * Run V8's full collection when the container is the most pressing
+   * signal above `normal` and caches' dropped bytes wait for one: see the
+   * design note. Default true.
+   */
+  collectUnderPressure?: boolean;
   /** `recordError` for every error on `errors`; `recordPressureChange(from, to)` on each level change. */
   telemetry?: MemoryTelemetry;
 }
@@ -95,6 +120,12 @@ export const DEFAULT_MIN_POLL_INTERVAL_MS = 10;
  * cache would cut again for it. The collector reserve covers the wait.
  */
 const CGROUP_HOLD_FACTOR = 4;
+/** A collection is forced once caches' drops of this collection cycle and the last reach this share of the collector reserve. */
+const COLLECT_FROM_SHARE_OF_RESERVE = 0.25;
+/** Forced collections come at least this far apart... */
+const MIN_COLLECT_INTERVAL_MS = 250;
+/** ...and at least this many times the last one's length apart (so at most 1/50 of the time). */
+const COLLECT_INTERVAL_PER_COST = 50;
 /** The next poll comes at this share of the time until the next threshold. */
 const LOOKAHEAD_SHARE = 1 / 3;
 
@@ -119,6 +150,11 @@ export class NodeMemoryMonitor extends PollingMemoryMonitor {
   #majorGcs = 0;
   #majorGcsAtLastSample = -1;
   #lastSampleAt = -Infinity;
+  readonly #collectUnderPressure: boolean;
+  readonly #runtime: NodeRuntime;
+  #lastCollectAt = -Infinity;
+  #lastCollectMs = 0;
+  readonly #collections = { count: 0, totalMs: 0 };
   readonly #warnings: Subject<HeapCapWarning>;
   readonly #warned: { warning: HeapCapWarning | undefined };
 
@@ -177,6 +213,11 @@ export class NodeMemoryMonitor extends PollingMemoryMonitor {
       throw new TypeError(`pollOnGc must be a boolean, got ${String(options.pollOnGc)}`);
     }
     this.#pollOnGc = options.pollOnGc ?? true;
+    if (options.collectUnderPressure !== undefined && typeof options.collectUnderPressure !== 'boolean') {
+      throw new TypeError(`collectUnderPressure must be a boolean, got ${String(options.collectUnderPressure)}`);
+    }
+    this.#collectUnderPressure = options.collectUnderPressure ?? true;
+    this.#runtime = options.runtime ?? nodeRuntime;
     this.#minGcPollIntervalMs = requireDurationMs('minGcPollIntervalMs', options.minGcPollIntervalMs ?? DEFAULT_MIN_GC_POLL_INTERVAL_MS, { allowZero: true });
     this.#minPollIntervalMs = requireDurationMs('minPollIntervalMs', options.minPollIntervalMs ?? DEFAULT_MIN_POLL_INTERVAL_MS, { allowZero: true });
   }
@@ -220,7 +261,30 @@ export class NodeMemoryMonitor extends PollingMemoryMonitor {
     if (this.#tick.running && this.#holdsHeap()) return Promise.resolve(this.currentMemoryState());
     this.#majorGcsAtLastSample = this.#majorGcs;
     this.#lastSampleAt = this.#clock.now();
-    return super.poll();
+    // The Node signals sample synchronously: the state is published, and caches have shed, on return.
+    const polled = super.poll();
+    if (this.#collectUnderPressure) this.#collectIfDue();
+    return polled;
+  }
+
+  /** Forced full collections so far (see `collectUnderPressure`): how many, and the milliseconds they took. */
+  get collections(): { readonly count: number; readonly totalMs: number } {
+    return { count: this.#collections.count, totalMs: this.#collections.totalMs };
+  }
+
+  #collectIfDue(): void {
+    const state = this.currentMemoryState();
+    if (state.source !== 'cgroup' || state.level === 'normal') return;
+    const { releasedBytes, reserveBytes } = this.signals.uncollected;
+    if (!(reserveBytes > 0) || releasedBytes < COLLECT_FROM_SHARE_OF_RESERVE * reserveBytes) return;
+    const now = this.#clock.now();
+    if (now - this.#lastCollectAt < Math.max(MIN_COLLECT_INTERVAL_MS, COLLECT_INTERVAL_PER_COST * this.#lastCollectMs)) return;
+    if (this.#runtime.collectGarbage === undefined) return;
+    this.#lastCollectAt = now;
+    if (!this.#runtime.collectGarbage()) return;
+    this.#lastCollectMs = Math.max(0, this.#clock.now() - now);
+    this.#collections.count++;
+    this.#collections.totalMs += this.#lastCollectMs;
   }
 
   #holdsHeap(): boolean {

@@ -262,7 +262,6 @@ export class NodeMemorySignals {
     return { usedBytes: m.usedBytes, availableBytes: Math.max(0, m.budgetBytes - m.usedBytes), source: m.source, level: m.level };
   }
 
-  /** Closes every kept-open file. Reading again reopens them. */
   /** Bytes a cache has just dropped: garbage until the next full collection (see ContainerSignal). */
   noteReleased(bytes: number): void {
     this.#container?.noteReleased(bytes);
@@ -273,6 +272,18 @@ export class NodeMemorySignals {
     this.#container?.noteMajorCollection();
   }
 
+  /**
+   * What caches reported dropping in this collection cycle and the last,
+   * and the container's collector reserve (0 each without the container
+   * signal).
+   */
+  get uncollected(): { readonly releasedBytes: number; readonly reserveBytes: number } {
+    const c = this.#container;
+    if (c === undefined) return { releasedBytes: 0, reserveBytes: 0 };
+    return { releasedBytes: c.uncollectedReleasedBytes, reserveBytes: c.cgroup.reserveBytes };
+  }
+
+  /** Closes every kept-open file. Reading again reopens them. */
   close(): void {
     for (const s of this.#signals) s.close();
   }

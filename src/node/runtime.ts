@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as v8 from 'node:v8';
 import { resourceLimits } from 'node:worker_threads';
+import { fullCollection } from './collector.js';
 import type { SyncFileSystem } from './kept-open-file.js';
 
 /** The fields of `v8.getHeapSpaceStatistics()` entries the heap signal reads. */
@@ -37,6 +38,12 @@ export interface NodeRuntime {
    * tell the allocator's idle pages from memory in use.
    */
   v8Memory?(): V8Memory;
+  /**
+   * Runs V8's full garbage collection now (see collector.ts); false where
+   * the engine gives no way to. Optional: without it the monitor never
+   * forces a collection.
+   */
+  collectGarbage?(): boolean;
 }
 
 export interface V8Memory {
@@ -89,6 +96,12 @@ export const nodeRuntime: NodeRuntime = Object.freeze({
   v8Memory: () => {
     const h = v8.getHeapStatistics();
     return { heapCommittedBytes: h.total_heap_size, externalBytes: h.external_memory };
+  },
+  collectGarbage: () => {
+    const collect = fullCollection();
+    if (collect === undefined) return false;
+    collect();
+    return true;
   },
 });
 

@@ -226,6 +226,80 @@ describe('createNodeMemoryMonitor', () => {
     monitor.close();
   });
 
+  it('forces a full collection when the container is above normal and caches dropped a quarter of the reserve, spaced by 250 ms and 50x its length', () => {
+    const tree = fixtureCopy('cgroup-v2');
+    const ctr = 'sys/fs/cgroup/kubepods/pod1/ctr/memory.current';
+    const clock = new ManualClock(0);
+    let collections = 0;
+    let collected = () => {};
+    // The limit is the pod's 512 MiB, the budget 448 MiB after the 64 MiB reserve; 64 MiB of the usage is inactive files.
+    const workingSetAt = (fraction: number) => tree.write(ctr, String(Math.round(fraction * 448 * MIB + 64 * MIB)));
+    const runtime = fakeRuntime({
+      v8Memory: () => ({ heapCommittedBytes: 20 * MIB, externalBytes: 60 * MIB }),
+      collectGarbage: () => {
+        collections++;
+        clock.advance(20);
+        collected();
+        return true;
+      },
+    });
+    const monitor = createNodeMemoryMonitor({ root: tree.root, runtime, clock, pollOnGc: false, signals: ['container'] });
+    // What the monitor's collection observer does (it is off here, as pollOnGc is).
+    collected = () => monitor.signals.noteMajorCollection();
+    try {
+      workingSetAt(0.85);
+      monitor.noteReleased(15 * MIB);
+      void monitor.poll();
+      assert.equal(monitor.currentMemoryState().level, 'moderate');
+      assert.equal(collections, 0, '15 MiB dropped is under a quarter of the 64 MiB reserve');
+      monitor.noteReleased(2 * MIB);
+      void monitor.poll();
+      assert.equal(collections, 1);
+      assert.deepEqual(monitor.collections, { count: 1, totalMs: 20 });
+      clock.advance(5000);
+      void monitor.poll();
+      assert.equal(collections, 2, 'the drops of the cycle before the last collection still count');
+      clock.advance(5000);
+      void monitor.poll();
+      assert.equal(collections, 2, 'nothing dropped in the two cycles since');
+      monitor.noteReleased(16 * MIB);
+      void monitor.poll();
+      assert.equal(collections, 3);
+      monitor.signals.noteMajorCollection();
+      monitor.signals.noteMajorCollection();
+      monitor.noteReleased(16 * MIB);
+      clock.advance(979);
+      void monitor.poll();
+      assert.equal(collections, 3, 'the next comes 50 x 20 ms after the last began');
+      clock.advance(1);
+      void monitor.poll();
+      assert.equal(collections, 4);
+      monitor.noteReleased(16 * MIB);
+      clock.advance(5000);
+      workingSetAt(0.5);
+      void monitor.poll();
+      assert.equal(monitor.currentMemoryState().level, 'normal');
+      assert.equal(collections, 4, 'never at normal');
+    } finally {
+      monitor.close();
+    }
+    workingSetAt(0.97);
+    const off = createNodeMemoryMonitor({ root: tree.root, runtime, clock, pollOnGc: false, signals: ['container'], collectUnderPressure: false });
+    off.noteReleased(64 * MIB);
+    void off.poll();
+    assert.equal(off.currentMemoryState().level, 'emergency');
+    assert.equal(collections, 4, 'collectUnderPressure: false');
+    off.close();
+    const { collectGarbage: _, ...withoutCollector } = runtime;
+    const unable = createNodeMemoryMonitor({ root: tree.root, runtime: withoutCollector, clock, pollOnGc: false, signals: ['container'] });
+    unable.noteReleased(64 * MIB);
+    void unable.poll();
+    assert.deepEqual(unable.collections, { count: 0, totalMs: 0 }, 'a runtime without collectGarbage');
+    unable.close();
+    tree.dispose();
+    assert.throws(() => createNodeMemoryMonitor({ collectUnderPressure: 'yes' as unknown as boolean }), { name: 'TypeError', message: /collectUnderPressure must be a boolean, got yes/ });
+  });
+
   it('honours explicit intervals and rejects bad ones', () => {
     const monitor = createNodeMemoryMonitor({ root: fixture('no-cgroup'), runtime: heapAt(0.1), clock: new ManualClock(0), pollingIntervalMs: 2000, pollingIntervalMsByLevel: { moderate: 700 } });
     assert.equal(monitor.currentPollingIntervalMs(), 2000);
