@@ -68,7 +68,7 @@ async function runCell(cell: SurvivalCell): Promise<{ row: (string | number)[]; 
     const run = await runSurvivalCell(cell, 'monitor', 1 + i);
     monitored.push(run);
     const levels = JSON.stringify(run.result?.levels ?? {});
-    let line = `  ${name}, monitor run ${i + 1}: ${fate(run)}, hit ratio ${ratio(run).toFixed(3)}, levels ${levels}, peak ${((run.outcome.peakBytes ?? 0) / 2 ** 20).toFixed(0)} MiB`;
+    let line = `  ${name}, monitor run ${i + 1}: ${fate(run)}, hit ratio ${ratio(run).toFixed(3)}, levels ${levels}, peak ${((run.outcome.peakBytes ?? 0) / 2 ** 20).toFixed(0)} MiB, forced collections ${run.result?.forcedCollections ?? '-'} (${(run.result?.forcedCollectionMs ?? 0).toFixed(0)} ms)`;
     if (!run.lived || ratio(run) < 0.5 * ratio(fixed)) line += `\n    last samples:\n      ${(run.result?.recent ?? []).join('\n      ')}${run.stderr === '' ? '' : `\n    stderr: ${run.stderr.slice(-400)}`}`;
     console.log(line);
   }
@@ -77,6 +77,12 @@ async function runCell(cell: SurvivalCell): Promise<{ row: (string | number)[]; 
   const worst = Math.min(...monitored.map(ratio));
   const relative = fixedRatio > 0 ? worst / fixedRatio : NaN;
   const ok = !map.lived && fixed.lived && lived === runs && relative >= 0.9;
+  // The highest working set any monitored run reached, as a share of the limit (the kernel's peak, where it keeps one).
+  const peaks = monitored.map((r) => r.outcome.peakBytes).filter((b): b is number => b !== undefined);
+  const peak = peaks.length === 0 ? '-' : `${((100 * Math.max(...peaks)) / (cell.limitMiB * 2 ** 20)).toFixed(0)}%`;
+  // Forced full collections (collectUnderPressure): the median run's count, and the share of its time they took.
+  const lasted = monitored.filter((r) => r.result !== undefined).map((r) => r.result!);
+  const forced = lasted.length === 0 ? '-' : `${median(lasted.map((r) => r.forcedCollections))}, ${median(lasted.map((r) => (100 * r.forcedCollectionMs) / (1000 * r.elapsedS))).toFixed(2)}%`;
   const row = [
     `${cell.limitMiB} MiB`,
     cell.payload,
@@ -88,6 +94,8 @@ async function runCell(cell: SurvivalCell): Promise<{ row: (string | number)[]; 
     median(monitored.map(ratio)).toFixed(3),
     relative.toFixed(2),
     median(monitored.map(variation)).toFixed(2),
+    peak,
+    forced,
     ok ? 'yes' : 'no',
   ];
   console.log(`${name}: ${row.join(' | ')}`);
@@ -122,10 +130,12 @@ Each run caches 64 KiB payloads (Zipf 0.9 over 40,000 keys) with misses paced at
 inside a cgroup v${cgroupVersion} memory cgroup of the cell's limit; the kernel's \`oom_kill\` counter says who was killed.
 Hit ratios are after the warm-up (the first third of the run). "vs fixed" is the worst monitored run's hit ratio
 over the fixed budget's. "CV" is the median coefficient of variation of the monitored cache's bytes, once a second after the warm-up.
+"Peak" is the highest working set of the monitored runs (the kernel's record) over the limit. "Forced collections" are the
+full collections the monitor ran (\`collectUnderPressure\`) in the median run, and the median share of the run's time they took.
 Load average at the start: ${loadAtStart.toFixed(2)} on this machine's cores.
 A cell passes when the Map is killed, the fixed budget lives, every monitored run lives and "vs fixed" is at least 0.90.
 
-${table(['limit', 'payload', 'misses', 'heap', 'Map', 'fixed (half the limit), hit ratio', 'monitor lived', 'monitor hit ratio (median)', 'vs fixed (worst)', 'CV', 'pass'], rows)}
+${table(['limit', 'payload', 'misses', 'heap', 'Map', 'fixed (half the limit), hit ratio', 'monitor lived', 'monitor hit ratio (median)', 'vs fixed (worst)', 'CV', 'peak', 'forced collections', 'pass'], rows)}
 
 ${green} of ${done.length} cells pass (${elapsedMin.toFixed(0)} min, ${jobs} cell${jobs === 1 ? '' : 's'} at a time).${progress}
 `,
