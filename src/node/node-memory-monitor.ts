@@ -49,8 +49,9 @@
  * reported dropping at least a quarter of the collector reserve in this
  * collection cycle and the last (what the container signal takes as not yet
  * freed), the monitor runs V8's full collection at once
- * (`collectUnderPressure`). The next sample sees the cache and not its
- * garbage. A forced collection stops the process for its whole length
+ * (`collectUnderPressure`), in a timer of its own right after the poll
+ * (so a poll stays a matter of microseconds). The next sample sees the
+ * cache and not its garbage. A forced collection stops the process for its whole length
  * (10-40 ms seen, for heaps of 10-200 MB), so they are spaced at least
  * 250 ms and 50 times the last one's length apart: at most 2% of the
  * time. bench/RESULTS.md's survival matrix reports their number and time.
@@ -65,7 +66,7 @@
  */
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { requireDurationMs } from '../checks.js';
-import { clockOption, type Clock } from '../clock.js';
+import { clockOption, type Clock, type TimerHandle } from '../clock.js';
 import type { MemoryPressureLevel } from '../pressure-levels.js';
 import type { MemoryState } from '../pressure/memory-state.js';
 import { PollingMemoryMonitor } from '../pressure/polling-memory-monitor.js';
@@ -154,6 +155,7 @@ export class NodeMemoryMonitor extends PollingMemoryMonitor {
   readonly #runtime: NodeRuntime;
   #lastCollectAt = -Infinity;
   #lastCollectMs = 0;
+  #collectTimer: TimerHandle | undefined;
   readonly #collections = { count: 0, totalMs: 0 };
   readonly #warnings: Subject<HeapCapWarning>;
   readonly #warned: { warning: HeapCapWarning | undefined };
@@ -248,6 +250,8 @@ export class NodeMemoryMonitor extends PollingMemoryMonitor {
 
   override stopMonitoring(): void {
     super.stopMonitoring();
+    if (this.#collectTimer !== undefined) this.#clock.clearTimeout(this.#collectTimer);
+    this.#collectTimer = undefined;
     this.#gcObserver?.disconnect();
     this.#gcObserver = undefined;
   }
@@ -272,17 +276,30 @@ export class NodeMemoryMonitor extends PollingMemoryMonitor {
     return { count: this.#collections.count, totalMs: this.#collections.totalMs };
   }
 
+  /** After a sample: when a collection is due (see the design note), runs one in a timer of its own, so the poll stays cheap. */
   #collectIfDue(): void {
+    if (this.#collectTimer !== undefined || this.#runtime.collectGarbage === undefined) return;
     const state = this.currentMemoryState();
     if (state.source !== 'cgroup' || state.level === 'normal') return;
     const { releasedBytes, reserveBytes } = this.signals.uncollected;
     if (!(reserveBytes > 0) || releasedBytes < COLLECT_FROM_SHARE_OF_RESERVE * reserveBytes) return;
-    const now = this.#clock.now();
-    if (now - this.#lastCollectAt < Math.max(MIN_COLLECT_INTERVAL_MS, COLLECT_INTERVAL_PER_COST * this.#lastCollectMs)) return;
-    if (this.#runtime.collectGarbage === undefined) return;
-    this.#lastCollectAt = now;
-    if (!this.#runtime.collectGarbage()) return;
-    this.#lastCollectMs = Math.max(0, this.#clock.now() - now);
+    if (this.#clock.now() - this.#lastCollectAt < Math.max(MIN_COLLECT_INTERVAL_MS, COLLECT_INTERVAL_PER_COST * this.#lastCollectMs)) return;
+    // Background work: nothing awaits it, so it does not hold the process open.
+    this.#collectTimer = this.#clock.setTimeout(
+      () => {
+        this.#collectTimer = undefined;
+        this.#collect();
+      },
+      0,
+      { keepAlive: false },
+    );
+  }
+
+  #collect(): void {
+    const startedAt = this.#clock.now();
+    this.#lastCollectAt = startedAt;
+    if (this.#runtime.collectGarbage?.() !== true) return;
+    this.#lastCollectMs = Math.max(0, this.#clock.now() - startedAt);
     this.#collections.count++;
     this.#collections.totalMs += this.#lastCollectMs;
   }

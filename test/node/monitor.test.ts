@@ -226,10 +226,18 @@ describe('createNodeMemoryMonitor', () => {
     monitor.close();
   });
 
-  it('forces a full collection when the container is above normal and caches dropped a quarter of the reserve, spaced by 250 ms and 50x its length', () => {
+  it('forces a full collection, in a timer after the poll, when the container is above normal and caches dropped a quarter of the reserve; spaced by 250 ms and 50x its length', () => {
     const tree = fixtureCopy('cgroup-v2');
     const ctr = 'sys/fs/cgroup/kubepods/pod1/ctr/memory.current';
-    const clock = new ManualClock(0);
+    // The fake collection takes 20 ms of this clock's time.
+    const manual = new ManualClock(0);
+    let collectingMs = 0;
+    const clock = {
+      now: () => manual.now() + collectingMs,
+      setTimeout: (callback: () => void, delayMs: number, options?: { keepAlive?: boolean }) => manual.setTimeout(callback, delayMs, options),
+      clearTimeout: (handle: unknown) => manual.clearTimeout(handle),
+    };
+    const advance = (ms: number) => manual.advance(ms);
     let collections = 0;
     let collected = () => {};
     // The limit is the pod's 512 MiB, the budget 448 MiB after the 64 MiB reserve; 64 MiB of the usage is inactive files.
@@ -238,46 +246,53 @@ describe('createNodeMemoryMonitor', () => {
       v8Memory: () => ({ heapCommittedBytes: 20 * MIB, externalBytes: 60 * MIB }),
       collectGarbage: () => {
         collections++;
-        clock.advance(20);
+        collectingMs += 20;
         collected();
         return true;
       },
     });
     const monitor = createNodeMemoryMonitor({ root: tree.root, runtime, clock, pollOnGc: false, signals: ['container'] });
+    // A poll, then the timer it may have set.
+    const poll = (m: typeof monitor) => {
+      void m.poll();
+      advance(0);
+    };
     // What the monitor's collection observer does (it is off here, as pollOnGc is).
     collected = () => monitor.signals.noteMajorCollection();
     try {
       workingSetAt(0.85);
       monitor.noteReleased(15 * MIB);
-      void monitor.poll();
+      poll(monitor);
       assert.equal(monitor.currentMemoryState().level, 'moderate');
       assert.equal(collections, 0, '15 MiB dropped is under a quarter of the 64 MiB reserve');
       monitor.noteReleased(2 * MIB);
       void monitor.poll();
-      assert.equal(collections, 1);
+      assert.equal(collections, 0, 'not within the poll');
+      advance(0);
+      assert.equal(collections, 1, 'in a timer right after it');
       assert.deepEqual(monitor.collections, { count: 1, totalMs: 20 });
-      clock.advance(5000);
-      void monitor.poll();
+      advance(5000);
+      poll(monitor);
       assert.equal(collections, 2, 'the drops of the cycle before the last collection still count');
-      clock.advance(5000);
-      void monitor.poll();
+      advance(5000);
+      poll(monitor);
       assert.equal(collections, 2, 'nothing dropped in the two cycles since');
       monitor.noteReleased(16 * MIB);
-      void monitor.poll();
+      poll(monitor);
       assert.equal(collections, 3);
       monitor.signals.noteMajorCollection();
       monitor.signals.noteMajorCollection();
       monitor.noteReleased(16 * MIB);
-      clock.advance(979);
-      void monitor.poll();
+      advance(979);
+      poll(monitor);
       assert.equal(collections, 3, 'the next comes 50 x 20 ms after the last began');
-      clock.advance(1);
-      void monitor.poll();
+      advance(1);
+      poll(monitor);
       assert.equal(collections, 4);
       monitor.noteReleased(16 * MIB);
-      clock.advance(5000);
+      advance(5000);
       workingSetAt(0.5);
-      void monitor.poll();
+      poll(monitor);
       assert.equal(monitor.currentMemoryState().level, 'normal');
       assert.equal(collections, 4, 'never at normal');
     } finally {
@@ -286,14 +301,14 @@ describe('createNodeMemoryMonitor', () => {
     workingSetAt(0.97);
     const off = createNodeMemoryMonitor({ root: tree.root, runtime, clock, pollOnGc: false, signals: ['container'], collectUnderPressure: false });
     off.noteReleased(64 * MIB);
-    void off.poll();
+    poll(off);
     assert.equal(off.currentMemoryState().level, 'emergency');
     assert.equal(collections, 4, 'collectUnderPressure: false');
     off.close();
     const { collectGarbage: _, ...withoutCollector } = runtime;
     const unable = createNodeMemoryMonitor({ root: tree.root, runtime: withoutCollector, clock, pollOnGc: false, signals: ['container'] });
     unable.noteReleased(64 * MIB);
-    void unable.poll();
+    poll(unable);
     assert.deepEqual(unable.collections, { count: 0, totalMs: 0 }, 'a runtime without collectGarbage');
     unable.close();
     tree.dispose();
