@@ -16,7 +16,6 @@
 import {
   growInt32,
   renumberStamps,
-  STAMP_LIMIT,
   type EvictionPolicy,
   type PolicyContext,
   type PolicyFactory,
@@ -47,6 +46,8 @@ const DETACHED = 8;
 const REFERENCED = 16;
 
 // Module-local, not imported: an imported constant is read from its module's cell, and checked, at every use.
+/** policy.ts's STAMP_LIMIT (stamps stay below it), read on every use. */
+const STAMP_LIMIT = 0x7fffffff;
 /** A tag's hash bits (see `#tags`; as in deferred-increments.ts). */
 const HASH_BITS = ~15;
 /** A tag's kept estimate (0 to 15, as the sketch's counters). */
