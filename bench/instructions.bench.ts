@@ -35,7 +35,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { machineLine, table, writeSection } from './lib/results.js';
-import { THROUGHPUT_COMPETITORS, THROUGHPUT_ENTRIES, throughputWorkloads } from './lib/throughput.js';
+import { THROUGHPUT_COMPETITORS, THROUGHPUT_ENTRIES, throughputWorkloads, WATERMARK_COMPETITORS } from './lib/throughput.js';
 
 const ENTRIES = THROUGHPUT_ENTRIES;
 const OPERATIONS = 1_000_000;
@@ -68,7 +68,8 @@ if (child !== undefined) {
   };
   Object.defineProperty(globalThis.crypto, 'getRandomValues', { value: fixedValues, configurable: true, writable: true });
   const [name, index, operations] = child.split('|');
-  const competitor = COMPETITORS.find((c) => c.name === name);
+  // The default configuration's caches too, for a single count by hand (the table below leaves them out).
+  const competitor = [...COMPETITORS, ...WATERMARK_COMPETITORS].find((c) => c.name === name);
   const workload = WORKLOADS[Number(index)];
   if (competitor === undefined || workload === undefined) throw new Error(`no competitor or workload in ${child}`);
   // The cache is built (and filled) in both runs; only the operations differ.

@@ -23,10 +23,29 @@
 import type { MemoryPressureLevel } from '../pressure-levels.js';
 import type { EvictionReason } from './eviction-event.js';
 import type { EvictionQueue } from './eviction-queue.js';
-import type { EvictionPolicy, PolicyFactory } from './policies/policy.js';
+import type { EvictionPolicy, PolicyContext, PolicyFactory } from './policies/policy.js';
 import { leastRecentByStamp, RecencyList } from './recency.js';
 import { INITIAL_SLOT_CAPACITY, SlotStore } from './slot-store.js';
 import type { SoftTier } from './soft-tier.js';
+
+/**
+ * What a policy may read of the table: one class for every cache, so that a policy's call to
+ * `sizeOf` meets the same function in each (a closure per cache is a new function per cache:
+ * optimized code that inlined one cache's is thrown away at the next cache's first call).
+ */
+class SlotSizes<K, V> implements PolicyContext {
+  readonly #slots: SlotStore<K, V>;
+  readonly maxBytes: number | undefined;
+
+  constructor(slots: SlotStore<K, V>, maxBytes: number | undefined) {
+    this.#slots = slots;
+    this.maxBytes = maxBytes;
+  }
+
+  sizeOf(slot: number): number {
+    return this.#slots.sizeOf(slot);
+  }
+}
 
 export class EntryTable<K, V> {
   #map = new Map<K, number>();
@@ -58,7 +77,7 @@ export class EntryTable<K, V> {
       this.#list?.grow(capacity);
       this.#policy.grow(capacity);
     });
-    const policy = factory({ sizeOf: (slot) => this.#slots.sizeOf(slot), maxBytes }, INITIAL_SLOT_CAPACITY);
+    const policy = factory(new SlotSizes(this.#slots, maxBytes), INITIAL_SLOT_CAPACITY);
     if (policy.tracksUse && (typeof policy.lastUse !== 'function' || typeof policy.victim !== 'function')) {
       throw new TypeError('a policy that tracks uses needs lastUse and victim');
     }

@@ -16,7 +16,6 @@
 import {
   growInt32,
   renumberStamps,
-  STAMP_LIMIT,
   type EvictionPolicy,
   type PolicyContext,
   type PolicyFactory,
@@ -47,6 +46,8 @@ const DETACHED = 8;
 const REFERENCED = 16;
 
 // Module-local, not imported: an imported constant is read from its module's cell, and checked, at every use.
+/** policy.ts's STAMP_LIMIT (stamps stay below it), read on every use. */
+const STAMP_LIMIT = 0x7fffffff;
 /** A tag's hash bits (see `#tags`; as in deferred-increments.ts). */
 const HASH_BITS = ~15;
 /** A tag's kept estimate (0 to 15, as the sketch's counters). */
@@ -101,6 +102,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   // Per region (index = region constant): bytes and entries.
   readonly #regionBytes = new Float64Array(5);
   readonly #regionCount = new Int32Array(5);
+  /**
+   * The bytes of every entry in the order: the regions' sum, kept by `add`, `remove` and `readd` (a
+   * move between regions does not change it), so that the tests on the insertion path read one field.
+   */
+  #held = 0;
   #peakBytes = 0;
   #expectedEntries = 0;
   #adds = 0;
@@ -177,6 +183,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#allocate(capacity);
     this.#regionBytes.fill(0);
     this.#regionCount.fill(0);
+    this.#held = 0;
     this.#peakBytes = 0;
     this.#entryBytes = 0;
     this.#adds = 0;
@@ -245,6 +252,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     }
     const windowBefore = this.#regionBytes[WINDOW]!;
     this.#link(node, WINDOW, bytes);
+    const held = (this.#held += bytes);
     // The sketch's size only matters at the scale of many entries.
     if ((++this.#adds & 63) === 1) this.#sizeSketch();
     // In a cache too full for another entry of this size, the next insertion
@@ -253,7 +261,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     // share and that eviction's duel takes the window's oldest entry
     // directly (see victim()), instead of it moving to the candidates first.
     // (Without a budget, `#budgetBytes` is Infinity: the window drains.)
-    if ((windowBefore <= this.#windowMax || windowCountBefore <= 1) && this.#heldBytes() + bytes > this.#budgetBytes) {
+    if ((windowBefore <= this.#windowMax || windowCountBefore <= 1) && held + bytes > this.#budgetBytes) {
       this.#windowOverflow = 1;
       return;
     }
@@ -339,6 +347,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const state = this.#state;
     const region = state[node * 2 + FLAGS]! & REGION_MASK;
     this.#unlink(node, bytes);
+    this.#held -= bytes;
     state[node * 2 + FLAGS] = region | DETACHED;
     if (this.#decided !== 0 && slot === this.#loserSlot && this.#winner !== 0) {
       // The candidate won its duel: it is admitted to probation.
@@ -355,6 +364,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const node = slot + NODE_OFFSET;
     this.#decided = 0;
     this.#stampUse(node);
+    this.#held += bytes;
     // `bytes` may differ from its size when it left (a replacing `set`).
     const home = this.#state[node * 2 + FLAGS]! & REGION_MASK;
     if (home === PROTECTED) {
@@ -464,16 +474,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const hits = this.#sampleHits;
     this.#sampleHits = 0;
     // While the cache is filling up, misses say nothing about the window's share.
-    if (requests === 0 || this.#heldBytes() < this.#capacityBytes() / 2) return;
+    if (requests === 0 || this.#held < this.#capacityBytes() / 2) return;
     if (!this.#climber.climb(hits / requests)) return;
     this.#resize();
     this.#drainWindow();
     this.#demoteProtected();
-  }
-
-  #heldBytes(): number {
-    const b = this.#regionBytes;
-    return b[WINDOW]! + b[CANDIDATE]! + b[PROBATION]! + b[PROTECTED]!;
   }
 
   /** Bytes the regions are sized against: the budget, else the most ever held. */
@@ -537,7 +542,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    */
   #admitsFree(): boolean {
     if (this.#evicting === 0) return true;
-    if (this.#heldBytes() > this.#freeAdmissionBytes) return false;
+    if (this.#held > this.#freeAdmissionBytes) return false;
     this.#evicting = 0;
     return true;
   }
@@ -594,7 +599,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /** Sizes the sketch for the entries the budget holds at the average size seen so far (only grows). */
   #sizeSketch(): void {
-    const bytes = this.#heldBytes();
+    const bytes = this.#held;
     let count = 0;
     for (let r = WINDOW; r <= PROTECTED; r++) count += this.#regionCount[r]!;
     if (bytes > this.#peakBytes) {
