@@ -24,6 +24,10 @@ import { DeferredIncrements } from './deferred-increments.js';
 import { FrequencySketch } from './frequency-sketch.js';
 import { HillClimber, sampleRequests } from './hill-climber.js';
 import { createKeyHasher, numberHash, randomSeed, stringHash, type KeyHasher } from './key-hash.js';
+import { emptyRegionLists, nodesInOrder, regionName, type RegionName } from './region-lists.js';
+import type { TinyLfuOptions } from './tinylfu-options.js';
+
+export type { TinyLfuOptions } from './tinylfu-options.js';
 
 const WINDOW = 1;
 const CANDIDATE = 2;
@@ -63,15 +67,6 @@ const CANDIDATES_FRACTION = 0.01;
 const MIN_CANDIDATES = 16;
 /** Candidates this warm may be admitted at random even when they lose (flood resistance). */
 const WARM_FREQUENCY = 6;
-
-export interface TinyLfuOptions {
-  /** The cache's byte budget, when it has one; otherwise the peak of the bytes held stands in. */
-  maxBytes?: number | undefined;
-  /** Seed for the key hash and the random admission; random by default. */
-  seed?: number;
-  /** Where the use stamps start: 0, except in tests of their renumbering. */
-  firstStamp?: number;
-}
 
 export class WTinyLfuPolicy implements EvictionPolicy {
   readonly tracksUse = true;
@@ -164,11 +159,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#tags = new Int32Array(nodes);
     this.#increments.tags = this.#tags;
     this.#state = new Int32Array(nodes * 2);
-    // Each region's list starts empty: its sentinel links to itself.
-    for (let region = WINDOW; region <= PROTECTED; region++) {
-      this.#links[region * 2 + PREV] = region;
-      this.#links[region * 2 + NEXT] = region;
-    }
+    emptyRegionLists(this.#links);
   }
 
   grow(capacity: number): void {
@@ -222,10 +213,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     return { window: b[WINDOW]!, candidates: b[CANDIDATE]!, probation: b[PROBATION]!, protected: b[PROTECTED]! };
   }
 
-  /** The region of an entry in the order: 'window' | 'candidate' | 'probation' | 'protected', or undefined. */
-  regionOf(slot: number): 'window' | 'candidate' | 'probation' | 'protected' | undefined {
-    const r = this.#state[(slot + NODE_OFFSET) * 2 + FLAGS]! & (REGION_MASK | DETACHED);
-    return r === WINDOW ? 'window' : r === CANDIDATE ? 'candidate' : r === PROBATION ? 'probation' : r === PROTECTED ? 'protected' : undefined;
+  /** The region of an entry in the order, or undefined (for tests and diagnostics). */
+  regionOf(slot: number): RegionName | undefined {
+    return regionName(this.#state[(slot + NODE_OFFSET) * 2 + FLAGS]!);
   }
 
   // `add`'s bytecode stays over 460 bytes (V8's limit for inlining a function): at 452, it was
@@ -334,12 +324,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    * O(n log n), once per 2^31 uses. The sweep then demotes later, never sooner.
    */
   #renumber(): void {
-    const inOrder: number[] = [];
-    const links = this.#links;
-    for (let region = WINDOW; region <= PROTECTED; region++) {
-      for (let node = links[region * 2 + NEXT]!; node !== region; node = links[node * 2 + NEXT]!) inOrder.push(node);
-    }
-    this.#stamp = renumberStamps(inOrder, this.#state, (node) => node * 2 + STAMP);
+    this.#stamp = renumberStamps(nodesInOrder(this.#links), this.#state, (node) => node * 2 + STAMP);
   }
 
   remove(slot: number, bytes: number): void {
