@@ -1,17 +1,7 @@
 /**
- * `tinylfu`: W-TinyLFU, a scan-resistant admission policy in front of a
- * segmented LRU (Einziger, Friedman and Manes, as refined in Caffeine): a
- * new entry must beat the main region's victim by the estimate of a
- * frequency sketch to be admitted.
- *
- * Structure: a small window that every new entry enters, candidates pushed
- * out of it awaiting their duel, and a main region of probation and
- * protected, each a circular list (through one typed array, a sentinel per
- * region) sized in bytes, the window's share adapted by hill climbing
- * (hill-climber.ts), the sketch's increments deferred off the request path
- * (deferred-increments.ts).
- *
- * The design, its measurements and its costs: see docs/design/tinylfu.md.
+ * `tinylfu`: W-TinyLFU, a scan-resistant admission policy in front of a segmented LRU: a new entry
+ * must beat the main region's victim by a frequency sketch's estimate to be admitted. Regions, lists,
+ * duel and measurements: docs/design/tinylfu.md; the lists' cold helpers: region-lists.ts.
  */
 import {
   growInt32,
@@ -24,6 +14,10 @@ import { DeferredIncrements } from './deferred-increments.js';
 import { FrequencySketch } from './frequency-sketch.js';
 import { HillClimber, sampleRequests } from './hill-climber.js';
 import { createKeyHasher, numberHash, randomSeed, stringHash, type KeyHasher } from './key-hash.js';
+import { emptyRegionLists, nodesInOrder, regionName, type RegionName } from './region-lists.js';
+import type { TinyLfuOptions } from './tinylfu-options.js';
+
+export type { TinyLfuOptions } from './tinylfu-options.js';
 
 const WINDOW = 1;
 const CANDIDATE = 2;
@@ -64,15 +58,6 @@ const MIN_CANDIDATES = 16;
 /** Candidates this warm may be admitted at random even when they lose (flood resistance). */
 const WARM_FREQUENCY = 6;
 
-export interface TinyLfuOptions {
-  /** The cache's byte budget, when it has one; otherwise the peak of the bytes held stands in. */
-  maxBytes?: number | undefined;
-  /** Seed for the key hash and the random admission; random by default. */
-  seed?: number;
-  /** Where the use stamps start: 0, except in tests of their renumbering. */
-  firstStamp?: number;
-}
-
 export class WTinyLfuPolicy implements EvictionPolicy {
   readonly tracksUse = true;
   readonly admits = true;
@@ -85,10 +70,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   readonly #sketch = new FrequencySketch();
   #random: number;
 
-  // Per node, 20 bytes (the layout's measurements: docs/design/tinylfu.md,
-  // "Per-node memory"). An entry's bytes are the cache's, fixed while it is
-  // in the order: `add`, `remove` and `readd` are given them, a move reads
-  // them (`sizeOf`).
+  // Per node, 20 bytes (docs/design/tinylfu.md, "Per-node memory"). An entry's bytes are the cache's,
+  // fixed while it is in the order: `add`, `remove` and `readd` are given them, a move reads `sizeOf`.
   /** Two words per node: its `prev` then its `next` in its region's list. */
   #links!: Int32Array;
   /** The key's hash (bits 4 to 31) and its kept estimate (bits 0 to 3; see deferred-increments.ts). */
@@ -102,10 +85,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   // Per region (index = region constant): bytes and entries.
   readonly #regionBytes = new Float64Array(5);
   readonly #regionCount = new Int32Array(5);
-  /**
-   * The bytes of every entry in the order: the regions' sum, kept by `add`, `remove` and `readd` (a
-   * move between regions does not change it), so that the tests on the insertion path read one field.
-   */
+  /** The bytes in the order: the regions' sum, one field for the insertion path (docs/design/tinylfu.md, "Engine notes"). */
   #held = 0;
   #peakBytes = 0;
   #expectedEntries = 0;
@@ -138,8 +118,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** 1 when the last `add` left the window over its share for the next duel (no drain since). */
   #windowOverflow = 0;
 
-  // The last `victim()` decision, valid until the next change: the slot to
-  // evict (0: none) and the node of the candidate that then joins probation.
+  // The last `victim()` decision, until the next change: the slot to evict (0: none), the candidate's node that then joins probation.
   #decided = 0;
   #loserSlot = 0;
   #winner = 0;
@@ -164,11 +143,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#tags = new Int32Array(nodes);
     this.#increments.tags = this.#tags;
     this.#state = new Int32Array(nodes * 2);
-    // Each region's list starts empty: its sentinel links to itself.
-    for (let region = WINDOW; region <= PROTECTED; region++) {
-      this.#links[region * 2 + PREV] = region;
-      this.#links[region * 2 + NEXT] = region;
-    }
+    emptyRegionLists(this.#links);
   }
 
   grow(capacity: number): void {
@@ -222,15 +197,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     return { window: b[WINDOW]!, candidates: b[CANDIDATE]!, probation: b[PROBATION]!, protected: b[PROTECTED]! };
   }
 
-  /** The region of an entry in the order: 'window' | 'candidate' | 'probation' | 'protected', or undefined. */
-  regionOf(slot: number): 'window' | 'candidate' | 'probation' | 'protected' | undefined {
-    const r = this.#state[(slot + NODE_OFFSET) * 2 + FLAGS]! & (REGION_MASK | DETACHED);
-    return r === WINDOW ? 'window' : r === CANDIDATE ? 'candidate' : r === PROBATION ? 'probation' : r === PROTECTED ? 'protected' : undefined;
+  /** The region of an entry in the order, or undefined (for tests and diagnostics). */
+  regionOf(slot: number): RegionName | undefined {
+    return regionName(this.#state[(slot + NODE_OFFSET) * 2 + FLAGS]!);
   }
 
-  // `add`'s bytecode stays over 460 bytes (V8's limit for inlining a function): at 452, it was
-  // inlined into the cache's insert, whose inlining budget it then took (seen with
-  // --trace-turbo-inlining; issue 22 measured +15-20% instructions on evicting sets from that).
+  // `add`'s bytecode stays over 460 bytes, V8's inlining limit (docs/design/tinylfu.md, "Layout across files").
   add(slot: number, key: unknown, bytes: number): void {
     this.#decided = 0;
     if (--this.#sampleLeft <= 0) this.#climb();
@@ -255,12 +227,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const held = (this.#held += bytes);
     // The sketch's size only matters at the scale of many entries.
     if ((++this.#adds & 63) === 1) this.#sizeSketch();
-    // In a cache too full for another entry of this size, the next insertion
-    // evicts: when draining would move one entry at most (the window was
-    // within its share, or held one entry), the window is left over its
-    // share and that eviction's duel takes the window's oldest entry
-    // directly (see victim()), instead of it moving to the candidates first.
-    // (Without a budget, `#budgetBytes` is Infinity: the window drains.)
+    // A cache too full for another entry of this size evicts next: where draining would move one entry at most, the
+    // window stays over its share for that duel (docs/design/tinylfu.md, "Eviction: the duel"). No budget: Infinity.
     if ((windowBefore <= this.#windowMax || windowCountBefore <= 1) && held + bytes > this.#budgetBytes) {
       this.#windowOverflow = 1;
       return;
@@ -279,12 +247,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     // Read after the climbing step, which may have moved this very entry
     // (a shrinking window drains to the candidates).
     const flags = state[node * 2 + FLAGS]!;
-    // A main-region entry already marked since its list last examined it
-    // is not counted again: the sketch's estimate for it counts the rounds
-    // in which it was used, which is all a duel needs (see docs/design/tinylfu.md).
+    // A main-region entry marked since its list last examined it is not counted again (docs/design/tinylfu.md, "Cheap requests").
     if ((flags & REFERENCED) !== 0 && (flags & REGION_MASK) >= PROBATION) return;
-    // Rehashing a number or a short string at hand is cheaper than fetching
-    // the stored hash from memory; both give the same value.
+    // Rehashing a number or a short string at hand is cheaper than reading the stored hash; both give the same value.
     const seed = this.#seed;
     const hash =
       typeof key === 'number' ? numberHash(key, seed) & HASH_BITS
@@ -299,16 +264,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
         this.#windowOverflow !== 0 &&
         this.#regionBytes[WINDOW]! > this.#windowMax)
     ) {
-      // Used while awaiting admission (a candidate, or the unused oldest
-      // entry of a window left over its share for the next duel, which
-      // would have been one): it has proved itself, protect it now.
+      // Used while awaiting admission (a candidate, or the window's oldest left over its share for the next duel): protected now.
       this.#move(node, PROTECTED);
       this.#demoteProtected();
       return;
     }
-    // Window, probation, protected: the move is made lazily, when the
-    // entry reaches the old end of its list (see #secondChance and
-    // #promoteUsedProbation).
+    // Window, probation, protected: moved lazily, at the old end of its list (#secondChance, #promoteUsedProbation).
     state[node * 2 + FLAGS] = flags | REFERENCED;
   }
 
@@ -329,17 +290,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#state[node * 2 + STAMP] = stamp;
   }
 
-  /**
-   * Renumbers the entries' stamps 1, 2, ... in order, so they stay int32:
-   * O(n log n), once per 2^31 uses. The sweep then demotes later, never sooner.
-   */
+  /** Renumbers the stamps 1, 2, ... in order, so they stay int32 (docs/design/tinylfu.md, "Per-node memory"). */
   #renumber(): void {
-    const inOrder: number[] = [];
-    const links = this.#links;
-    for (let region = WINDOW; region <= PROTECTED; region++) {
-      for (let node = links[region * 2 + NEXT]!; node !== region; node = links[node * 2 + NEXT]!) inOrder.push(node);
-    }
-    this.#stamp = renumberStamps(inOrder, this.#state, (node) => node * 2 + STAMP);
+    this.#stamp = renumberStamps(nodesInOrder(this.#links), this.#state, (node) => node * 2 + STAMP);
   }
 
   remove(slot: number, bytes: number): void {
@@ -380,9 +333,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   victim(): number {
     if (this.#decided !== 0) return this.#loserSlot;
-    // The steps below are called only when they have work (these checks
-    // are their first lines): an eviction is on the path of every
-    // insertion into a full cache, and a call costs as much as the check.
+    // The steps below are called only when they have work (their first lines' checks): a call costs as much as the check.
     const links = this.#links;
     const state = this.#state;
     if (links[PROTECTED * 2 + NEXT]! !== PROTECTED) this.#sweepProtected();
@@ -395,10 +346,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       this.#regionCount[WINDOW]! > (this.#windowOverflow !== 0 ? 0 : 1) &&
       this.#regionBytes[WINDOW]! >= this.#windowMax
     ) {
-      // A full window competes with the main region; one below its share lets the main region shrink.
-      // (It competes even with one entry when the last insertion left its overflow here.) Its oldest
-      // entry is examined as when the window drains: a referenced one gets its second chance first
-      // (each step consumes one hit's flag, so this ends within one turn of the window).
+      // A full window competes (with one entry too, when the last insertion left its overflow here); a used
+      // oldest entry gets its second chance first, as in a drain (each consumes a hit's flag: one turn at most).
       candidate = links[WINDOW * 2 + NEXT]!;
       while ((state[candidate * 2 + FLAGS]! & REFERENCED) !== 0 && this.#secondChance(candidate, WINDOW)) candidate = links[WINDOW * 2 + NEXT]!;
     }
@@ -434,23 +383,15 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const late = increments.late;
     if (late !== 0 && (late === candidate || late === victim)) increments.applyLate();
     if (increments.mayBeBuffered(this.#tags[candidate]!)) increments.applyPending();
-    // Once the sketch has aged, a candidate seen at most once can win by no
-    // rule below: the victim's count is not needed (the common case, a
-    // key requested once).
+    // Once the sketch has aged, a candidate seen at most once can win by no rule below: the victim's count is not needed.
     const aged = this.#sketch.aged;
     if (aged && this.#estimate(candidate) <= 1) return false;
     if (increments.mayBeBuffered(this.#tags[victim]!)) increments.applyPending();
     const candidateFrequency = this.#estimate(candidate);
     const victimFrequency = this.#estimate(victim);
-    // The candidate's count includes the request that brought it in; the
-    // victim's last request may lie a whole cycle back. Comparing histories
-    // fairly means the candidate must lead by more than that one request,
-    // which is what keeps a loop slightly larger than the cache from
-    // cycling every entry through (pure LRU's 0% there).
+    // The candidate must lead by more than the request that brought it in (loop resistance: docs/design/tinylfu.md, "Eviction: the duel").
     if (candidateFrequency > victimFrequency + 1) return true;
-    // Before the sketch has aged, a count of 1 means "seen once" on both
-    // sides: no evidence either way, so the older entry goes, as in LRU.
-    // (After aging, a victim's 1 may be a decayed history worth keeping.)
+    // Before the sketch has aged, 1 is "seen once" on both sides: the older goes, as in LRU (after, a victim's 1 may be a decayed history).
     if (victimFrequency <= 1 && candidateFrequency >= victimFrequency && !this.#sketch.aged) return true;
     if (candidateFrequency < WARM_FREQUENCY) return false;
     // xorshift32: cheap, and seeded per instance like the hash.
@@ -507,11 +448,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     }
   }
 
-  /**
-   * Completes the promotions that hits in probation deferred: used entries at probation's old end
-   * move to protected (whose overflow comes back to probation), until the oldest is unused: the true
-   * victim. Each step consumes a hit's flag: O(1) amortized.
-   */
+  /** Promotes the used entries at probation's old end to protected, until the oldest is unused: the true victim (O(1) amortized). */
   #promoteUsedProbation(): void {
     let oldest = this.#links[PROBATION * 2 + NEXT]!;
     while (oldest !== PROBATION && (this.#state[oldest * 2 + FLAGS]! & REFERENCED) !== 0) {
@@ -521,12 +458,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     }
   }
 
-  /**
-   * One step of a sweep over protected, before every eviction: its oldest
-   * entry, if used since last examined, gets its second chance; if unused
-   * for a whole aging period of the sketch, it is demoted to probation.
-   * O(1). Why: docs/design/tinylfu.md, "The protected sweep".
-   */
+  /** One step of the sweep over protected before every eviction (docs/design/tinylfu.md, "The protected sweep"). */
   #sweepProtected(): void {
     const oldest = this.#links[PROTECTED * 2 + NEXT]!;
     if (oldest === PROTECTED || this.#secondChance(oldest, PROTECTED)) return;
@@ -535,11 +467,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#move(oldest, PROBATION);
   }
 
-  /**
-   * Whether candidates join probation without a duel: only while the cache
-   * fills up (again, once it holds less than the free-admission share), not
-   * once it evicts: a watermark batch's room goes to the next batch's winners.
-   */
+  /** Whether candidates join probation without a duel: while the cache fills up (docs/design/tinylfu.md, "The candidates' share"). */
   #admitsFree(): boolean {
     if (this.#evicting === 0) return true;
     if (this.#held > this.#freeAdmissionBytes) return false;
@@ -573,11 +501,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     }
   }
 
-  /**
-   * If `node`, the oldest entry of `region`, was used since it was last
-   * examined, clears the flag and moves it to the recent end: it is not
-   * the oldest by use after all. Returns whether it did.
-   */
+  /** If `node`, the oldest of `region`, was used since last examined: clears the flag, moves it to the recent end, returns true. */
   #secondChance(node: number, region: number): boolean {
     const flags = this.#state[node * 2 + FLAGS]!;
     if ((flags & REFERENCED) === 0) return false;
@@ -622,10 +546,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     }
   }
 
-  /**
-   * Appends `node` as the most recent entry of `region`, accounting `bytes`:
-   * its size as of `add` or `readd` (a move passes the size it read).
-   */
+  /** Appends `node` as the newest entry of `region`, accounting `bytes` (given to `add` or `readd`; a move reads them). */
   #link(node: number, region: number, bytes: number): void {
     const links = this.#links;
     const newest = links[region * 2 + PREV]!;
@@ -650,11 +571,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#regionCount[region] = this.#regionCount[region]! - 1;
   }
 
-  /**
-   * Moves `node` to the recent end of `region`, with the bytes it is
-   * accounted with: the cache's size for it, which does not change while
-   * the entry is in the order.
-   */
+  /** Moves `node` to the recent end of `region`, with the cache's size for it (fixed while in the order). */
   #move(node: number, region: number): void {
     const bytes = this.#context.sizeOf(node - NODE_OFFSET);
     this.#unlink(node, bytes);
