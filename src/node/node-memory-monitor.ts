@@ -41,20 +41,23 @@
  * drops stays in the working set until V8's next full collection, and V8
  * runs that one only once external memory has grown 64 MiB past what the
  * last one left (and later still while it marks incrementally): at 192 MiB
- * and 30 MB/s of 64 KiB Buffer misses, 66-90 MB of garbage beside a 70-90
- * MB cache. That garbage, not the cache, carried the level from `moderate`
- * to `critical` and `emergency`, whose cuts (to half, to a quarter) the
- * cache then took seconds to regrow. So after a sample at which the
- * container signal is the most pressing above `normal`, and caches have
- * reported dropping at least a quarter of the collector reserve in this
- * collection cycle and the last (what the container signal takes as not yet
- * freed), the monitor runs V8's full collection at once
- * (`collectUnderPressure`), in a timer of its own right after the poll
- * (so a poll stays a matter of microseconds). The next sample sees the
- * cache and not its garbage. A forced collection stops the process for its whole length
- * (10-40 ms seen, for heaps of 10-200 MB), so they are spaced at least
- * 250 ms and 50 times the last one's length apart: at most 2% of the
- * time. bench/RESULTS.md's survival matrix reports their number and time.
+ * and 30 MB/s of 64 KiB Buffer misses, the samples that went to `critical`
+ * and `emergency` found 66-80 MB of garbage beside a cache of 71-93 MB.
+ * That garbage, more than the container signal's credit covers, carried
+ * the level from `moderate` to `critical` and `emergency`, whose cuts (to
+ * half, to a quarter) the cache then took seconds to regrow. So after a
+ * sample at which the container signal is the most pressing above
+ * `normal`, and caches have reported dropping at least a quarter of the
+ * collector reserve in this collection cycle and the last (what the
+ * container signal takes as not yet freed), the monitor runs V8's full
+ * collection (`collectUnderPressure`), in a timer of its own right after
+ * the poll (so a poll stays a matter of microseconds). The next sample
+ * sees the cache and not its garbage. A forced collection stops the
+ * process for its whole length (5-38 ms on average over a survival run,
+ * the longest where 100-200 MB of objects live on the heap), so they are
+ * spaced at least 250 ms and 50 times the last one's length apart: at
+ * most 2% of the time. bench/RESULTS.md's survival matrix reports their
+ * number and share of time.
  *
  * Heap cap against container limit: when V8's heap limit is above the
  * container's memory limit, the heap signal can never fire before the
