@@ -4,7 +4,8 @@
  * about 60 MB/s of misses inside a
  * 256 MiB memory cgroup. A plain Map is OOM-killed by the kernel; the
  * hand-tuned budget (half the limit) and the monitor-driven cache with every
- * default both live to the end of the run.
+ * default both live to the end of the run; the monitor forces full
+ * collections under the container's pressure, in under 2% of the run.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -32,7 +33,7 @@ describe('survival in a real 256 MiB memory cgroup, 64 KiB payloads half off-hea
     assert.ok(run.result !== undefined && run.result.hitRatio > 0.2, JSON.stringify(run.result));
   });
 
-  test('MemoryManager over createNodeMemoryMonitor() with every default lives, still caching', async () => {
+  test('MemoryManager over createNodeMemoryMonitor() with every default lives, still caching, forcing collections in under 2% of the time', async () => {
     const run = await runSurvivalCell(cell, 'monitor', 1);
     assert.equal(run.lived, true, `${JSON.stringify(run.outcome)} ${run.stderr}`);
     const result = run.result!;
@@ -40,5 +41,8 @@ describe('survival in a real 256 MiB memory cgroup, 64 KiB payloads half off-hea
     // It converges instead of flushing: after the warm-up it holds entries at every once-a-second reading.
     assert.ok(result.cacheBytesSeen.length >= 10 && result.cacheBytesSeen.every((bytes) => bytes > 8 * 1024 * 1024), JSON.stringify(result.cacheBytesSeen));
     assert.ok(result.warmHitRatio > 0.2, JSON.stringify(result));
+    // Under the container's pressure the monitor forced full collections (collectUnderPressure), within its 2% of the time.
+    assert.ok(result.forcedCollections > 0, `forced collections: ${result.forcedCollections}`);
+    assert.ok(result.forcedCollectionMs < 0.02 * result.elapsedS * 1000, `${result.forcedCollectionMs} ms of forced collections in ${result.elapsedS} s`);
   });
 });
