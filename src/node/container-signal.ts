@@ -293,7 +293,7 @@ export class ContainerSignal implements NodeSignal {
     this.#seeExternal(external);
     if (!(external >= 0)) return 0;
     const rise = external - this.#externalLowBytes;
-    return Math.max(0, Math.min(d.reserveBytes * CREDIT_SHARE_OF_RESERVE, this.#previousCycleBytes + this.#currentCycleBytes, rise));
+    return Math.max(0, Math.min(d.reserveBytes * CREDIT_SHARE_OF_RESERVE, this.uncollectedReleasedBytes, rise));
   }
 
   /** A fall of external memory is a collection freeing drops: the older cycle's first. */
