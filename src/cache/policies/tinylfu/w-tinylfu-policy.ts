@@ -78,6 +78,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #tags!: Int32Array;
   /** Two words per node: the stamp of the last use (`lastUse`), then the flags (region, DETACHED, REFERENCED). */
   #state!: Int32Array;
+  /**
+   * The window region's oldest node, or the WINDOW sentinel when that region is empty. The candidates
+   * are the oldest entries of the window's list, before this one (docs/design/tinylfu.md, "The
+   * candidates in the window's list"): a drain moves this mark past an entry instead of the entry.
+   */
+  #windowHead = WINDOW;
   /** The last stamp given: uses (adds, hits, readds) so far, until renumbered. */
   #stamp = 0;
   readonly #firstStamp: number;
@@ -144,6 +150,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#increments.tags = this.#tags;
     this.#state = new Int32Array(nodes * 2);
     emptyRegionLists(this.#links);
+    this.#windowHead = WINDOW;
   }
 
   grow(capacity: number): void {
@@ -218,7 +225,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     // Its increment is made late (see deferred-increments.ts): its block is read now.
     this.#sketch.prefetch(hash);
     increments.deferLate(node, hash);
-    if (this.#links[CANDIDATE * 2 + NEXT]! !== CANDIDATE) {
+    if (this.#regionCount[CANDIDATE]! !== 0) {
       if (this.#admitsFree()) this.#flushCandidates();
       else if (this.#regionBytes[CANDIDATE]! > this.#candidatesMax) this.#trimCandidates();
     }
@@ -260,7 +267,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (
       (flags & REGION_MASK) === CANDIDATE ||
       (flags === WINDOW &&
-        node === this.#links[WINDOW * 2 + NEXT] &&
+        node === this.#windowHead &&
         this.#windowOverflow !== 0 &&
         this.#regionBytes[WINDOW]! > this.#windowMax)
     ) {
@@ -339,7 +346,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (links[PROTECTED * 2 + NEXT]! !== PROTECTED) this.#sweepProtected();
     const oldestProbation = links[PROBATION * 2 + NEXT]!;
     if (oldestProbation !== PROBATION && (state[oldestProbation * 2 + FLAGS]! & REFERENCED) !== 0) this.#promoteUsedProbation();
-    let candidate = this.#oldest(CANDIDATE);
+    // The candidates are the oldest of the window's list.
+    let candidate = this.#regionCount[CANDIDATE]! !== 0 ? links[WINDOW * 2 + NEXT]! : 0;
     const victim = this.#oldest(PROBATION) || this.#oldest(PROTECTED);
     if (
       candidate === 0 &&
@@ -348,8 +356,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     ) {
       // A full window competes (with one entry too, when the last insertion left its overflow here); a used
       // oldest entry gets its second chance first, as in a drain (each consumes a hit's flag: one turn at most).
-      candidate = links[WINDOW * 2 + NEXT]!;
-      while ((state[candidate * 2 + FLAGS]! & REFERENCED) !== 0 && this.#secondChance(candidate, WINDOW)) candidate = links[WINDOW * 2 + NEXT]!;
+      candidate = this.#windowHead;
+      while ((state[candidate * 2 + FLAGS]! & REFERENCED) !== 0 && this.#secondChance(candidate, WINDOW)) candidate = this.#windowHead;
     }
     let loser: number;
     let winner = 0;
@@ -437,14 +445,26 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#freeAdmissionBytes = this.#maxBytes === undefined ? Infinity : capacity * FREE_ADMISSION_FRACTION;
   }
 
-  /** Moves the window's overflow, oldest first, to the candidates; the newest entry always stays. */
+  /**
+   * Moves the window's overflow, oldest first, to the candidates; the newest entry always stays. The
+   * candidates being the oldest of the window's list, an entry becomes one where it is: the window's
+   * head moves past it.
+   */
   #drainWindow(): void {
     this.#windowOverflow = 0;
     const windowMax = this.#windowMax;
-    while (this.#regionBytes[WINDOW]! > windowMax && this.#regionCount[WINDOW]! > 1) {
-      const oldest = this.#links[WINDOW * 2 + NEXT]!;
+    const regionBytes = this.#regionBytes;
+    const regionCount = this.#regionCount;
+    while (regionBytes[WINDOW]! > windowMax && regionCount[WINDOW]! > 1) {
+      const oldest = this.#windowHead;
       if (this.#secondChance(oldest, WINDOW)) continue;
-      this.#move(oldest, CANDIDATE);
+      const bytes = this.#context.sizeOf(oldest - NODE_OFFSET);
+      this.#windowHead = this.#links[oldest * 2 + NEXT]!;
+      this.#state[oldest * 2 + FLAGS] = CANDIDATE;
+      regionBytes[WINDOW] = regionBytes[WINDOW]! - bytes;
+      regionCount[WINDOW] = regionCount[WINDOW]! - 1;
+      regionBytes[CANDIDATE] = regionBytes[CANDIDATE]! + bytes;
+      regionCount[CANDIDATE] = regionCount[CANDIDATE]! + 1;
     }
   }
 
@@ -478,18 +498,13 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** Candidates beyond their share join probation for free, oldest first (the main region is then below its share). */
   #trimCandidates(): void {
     const candidatesMax = this.#candidatesMax;
-    while (this.#regionBytes[CANDIDATE]! > candidatesMax) this.#move(this.#links[CANDIDATE * 2 + NEXT]!, PROBATION);
+    while (this.#regionBytes[CANDIDATE]! > candidatesMax) this.#move(this.#links[WINDOW * 2 + NEXT]!, PROBATION);
   }
 
   /** Candidates nobody needed room for are admitted to probation. */
   #flushCandidates(): void {
     const links = this.#links;
-    let node = links[CANDIDATE * 2 + NEXT]!;
-    while (node !== CANDIDATE) {
-      const after = links[node * 2 + NEXT]!;
-      this.#move(node, PROBATION);
-      node = after;
-    }
+    for (let left = this.#regionCount[CANDIDATE]!; left > 0; left--) this.#move(links[WINDOW * 2 + NEXT]!, PROBATION);
   }
 
   #demoteProtected(): void {
@@ -501,18 +516,23 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     }
   }
 
-  /** If `node`, the oldest of `region`, was used since last examined: clears the flag, moves it to the recent end, returns true. */
+  /**
+   * If `node`, the oldest of `region` (the window's head, after the candidates, for WINDOW), was used since last
+   * examined: clears the flag, moves it to the recent end, returns true.
+   */
   #secondChance(node: number, region: number): boolean {
     const flags = this.#state[node * 2 + FLAGS]!;
     if ((flags & REFERENCED) === 0) return false;
     this.#state[node * 2 + FLAGS] = flags & ~REFERENCED;
     const links = this.#links;
     const after = links[node * 2 + NEXT]!;
-    // Alone in its list: already the most recent.
+    // The newest of its list: already the most recent.
     if (after === region) return true;
-    // Out of the head (its `prev` is the sentinel), in after the newest.
-    links[region * 2 + NEXT] = after;
-    links[after * 2 + PREV] = region;
+    if (region === WINDOW) this.#windowHead = after;
+    // Out of its place (after the sentinel, or the newest candidate), in after the newest.
+    const before = links[node * 2 + PREV]!;
+    links[before * 2 + NEXT] = after;
+    links[after * 2 + PREV] = before;
     const newest = links[region * 2 + PREV]!;
     links[newest * 2 + NEXT] = node;
     links[node * 2 + PREV] = newest;
@@ -554,6 +574,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     links[node * 2 + PREV] = newest;
     links[node * 2 + NEXT] = region;
     links[region * 2 + PREV] = node;
+    if (region === WINDOW && this.#windowHead === WINDOW) this.#windowHead = node;
     this.#state[node * 2 + FLAGS] = region;
     this.#regionBytes[region] = this.#regionBytes[region]! + bytes;
     this.#regionCount[region] = this.#regionCount[region]! + 1;
@@ -567,6 +588,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const after = links[node * 2 + NEXT]!;
     links[before * 2 + NEXT] = after;
     links[after * 2 + PREV] = before;
+    if (node === this.#windowHead) this.#windowHead = after;
     this.#regionBytes[region] = this.#regionBytes[region]! - bytes;
     this.#regionCount[region] = this.#regionCount[region]! - 1;
   }
