@@ -95,6 +95,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #held = 0;
   #peakBytes = 0;
   #expectedEntries = 0;
+  /** Insertions so far (`add`). */
   #adds = 0;
 
   /** The window's share of the budget (see hill-climber.ts). */
@@ -111,11 +112,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #entryBytes = 0;
   #protectedMax = 0;
   // The climber's current sample, counted here (the hot paths count it).
-  /** Requests left in the current sample; hits in it. */
+  /** Requests left in the current sample. */
   #sampleLeft = 1;
   /** 0 until the first sample starts. */
   #sampleSize = 0;
-  #sampleHits = 0;
+  /** `#adds` when it started: every other request of the sample is a hit (`touch`), which then counts nothing more. */
+  #sampleStartAdds = 0;
 
   /** The sketch increments requests defer, and the estimates kept in `#tags`. */
   readonly #increments = new DeferredIncrements(this.#sketch);
@@ -176,7 +178,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#resize();
     this.#sampleLeft = 1;
     this.#sampleSize = 0;
-    this.#sampleHits = 0;
+    this.#sampleStartAdds = 0;
     this.#decided = 0;
     this.#windowOverflow = 0;
     this.#evicting = 0;
@@ -212,6 +214,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   // `add`'s bytecode stays over 460 bytes, V8's inlining limit (docs/design/tinylfu.md, "Layout across files").
   add(slot: number, key: unknown, bytes: number): void {
     this.#decided = 0;
+    // Counted first: the climbing step reads it.
+    const adds = ++this.#adds;
     if (--this.#sampleLeft <= 0) this.#climb();
     const node = slot + NODE_OFFSET;
     const hash = (typeof key === 'number' ? numberHash(key, this.#seed) : this.#hash(key)) & HASH_BITS;
@@ -233,7 +237,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#link(node, WINDOW, bytes);
     const held = (this.#held += bytes);
     // The sketch's size only matters at the scale of many entries.
-    if ((++this.#adds & 63) === 1) this.#sizeSketch();
+    if ((adds & 63) === 1) this.#sizeSketch();
     // A cache too full for another entry of this size evicts next: where draining would move one entry at most, the
     // window stays over its share for that duel (docs/design/tinylfu.md, "Eviction: the duel"). No budget: Infinity.
     if ((windowBefore <= this.#windowMax || windowCountBefore <= 1) && held + bytes > this.#budgetBytes) {
@@ -247,13 +251,14 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const node = slot + NODE_OFFSET;
     const state = this.#state;
     // A `get` of a pinned entry: outside the order, not a use to track.
-    if ((state[node * 2 + FLAGS]! & DETACHED) !== 0) return;
+    let flags = state[node * 2 + FLAGS]!;
+    if ((flags & DETACHED) !== 0) return;
     this.#stampUse(node);
-    this.#sampleHits++;
-    if (--this.#sampleLeft <= 0) this.#climb();
-    // Read after the climbing step, which may have moved this very entry
-    // (a shrinking window drains to the candidates).
-    const flags = state[node * 2 + FLAGS]!;
+    // Read again after a climbing step, which may have moved this very entry (a shrinking window drains to the candidates).
+    if (--this.#sampleLeft <= 0) {
+      this.#climb();
+      flags = state[node * 2 + FLAGS]!;
+    }
     // A main-region entry marked since its list last examined it is not counted again (docs/design/tinylfu.md, "Cheap requests").
     if ((flags & REFERENCED) !== 0 && (flags & REGION_MASK) >= PROBATION) return;
     // Rehashing a number or a short string at hand is cheaper than reading the stored hash; both give the same value.
@@ -420,8 +425,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #climb(): void {
     const requests = this.#sampleSize - this.#sampleLeft;
     this.#sampleSize = this.#sampleLeft = sampleRequests(this.#expectedEntries);
-    const hits = this.#sampleHits;
-    this.#sampleHits = 0;
+    const hits = requests - (this.#adds - this.#sampleStartAdds);
+    this.#sampleStartAdds = this.#adds;
     // While the cache is filling up, misses say nothing about the window's share.
     if (requests === 0 || this.#held < this.#capacityBytes() / 2) return;
     if (!this.#climber.climb(hits / requests)) return;
