@@ -609,6 +609,58 @@ describe('W-TinyLFU regions', () => {
     remove(victim);
     assert.equal(policy.regionOf(popular), 'probation');
   });
+
+  it('the candidates, kept at the old end of the window\'s list, stay apart from the window through drains, hits, removals and re-adds', () => {
+    // The window's list holds the candidates, then the window's own entries, from a mark: every entry's region (its
+    // flags) must agree with the regions' sums, whichever entry leaves the list (the one at the mark included). A mark
+    // left on an entry that left would turn it back into a candidate at the next drain.
+    const { policy, add, addInto, remove, readd } = harness(400);
+    const next = random(5);
+    const live = new Set<number>();
+    const out: number[] = []; // removed (as pinned), to be re-added
+    const free: number[] = [];
+    const names = ['window', 'candidate', 'probation', 'protected'] as const;
+    let sawCandidates = 0;
+    for (let step = 0; step < 20_000; step++) {
+      const roll = next();
+      const any = [...live];
+      const pick = any[Math.floor(next() * any.length)];
+      if (roll < 0.45 || pick === undefined) {
+        // An insertion; the cache makes room first (400 unit entries), through the duel.
+        if (live.size >= 380) {
+          const victim = policy.victim();
+          remove(victim);
+          live.delete(victim);
+          free.push(victim);
+        }
+        const slot = free.pop();
+        const key = `k${Math.floor(next() * 2000)}`;
+        if (slot === undefined) live.add(add(key));
+        else {
+          addInto(slot, key);
+          live.add(slot);
+        }
+      } else if (roll < 0.8) {
+        policy.touch(pick);
+      } else if (roll < 0.9) {
+        remove(pick);
+        live.delete(pick);
+        if (next() < 0.5) free.push(pick);
+        else out.push(pick);
+      } else if (out.length !== 0) {
+        const slot = out.pop()!;
+        readd(slot);
+        live.add(slot);
+      }
+      const sums = { window: 0, candidate: 0, probation: 0, protected: 0 };
+      for (const slot of live) sums[policy.regionOf(slot)!]++;
+      for (const slot of [...out, ...free]) assert.equal(policy.regionOf(slot), undefined, `step ${step}: slot ${slot} left the order`);
+      const r = policy.regions;
+      assert.deepEqual([r.window, r.candidates, r.probation, r.protected], names.map((n) => sums[n]), `step ${step}`);
+      if (sums.candidate !== 0) sawCandidates++;
+    }
+    assert.ok(sawCandidates > 1000, `candidates were held on ${sawCandidates} steps`);
+  });
 });
 
 describe('tinylfu behaviour (through MemoryManager)', () => {

@@ -82,10 +82,11 @@ const counterBits = (hash: number): number => {
 const raise = (t: Int32Array, blockShift: number, hash: number): number => {
   const block = blockOf(hash, blockShift);
   const h = counterBits(hash);
-  const s0 = (h & 7) << 2;
-  const s1 = ((h >>> 8) & 7) << 2;
-  const s2 = ((h >>> 16) & 7) << 2;
-  const s3 = ((h >>> 24) & 7) << 2;
+  // The counter's shift in word j, ((h >>> 8j) & 7) << 2, in two operations.
+  const s0 = (h << 2) & 28;
+  const s1 = (h >>> 6) & 28;
+  const s2 = (h >>> 14) & 28;
+  const s3 = (h >>> 22) & 28;
   const w0 = t[block]!;
   const w1 = t[block | 1]!;
   const w2 = t[block | 2]!;

@@ -3,7 +3,8 @@
  * in order, naming a region. The layout (docs/design/tinylfu.md, "Lists and sentinels"): one
  * Int32Array of links, two words per node (`prev`, then `next`); nodes 1 to 4 are the sentinels of
  * the window, the candidates, probation and protected, and a list is empty when its sentinel links
- * to itself.
+ * to itself. (The policy keeps its candidates at the old end of the window's list, so their own
+ * list stays empty: docs/design/tinylfu.md, "The candidates in the window's list".)
  *
  * The lists' hot operations (link, unlink, a second chance, a move) stay methods of the policy, with
  * its own copies of these constants: an imported constant or function is read from its module's

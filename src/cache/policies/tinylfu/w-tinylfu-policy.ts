@@ -78,6 +78,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #tags!: Int32Array;
   /** Two words per node: the stamp of the last use (`lastUse`), then the flags (region, DETACHED, REFERENCED). */
   #state!: Int32Array;
+  /**
+   * The window region's oldest node, or the WINDOW sentinel when that region is empty. The candidates
+   * are the oldest entries of the window's list, before this one (docs/design/tinylfu.md, "The
+   * candidates in the window's list"): a drain moves this mark past an entry instead of the entry.
+   */
+  #windowHead = WINDOW;
   /** The last stamp given: uses (adds, hits, readds) so far, until renumbered. */
   #stamp = 0;
   readonly #firstStamp: number;
@@ -89,6 +95,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #held = 0;
   #peakBytes = 0;
   #expectedEntries = 0;
+  /** Insertions so far (`add`). */
   #adds = 0;
 
   /** The window's share of the budget (see hill-climber.ts). */
@@ -105,11 +112,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #entryBytes = 0;
   #protectedMax = 0;
   // The climber's current sample, counted here (the hot paths count it).
-  /** Requests left in the current sample; hits in it. */
+  /** Requests left in the current sample. */
   #sampleLeft = 1;
   /** 0 until the first sample starts. */
   #sampleSize = 0;
-  #sampleHits = 0;
+  /** `#adds` when it started: every other request of the sample is a hit (`touch`), which then counts nothing more. */
+  #sampleStartAdds = 0;
 
   /** The sketch increments requests defer, and the estimates kept in `#tags`. */
   readonly #increments = new DeferredIncrements(this.#sketch);
@@ -144,6 +152,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#increments.tags = this.#tags;
     this.#state = new Int32Array(nodes * 2);
     emptyRegionLists(this.#links);
+    this.#windowHead = WINDOW;
   }
 
   grow(capacity: number): void {
@@ -169,7 +178,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#resize();
     this.#sampleLeft = 1;
     this.#sampleSize = 0;
-    this.#sampleHits = 0;
+    this.#sampleStartAdds = 0;
     this.#decided = 0;
     this.#windowOverflow = 0;
     this.#evicting = 0;
@@ -205,6 +214,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   // `add`'s bytecode stays over 460 bytes, V8's inlining limit (docs/design/tinylfu.md, "Layout across files").
   add(slot: number, key: unknown, bytes: number): void {
     this.#decided = 0;
+    // Counted first: the climbing step reads it.
+    const adds = ++this.#adds;
     if (--this.#sampleLeft <= 0) this.#climb();
     const node = slot + NODE_OFFSET;
     const hash = (typeof key === 'number' ? numberHash(key, this.#seed) : this.#hash(key)) & HASH_BITS;
@@ -218,7 +229,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     // Its increment is made late (see deferred-increments.ts): its block is read now.
     this.#sketch.prefetch(hash);
     increments.deferLate(node, hash);
-    if (this.#links[CANDIDATE * 2 + NEXT]! !== CANDIDATE) {
+    if (this.#regionCount[CANDIDATE]! !== 0) {
       if (this.#admitsFree()) this.#flushCandidates();
       else if (this.#regionBytes[CANDIDATE]! > this.#candidatesMax) this.#trimCandidates();
     }
@@ -226,7 +237,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#link(node, WINDOW, bytes);
     const held = (this.#held += bytes);
     // The sketch's size only matters at the scale of many entries.
-    if ((++this.#adds & 63) === 1) this.#sizeSketch();
+    if ((adds & 63) === 1) this.#sizeSketch();
     // A cache too full for another entry of this size evicts next: where draining would move one entry at most, the
     // window stays over its share for that duel (docs/design/tinylfu.md, "Eviction: the duel"). No budget: Infinity.
     if ((windowBefore <= this.#windowMax || windowCountBefore <= 1) && held + bytes > this.#budgetBytes) {
@@ -240,13 +251,14 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const node = slot + NODE_OFFSET;
     const state = this.#state;
     // A `get` of a pinned entry: outside the order, not a use to track.
-    if ((state[node * 2 + FLAGS]! & DETACHED) !== 0) return;
+    let flags = state[node * 2 + FLAGS]!;
+    if ((flags & DETACHED) !== 0) return;
     this.#stampUse(node);
-    this.#sampleHits++;
-    if (--this.#sampleLeft <= 0) this.#climb();
-    // Read after the climbing step, which may have moved this very entry
-    // (a shrinking window drains to the candidates).
-    const flags = state[node * 2 + FLAGS]!;
+    // Read again after a climbing step, which may have moved this very entry (a shrinking window drains to the candidates).
+    if (--this.#sampleLeft <= 0) {
+      this.#climb();
+      flags = state[node * 2 + FLAGS]!;
+    }
     // A main-region entry marked since its list last examined it is not counted again (docs/design/tinylfu.md, "Cheap requests").
     if ((flags & REFERENCED) !== 0 && (flags & REGION_MASK) >= PROBATION) return;
     // Rehashing a number or a short string at hand is cheaper than reading the stored hash; both give the same value.
@@ -260,7 +272,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (
       (flags & REGION_MASK) === CANDIDATE ||
       (flags === WINDOW &&
-        node === this.#links[WINDOW * 2 + NEXT] &&
+        node === this.#windowHead &&
         this.#windowOverflow !== 0 &&
         this.#regionBytes[WINDOW]! > this.#windowMax)
     ) {
@@ -339,7 +351,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (links[PROTECTED * 2 + NEXT]! !== PROTECTED) this.#sweepProtected();
     const oldestProbation = links[PROBATION * 2 + NEXT]!;
     if (oldestProbation !== PROBATION && (state[oldestProbation * 2 + FLAGS]! & REFERENCED) !== 0) this.#promoteUsedProbation();
-    let candidate = this.#oldest(CANDIDATE);
+    // The candidates are the oldest of the window's list.
+    let candidate = this.#regionCount[CANDIDATE]! !== 0 ? links[WINDOW * 2 + NEXT]! : 0;
     const victim = this.#oldest(PROBATION) || this.#oldest(PROTECTED);
     if (
       candidate === 0 &&
@@ -348,8 +361,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     ) {
       // A full window competes (with one entry too, when the last insertion left its overflow here); a used
       // oldest entry gets its second chance first, as in a drain (each consumes a hit's flag: one turn at most).
-      candidate = links[WINDOW * 2 + NEXT]!;
-      while ((state[candidate * 2 + FLAGS]! & REFERENCED) !== 0 && this.#secondChance(candidate, WINDOW)) candidate = links[WINDOW * 2 + NEXT]!;
+      candidate = this.#windowHead;
+      while ((state[candidate * 2 + FLAGS]! & REFERENCED) !== 0 && this.#secondChance(candidate, WINDOW)) candidate = this.#windowHead;
     }
     let loser: number;
     let winner = 0;
@@ -412,8 +425,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #climb(): void {
     const requests = this.#sampleSize - this.#sampleLeft;
     this.#sampleSize = this.#sampleLeft = sampleRequests(this.#expectedEntries);
-    const hits = this.#sampleHits;
-    this.#sampleHits = 0;
+    const hits = requests - (this.#adds - this.#sampleStartAdds);
+    this.#sampleStartAdds = this.#adds;
     // While the cache is filling up, misses say nothing about the window's share.
     if (requests === 0 || this.#held < this.#capacityBytes() / 2) return;
     if (!this.#climber.climb(hits / requests)) return;
@@ -437,14 +450,26 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#freeAdmissionBytes = this.#maxBytes === undefined ? Infinity : capacity * FREE_ADMISSION_FRACTION;
   }
 
-  /** Moves the window's overflow, oldest first, to the candidates; the newest entry always stays. */
+  /**
+   * Moves the window's overflow, oldest first, to the candidates; the newest entry always stays. The
+   * candidates being the oldest of the window's list, an entry becomes one where it is: the window's
+   * head moves past it.
+   */
   #drainWindow(): void {
     this.#windowOverflow = 0;
     const windowMax = this.#windowMax;
-    while (this.#regionBytes[WINDOW]! > windowMax && this.#regionCount[WINDOW]! > 1) {
-      const oldest = this.#links[WINDOW * 2 + NEXT]!;
+    const regionBytes = this.#regionBytes;
+    const regionCount = this.#regionCount;
+    while (regionBytes[WINDOW]! > windowMax && regionCount[WINDOW]! > 1) {
+      const oldest = this.#windowHead;
       if (this.#secondChance(oldest, WINDOW)) continue;
-      this.#move(oldest, CANDIDATE);
+      const bytes = this.#context.sizeOf(oldest - NODE_OFFSET);
+      this.#windowHead = this.#links[oldest * 2 + NEXT]!;
+      this.#state[oldest * 2 + FLAGS] = CANDIDATE;
+      regionBytes[WINDOW] = regionBytes[WINDOW]! - bytes;
+      regionCount[WINDOW] = regionCount[WINDOW]! - 1;
+      regionBytes[CANDIDATE] = regionBytes[CANDIDATE]! + bytes;
+      regionCount[CANDIDATE] = regionCount[CANDIDATE]! + 1;
     }
   }
 
@@ -478,18 +503,13 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** Candidates beyond their share join probation for free, oldest first (the main region is then below its share). */
   #trimCandidates(): void {
     const candidatesMax = this.#candidatesMax;
-    while (this.#regionBytes[CANDIDATE]! > candidatesMax) this.#move(this.#links[CANDIDATE * 2 + NEXT]!, PROBATION);
+    while (this.#regionBytes[CANDIDATE]! > candidatesMax) this.#move(this.#links[WINDOW * 2 + NEXT]!, PROBATION);
   }
 
   /** Candidates nobody needed room for are admitted to probation. */
   #flushCandidates(): void {
     const links = this.#links;
-    let node = links[CANDIDATE * 2 + NEXT]!;
-    while (node !== CANDIDATE) {
-      const after = links[node * 2 + NEXT]!;
-      this.#move(node, PROBATION);
-      node = after;
-    }
+    for (let left = this.#regionCount[CANDIDATE]!; left > 0; left--) this.#move(links[WINDOW * 2 + NEXT]!, PROBATION);
   }
 
   #demoteProtected(): void {
@@ -501,18 +521,23 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     }
   }
 
-  /** If `node`, the oldest of `region`, was used since last examined: clears the flag, moves it to the recent end, returns true. */
+  /**
+   * If `node`, the oldest of `region` (the window's head, after the candidates, for WINDOW), was used since last
+   * examined: clears the flag, moves it to the recent end, returns true.
+   */
   #secondChance(node: number, region: number): boolean {
     const flags = this.#state[node * 2 + FLAGS]!;
     if ((flags & REFERENCED) === 0) return false;
     this.#state[node * 2 + FLAGS] = flags & ~REFERENCED;
     const links = this.#links;
     const after = links[node * 2 + NEXT]!;
-    // Alone in its list: already the most recent.
+    // The newest of its list: already the most recent.
     if (after === region) return true;
-    // Out of the head (its `prev` is the sentinel), in after the newest.
-    links[region * 2 + NEXT] = after;
-    links[after * 2 + PREV] = region;
+    if (region === WINDOW) this.#windowHead = after;
+    // Out of its place (after the sentinel, or the newest candidate), in after the newest.
+    const before = links[node * 2 + PREV]!;
+    links[before * 2 + NEXT] = after;
+    links[after * 2 + PREV] = before;
     const newest = links[region * 2 + PREV]!;
     links[newest * 2 + NEXT] = node;
     links[node * 2 + PREV] = newest;
@@ -554,6 +579,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     links[node * 2 + PREV] = newest;
     links[node * 2 + NEXT] = region;
     links[region * 2 + PREV] = node;
+    if (region === WINDOW && this.#windowHead === WINDOW) this.#windowHead = node;
     this.#state[node * 2 + FLAGS] = region;
     this.#regionBytes[region] = this.#regionBytes[region]! + bytes;
     this.#regionCount[region] = this.#regionCount[region]! + 1;
@@ -567,6 +593,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const after = links[node * 2 + NEXT]!;
     links[before * 2 + NEXT] = after;
     links[after * 2 + PREV] = before;
+    if (node === this.#windowHead) this.#windowHead = after;
     this.#regionBytes[region] = this.#regionBytes[region]! - bytes;
     this.#regionCount[region] = this.#regionCount[region]! - 1;
   }
