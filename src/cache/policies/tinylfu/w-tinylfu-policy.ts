@@ -3,13 +3,7 @@
  * must beat the main region's victim by a frequency sketch's estimate to be admitted. Regions, lists,
  * duel and measurements: docs/design/tinylfu.md; the lists' cold helpers: region-lists.ts.
  */
-import {
-  growInt32,
-  renumberStamps,
-  type EvictionPolicy,
-  type PolicyContext,
-  type PolicyFactory,
-} from '../policy.js';
+import { growInt32, renumberStamps, type EvictionPolicy, type PolicyContext, type PolicyFactory } from '../policy.js';
 import { DeferredIncrements } from './deferred-increments.js';
 import { FrequencySketch } from './frequency-sketch.js';
 import { HillClimber, sampleRequests } from './hill-climber.js';
@@ -78,11 +72,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #tags!: Int32Array;
   /** Two words per node: the stamp of the last use (`lastUse`), then the flags (region, DETACHED, REFERENCED). */
   #state!: Int32Array;
-  /**
-   * The window region's oldest node, or the WINDOW sentinel when that region is empty. The candidates
-   * are the oldest entries of the window's list, before this one (docs/design/tinylfu.md, "The
-   * candidates in the window's list"): a drain moves this mark past an entry instead of the entry.
-   */
+  /** The window region's oldest node (the WINDOW sentinel when empty); the candidates are the window's list's entries before it: a
+   *  drain moves this mark, not the entry (docs/design/tinylfu.md, "The candidates in the window's list"). */
   #windowHead = WINDOW;
   /** The last stamp given: uses (adds, hits, readds) so far, until renumbered. */
   #stamp = 0;
@@ -450,11 +441,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#freeAdmissionBytes = this.#maxBytes === undefined ? Infinity : capacity * FREE_ADMISSION_FRACTION;
   }
 
-  /**
-   * Moves the window's overflow, oldest first, to the candidates; the newest entry always stays. The
-   * candidates being the oldest of the window's list, an entry becomes one where it is: the window's
-   * head moves past it.
-   */
+  /** Moves the window's overflow, oldest first, to the candidates (the newest entry always stays): the window's head moves past
+   *  each, which stays where it is, the candidates being the oldest of the window's list. */
   #drainWindow(): void {
     this.#windowOverflow = 0;
     const windowMax = this.#windowMax;
@@ -521,10 +509,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     }
   }
 
-  /**
-   * If `node`, the oldest of `region` (the window's head, after the candidates, for WINDOW), was used since last
-   * examined: clears the flag, moves it to the recent end, returns true.
-   */
+  /** If `node`, the oldest of `region` (for WINDOW, its head, after the candidates), was used since last examined: clears the
+   *  flag, moves it to the recent end, returns true. */
   #secondChance(node: number, region: number): boolean {
     const flags = this.#state[node * 2 + FLAGS]!;
     if ((flags & REFERENCED) === 0) return false;
