@@ -27,7 +27,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Convergence } from '../src/cli/demo/convergence.js';
 import { DEMO_DEFAULTS } from '../src/cli/demo/options.js';
-import { machineLine, median, table, writeSection } from './lib/results.js';
+import { machineLine, mean, median, table, writeSection } from './lib/results.js';
 
 const CHILD = fileURLToPath(new URL('./demo-sweep/child.mjs', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -190,9 +190,6 @@ for (const cell of byHitRatio.slice(0, MAX_CONFIRMED)) {
 }
 const robust = confirmed.find((c) => c.death === undefined);
 
-function mean(values: readonly number[]): number {
-  return values.reduce((a, b) => a + b, 0) / values.length;
-}
 const monitoredRatios = [...monitored.values()].map((r) => r.hitRatio);
 const monitoredMedian = monitoredRatios.length === 0 ? NaN : median(monitoredRatios);
 const monitoredWorst = monitoredRatios.length === 0 ? NaN : Math.min(...monitoredRatios);

@@ -10,7 +10,7 @@
 import { defaultSizeEstimator, jsonSizeEstimator } from '../src/cache/size-estimator.js';
 import { SHAPES, measureRetainedBytes } from '../test/cache/size-estimator-shapes.js';
 import type { Shape } from '../test/cache/size-estimator-shapes.js';
-import { machineLine, median, table, writeSection } from './lib/results.js';
+import { machineLine, mean, median, table, writeSection } from './lib/results.js';
 
 const REPETITIONS = 7;
 const BATCHES = 15;
@@ -48,7 +48,6 @@ function repetition(values: readonly unknown[], calls: number): { ours: number; 
   return { ours, anchor };
 }
 
-const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const pct = (estimate: number, actual: number): string => `${estimate >= actual ? '+' : ''}${((estimate / actual - 1) * 100).toFixed(1)}%`;
 const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 

@@ -25,7 +25,7 @@ import { dirname, join } from 'node:path';
 import * as v8 from 'node:v8';
 import { ManualClock } from '../src/clock.js';
 import { ContainerSignal, HeapSignal, NodeMemorySignals, PressureStallSignal, SystemSignal, DEFAULT_NODE_POLLING_INTERVAL_MS } from '../src/node/index.js';
-import { machineLine, median, table, writeSection } from './lib/results.js';
+import { machineLine, mean, median, table, writeSection } from './lib/results.js';
 
 const REPETITIONS = Number(process.env['BENCH_REPETITIONS'] ?? 9);
 const BATCH = 2000;
@@ -120,7 +120,6 @@ function timePolls(signals: NodeMemorySignals): number[] {
   return out;
 }
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(p * values.length))] as number;
-const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 const polls = { machine: timePolls(cadencedMachine), cgroup: cgroupRoot === undefined ? undefined : timePolls(cadenced) };
 
 closeSync(statmFd);
