@@ -44,7 +44,7 @@ describe('demo convergence', () => {
     assert.ok(Number.isNaN(measureConvergence(samples(1, () => 1), 1).components[0]?.cv), 'one sample has no variation to measure');
   });
 
-  test('nexus-store demo at its defaults: after the warm-up each component\'s cached bytes vary by less than 20%, and the hit ratio is above 42.6%', { timeout: 90_000 }, async () => {
+  test('nexus-store demo at its defaults: after the warm-up each component\'s cached bytes vary by less than 20%, the hit ratio is above 42.6%, and some hits revive evicted values', { timeout: 90_000 }, async () => {
     const result = await runCli(['demo'], 80_000);
     assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
     const rows = [...result.stdout.matchAll(/^(image-cache|video-metadata|playback-buffers)\s+\S+\s+[\d,]+\s+[\d.]+ MB\s+([\d.]+) MB\s+([\d.]+)%/gm)];
@@ -54,8 +54,10 @@ describe('demo convergence', () => {
       assert.ok(Number(meanMb) > 0, `${name} holds something after the warm-up`);
       assert.ok(Number(cvPercent) < 20, `${name}: CV ${cvPercent}% after the warm-up\n${result.stdout}`);
     }
-    const hit = /^requests\s+.* hit ratio ([\d.]+)%$/m.exec(result.stdout);
+    const hit = /^requests\s+.* hit ratio ([\d.]+)%(?: \(([\d,]+) of the hits, [\d.]+%, revived evicted values not yet collected\))?$/m.exec(result.stdout);
     assert.ok(hit !== null, result.stdout);
     assert.ok(Number(hit[1]) > 42.6, `hit ratio ${hit[1]}%`);
+    // The image cache and the playback buffers keep what they evict weakly: some hits revive it.
+    assert.ok(hit[2] !== undefined && Number(hit[2].replace(/,/g, '')) > 0, `no soft-tier hits reported\n${result.stdout}`);
   });
 });

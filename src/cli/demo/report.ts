@@ -42,6 +42,12 @@ function convergenceLine(c: Convergence): string {
   );
 }
 
+/** The share of the hits that revived an evicted value (soft tier), when any did. */
+function softHitsNote(components: readonly ComponentStats[], hits: number): string {
+  const soft = components.reduce((sum, c) => sum + c.softHits, 0);
+  return soft === 0 ? '' : ` (${formatCount(soft)} of the hits, ${formatPercent(soft / hits)}, revived evicted values not yet collected)`;
+}
+
 export function formatReport(input: ReportInput): string {
   const freedBy = new Map<string, { bytes: number; runs: number; failures: number }>();
   for (const entry of input.cleanupLog) {
@@ -94,7 +100,7 @@ export function formatReport(input: ReportInput): string {
     '',
     table,
     '',
-    `requests      ${formatCount(input.requests)} in ${input.durationS.toFixed(1)} s (${formatCount(input.requests / Math.max(input.durationS, 1e-9))}/s), hit ratio ${formatPercent(lookups > 0 ? hits / lookups : 0)}`,
+    `requests      ${formatCount(input.requests)} in ${input.durationS.toFixed(1)} s (${formatCount(input.requests / Math.max(input.durationS, 1e-9))}/s), hit ratio ${formatPercent(lookups > 0 ? hits / lookups : 0)}${softHitsNote(input.components, hits)}`,
     ...(input.convergence === undefined ? [] : [convergenceLine(input.convergence)]),
     `heap          peak ${formatMB(input.peakHeapBytes)} of ${formatMB(input.heapLimitBytes)} usable (${formatPercent(input.peakHeapBytes / input.heapLimitBytes, 0)})`,
     ...(input.container === undefined ? [] : [containerLine(input.container)]),
