@@ -244,7 +244,7 @@ ${machineLine(`${flags === '' ? '' : `${flags.trim()} `}npm run bench -- demo-sw
 The demo's workload at its defaults (\`npm start\`: ${DEMO_DEFAULTS.heapMb} MB heap cap, ${DURATION_S} s, ${DEMO_DEFAULTS.ratePerS.toLocaleString('en-US')} requests/s),
 each run its own process, on seeds ${SEED_LIST[0]} to ${SEED_LIST.at(-1)} (seed ${DEMO_DEFAULTS.seed} is the demo's). "Monitored" is the demo as shipped: each cache driven by the Node memory monitor, cleaners
 registered with a coordinator, the monitor at its defaults; the last ${FAST_RUNS} rows poll as the demo did before
-(every 200 ms, 100 ms at moderate, 50 ms above). "Fixed" gives each cache a fixed maxCacheBytes and no monitor. Both keep what the thumbnail and segment caches evict weakly, as the demo does (`softEviction`). Hit ratios are over the
+(every 200 ms, 100 ms at moderate, 50 ms above). "Fixed" gives each cache a fixed maxCacheBytes and no monitor. Both keep what the thumbnail and segment caches evict weakly, as the demo does (\`softEviction\`). Hit ratios are over the
 whole run; "after warm-up" from the first third on. CV is the coefficient of variation of the component's cached bytes,
 once a second after the warm-up (mean cached bytes before it). The monitor's default heap thresholds read the old generation
 against 0.8 of its ${DEMO_DEFAULTS.heapMb} MB maximum: critical at ${mib(CRITICAL_LINE * MAX_OLD_BYTES)}, emergency at ${mib(EMERGENCY_LINE * MAX_OLD_BYTES)}.
