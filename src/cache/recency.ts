@@ -21,8 +21,10 @@
  */
 import { growInt32 } from './policies/policy.js';
 
-/** The links of a pinned entry: outside the list. */
-const PINNED = -1;
+/** The links of a pinned entry: outside the list (a `const enum`: its value is written into the code, where V8 reads a `const` from the module's context). */
+const enum Links {
+  PINNED = -1,
+}
 
 export class RecencyList {
   #prev: Int32Array;
@@ -47,8 +49,8 @@ export class RecencyList {
   use(slot: number): void {
     const next = this.#next;
     const after = next[slot]!;
-    // 0: already the newest. PINNED: outside the list, nothing to mark.
-    if (after !== 0 && after !== PINNED) {
+    // 0: already the newest. Links.PINNED: outside the list, nothing to mark.
+    if (after !== 0 && after !== Links.PINNED) {
       const prev = this.#prev;
       const before = prev[slot]!;
       next[before] = after;
@@ -81,13 +83,13 @@ export class RecencyList {
 
   /** Marks a stored entry that is outside the list as pinned. */
   markPinned(slot: number): void {
-    this.#next[slot] = PINNED;
-    this.#prev[slot] = PINNED;
+    this.#next[slot] = Links.PINNED;
+    this.#prev[slot] = Links.PINNED;
   }
 
   /** Whether a stored entry is in the list (evictable), i.e. not pinned. */
   has(slot: number): boolean {
-    return this.#next[slot] !== PINNED;
+    return this.#next[slot] !== Links.PINNED;
   }
 
   /** Empties the list at once, after every entry in it was freed (a bulk eviction). */

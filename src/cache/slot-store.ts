@@ -25,8 +25,10 @@ import { growUint32 } from './policies/policy.js';
 /** Slots (index 0 included) of a new or cleared store. */
 export const INITIAL_SLOT_CAPACITY = 64;
 
-/** Sizes at or above this are kept in `#bigSizes`; the typed array holds this marker. */
-const BIG_SIZE = 0xffffffff;
+/** Sizes at or above this are kept in `#bigSizes`; the typed array holds this marker (a `const enum`: its value is written into the code, where V8 reads a `const` from the module's context). */
+const enum Size {
+  BIG = 0xffffffff,
+}
 
 export class SlotStore<K, V> {
   /** The key in each used slot. */
@@ -81,7 +83,7 @@ export class SlotStore<K, V> {
   fill(slot: number, key: K, value: V, bytes: number): void {
     this.keys[slot] = key;
     this.values[slot] = value;
-    if (bytes < BIG_SIZE) this.#sizes[slot] = bytes;
+    if (bytes < Size.BIG) this.#sizes[slot] = bytes;
     else this.setSize(slot, bytes);
   }
 
@@ -90,7 +92,7 @@ export class SlotStore<K, V> {
     this.keys[slot] = undefined;
     this.values[slot] = undefined;
     const sizes = this.#sizes;
-    if (sizes[slot] === BIG_SIZE) this.#bigSizes!.delete(slot);
+    if (sizes[slot] === Size.BIG) this.#bigSizes!.delete(slot);
     sizes[slot] = this.#freeHead;
     this.#freeHead = slot;
   }
@@ -98,16 +100,16 @@ export class SlotStore<K, V> {
   /** The bytes accounted for the entry in a used slot. */
   sizeOf(slot: number): number {
     const size = this.#sizes[slot]!;
-    return size === BIG_SIZE ? this.#bigSizes!.get(slot)! : size;
+    return size === Size.BIG ? this.#bigSizes!.get(slot)! : size;
   }
 
   setSize(slot: number, bytes: number): void {
-    if (bytes < BIG_SIZE) {
-      if (this.#sizes[slot] === BIG_SIZE) this.#bigSizes!.delete(slot);
+    if (bytes < Size.BIG) {
+      if (this.#sizes[slot] === Size.BIG) this.#bigSizes!.delete(slot);
       this.#sizes[slot] = bytes;
     } else {
       (this.#bigSizes ??= new Map()).set(slot, bytes);
-      this.#sizes[slot] = BIG_SIZE;
+      this.#sizes[slot] = Size.BIG;
     }
   }
 

@@ -25,14 +25,16 @@
  */
 import type { FrequencySketch } from './frequency-sketch.js';
 
-// Not exported: an exported constant is read from the module's cell, and
-// checked, at every use, where this module's own is folded into the code.
-/** Hits buffered before their sketch increments are applied together. */
-const PENDING_HITS = 64;
-/** A tag's hash bits (as in the policy's tags). */
-const HASH_BITS = ~15;
-/** A tag's kept estimate (0 to 15, as the sketch's counters). */
-const ESTIMATE_BITS = 15;
+// A `const enum`, whose values the compiler writes into the code: V8 reads a
+// module's `const` from its context, with a type check, at every use.
+const enum Pending {
+  /** Hits buffered before their sketch increments are applied together. */
+  HITS = 64,
+  /** A tag's hash bits (as in the policy's tags). */
+  HASH_BITS = ~15,
+  /** A tag's kept estimate (0 to 15, as the sketch's counters). */
+  ESTIMATE_BITS = 15,
+}
 
 export class DeferredIncrements {
   readonly #sketch: FrequencySketch;
@@ -42,8 +44,8 @@ export class DeferredIncrements {
   #agedTo: number;
   // Hashes of recent requests whose increments are still to be applied,
   // and their nodes (to keep the estimates the increments give).
-  readonly #pending = new Int32Array(PENDING_HITS);
-  readonly #pendingNodes = new Int32Array(PENDING_HITS);
+  readonly #pending = new Int32Array(Pending.HITS);
+  readonly #pendingNodes = new Int32Array(Pending.HITS);
   #pendingCount = 0;
   /** One bit per 1024 for the buffered hashes (`hash >>> 22`): a hash whose bit is clear has nothing buffered. */
   readonly #filter = new Int32Array(32);
@@ -75,7 +77,7 @@ export class DeferredIncrements {
     const filter = this.#filter;
     filter[hash >>> 27] = filter[hash >>> 27]! | (1 << (hash >>> 22));
     this.#pendingCount = pending + 1;
-    if (pending + 1 === PENDING_HITS) this.applyPending();
+    if (pending + 1 === Pending.HITS) this.applyPending();
   }
 
   /** Whether the filter's bit for this hash (set by `record`) is set: false means nothing buffered for it. */
@@ -134,7 +136,7 @@ export class DeferredIncrements {
       // added there).
       const node = nodes[i]!;
       const tag = pending[i]!;
-      if (((tags[node]! ^ tag) & HASH_BITS) === 0) tags[node] = tag;
+      if (((tags[node]! ^ tag) & Pending.HASH_BITS) === 0) tags[node] = tag;
     }
   }
 
@@ -154,7 +156,7 @@ export class DeferredIncrements {
     const tags = this.tags;
     for (let node = 0; node < tags.length; node++) {
       const tag = tags[node]!;
-      if ((tag & ESTIMATE_BITS) !== 0) tags[node] = (tag & HASH_BITS) | ((tag & ESTIMATE_BITS) >>> shift);
+      if ((tag & Pending.ESTIMATE_BITS) !== 0) tags[node] = (tag & Pending.HASH_BITS) | ((tag & Pending.ESTIMATE_BITS) >>> shift);
     }
   }
 }

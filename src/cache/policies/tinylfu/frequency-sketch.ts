@@ -41,7 +41,10 @@ const MAX_ENTRIES = 1 << 22;
  * lets a hot set that went cold fade twice as fast.
  */
 const SAMPLE_FACTOR = 5;
-const MAX_COUNT = 15;
+/** A counter's saturation (a `const enum`: its value is written into the code, where V8 reads a `const` from the module's context). */
+const enum Counter {
+  MAX = 15,
+}
 
 // The helpers below are `const` arrow functions, not function declarations:
 // a declared function's binding can be reassigned, so optimized code that
@@ -98,7 +101,7 @@ const raise = (t: Int32Array, blockShift: number, hash: number): number => {
   let min = c0 < c1 ? c0 : c1;
   if (c2 < min) min = c2;
   if (c3 < min) min = c3;
-  if (min === MAX_COUNT) return 0;
+  if (min === Counter.MAX) return 0;
   // Branch-free: ((c - min - 1) >>> 31) is 1 exactly when c === min (no
   // counter is below min); `| 0` keeps the words int32 when the top nibble
   // goes from 7 to 8.
@@ -226,7 +229,7 @@ export class FrequencySketch {
    */
   increment(hash: number): number {
     const raised = raise(this.#table, this.#blockShift, hash);
-    if (raised === 0) return MAX_COUNT;
+    if (raised === 0) return Counter.MAX;
     if (++this.#additions >= this.#sampleSize) {
       this.halve();
       return raised >>> 1;
@@ -256,7 +259,7 @@ export class FrequencySketch {
       const hash = hashes[i]!;
       const raised = raise(t, blockShift, hash);
       if (raised === 0) {
-        hashes[i] = hash | MAX_COUNT;
+        hashes[i] = hash | Counter.MAX;
         continue;
       }
       hashes[i] = hash | raised;
@@ -267,7 +270,7 @@ export class FrequencySketch {
         // The estimates given so far predate the halving: age them with it.
         for (let j = 0; j <= i; j++) {
           const given = hashes[j]!;
-          hashes[j] = (given & ~MAX_COUNT) | ((given & MAX_COUNT) >>> 1);
+          hashes[j] = (given & ~Counter.MAX) | ((given & Counter.MAX) >>> 1);
         }
       }
     }

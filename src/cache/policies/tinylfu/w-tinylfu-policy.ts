@@ -13,33 +13,28 @@ import type { TinyLfuOptions } from './tinylfu-options.js';
 
 export type { TinyLfuOptions } from './tinylfu-options.js';
 
-const WINDOW = 1;
-const CANDIDATE = 2;
-const PROBATION = 3;
-const PROTECTED = 4;
-const REGION_MASK = 7;
-/** The entry in slot `s` is node `s + NODE_OFFSET`; nodes 1 to 4, the regions, are the lists' sentinels (see docs/design/tinylfu.md). */
-const NODE_OFFSET = 4;
-/** Nodes up to this one are sentinels: a list is empty when its sentinel's `next` is at most this. */
-const LAST_SENTINEL = PROTECTED;
+// The layout's integers are `const enum`s, whose values the compiler writes into the code: V8 reads a module's
+// `const` from its context, with a type check, at every use in a function compiled on its own (its optimized code).
+/** The regions, which are also their lists' sentinel nodes; `MASK`: the region bits of an entry's flags. */
+const enum Region { WINDOW = 1, CANDIDATE = 2, PROBATION = 3, PROTECTED = 4, MASK = 7 }
+const enum Layout {
+  /** The entry in slot `s` is node `s + NODE_OFFSET`; nodes 1 to 4, the regions, are the lists' sentinels (see docs/design/tinylfu.md). */
+  NODE_OFFSET = 4,
+  /** policy.ts's STAMP_LIMIT (stamps stay below it). */
+  STAMP_LIMIT = 0x7fffffff,
+}
 /** A node's words in `#links`. */
-const PREV = 0;
-const NEXT = 1;
+const enum Link { PREV = 0, NEXT = 1 }
 /** An entry's words in `#state`. */
-const STAMP = 0;
-const FLAGS = 1;
-/** Set in an entry's flags while it is out of the order (pinned); the region bits keep where it was. */
-const DETACHED = 8;
-/** Set by a hit: the deferred move is made when the entry reaches the old end of its list. */
-const REFERENCED = 16;
-
-// Module-local, not imported: an imported constant is read from its module's cell, and checked, at every use.
-/** policy.ts's STAMP_LIMIT (stamps stay below it), read on every use. */
-const STAMP_LIMIT = 0x7fffffff;
-/** A tag's hash bits (see `#tags`; as in deferred-increments.ts). */
-const HASH_BITS = ~15;
-/** A tag's kept estimate (0 to 15, as the sketch's counters). */
-const ESTIMATE_BITS = 15;
+const enum Word { STAMP = 0, FLAGS = 1 }
+const enum Flag {
+  /** Set in an entry's flags while it is out of the order (pinned); the region bits keep where it was. */
+  DETACHED = 8,
+  /** Set by a hit: the deferred move is made when the entry reaches the old end of its list. */
+  REFERENCED = 16,
+}
+/** A tag's hash bits (see `#tags`; as in deferred-increments.ts) and its kept estimate (0 to 15, as the sketch's counters). */
+const enum Tag { HASH_BITS = ~15, ESTIMATE_BITS = 15 }
 
 /** Share of the main region for protected entries. */
 const PROTECTED_FRACTION = 0.8;
@@ -70,11 +65,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #links!: Int32Array;
   /** The key's hash (bits 4 to 31) and its kept estimate (bits 0 to 3; see deferred-increments.ts). */
   #tags!: Int32Array;
-  /** Two words per node: the stamp of the last use (`lastUse`), then the flags (region, DETACHED, REFERENCED). */
+  /** Two words per node: the stamp of the last use (`lastUse`), then the flags (region, Flag.DETACHED, Flag.REFERENCED). */
   #state!: Int32Array;
   /** The window region's oldest node (the WINDOW sentinel when empty); the candidates are the window's list's entries before it: a
    *  drain moves this mark, not the entry (docs/design/tinylfu.md, "The candidates in the window's list"). */
-  #windowHead = WINDOW;
+  #windowHead = Region.WINDOW;
   /** The last stamp given: uses (adds, hits, readds) so far, until renumbered. */
   #stamp = 0;
   readonly #firstStamp: number;
@@ -137,17 +132,17 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   #allocate(capacity: number): void {
-    const nodes = capacity + NODE_OFFSET;
+    const nodes = capacity + Layout.NODE_OFFSET;
     this.#links = new Int32Array(nodes * 2);
     this.#tags = new Int32Array(nodes);
     this.#increments.tags = this.#tags;
     this.#state = new Int32Array(nodes * 2);
     emptyRegionLists(this.#links);
-    this.#windowHead = WINDOW;
+    this.#windowHead = Region.WINDOW;
   }
 
   grow(capacity: number): void {
-    const nodes = capacity + NODE_OFFSET;
+    const nodes = capacity + Layout.NODE_OFFSET;
     this.#links = growInt32(this.#links, nodes * 2);
     this.#tags = growInt32(this.#tags, nodes);
     this.#increments.tags = this.#tags;
@@ -178,7 +173,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** The sketch's estimate for a key (for tests and diagnostics). */
   frequencyOf(key: unknown): number {
     this.#increments.applyPending();
-    return this.#sketch.frequency(this.#hash(key) & HASH_BITS);
+    return this.#sketch.frequency(this.#hash(key) & Tag.HASH_BITS);
   }
 
   /**
@@ -188,18 +183,18 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    */
   estimateOf(slot: number): number {
     this.#increments.applyPending();
-    return this.#estimate(slot + NODE_OFFSET);
+    return this.#estimate(slot + Layout.NODE_OFFSET);
   }
 
   /** Bytes per region, for tests and diagnostics. */
   get regions(): { window: number; candidates: number; probation: number; protected: number } {
     const b = this.#regionBytes;
-    return { window: b[WINDOW]!, candidates: b[CANDIDATE]!, probation: b[PROBATION]!, protected: b[PROTECTED]! };
+    return { window: b[Region.WINDOW]!, candidates: b[Region.CANDIDATE]!, probation: b[Region.PROBATION]!, protected: b[Region.PROTECTED]! };
   }
 
   /** The region of an entry in the order, or undefined (for tests and diagnostics). */
   regionOf(slot: number): RegionName | undefined {
-    return regionName(this.#state[(slot + NODE_OFFSET) * 2 + FLAGS]!);
+    return regionName(this.#state[(slot + Layout.NODE_OFFSET) * 2 + Word.FLAGS]!);
   }
 
   // `add`'s bytecode stays over 460 bytes, V8's inlining limit (docs/design/tinylfu.md, "Layout across files").
@@ -208,24 +203,24 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     // Counted first: the climbing step reads it.
     const adds = ++this.#adds;
     if (--this.#sampleLeft <= 0) this.#climb();
-    const node = slot + NODE_OFFSET;
-    const hash = (typeof key === 'number' ? numberHash(key, this.#seed) : this.#hash(key)) & HASH_BITS;
+    const node = slot + Layout.NODE_OFFSET;
+    const hash = (typeof key === 'number' ? numberHash(key, this.#seed) : this.#hash(key)) & Tag.HASH_BITS;
     // First, so the last entry added still holds its node's tag.
     const increments = this.#increments;
     if (increments.late !== 0) increments.applyLate();
     // Its estimate is 0 until its increment is applied.
     this.#tags[node] = hash;
     this.#stampUse(node);
-    const windowCountBefore = this.#regionCount[WINDOW]!;
+    const windowCountBefore = this.#regionCount[Region.WINDOW]!;
     // Its increment is made late (see deferred-increments.ts): its block is read now.
     this.#sketch.prefetch(hash);
     increments.deferLate(node, hash);
-    if (this.#regionCount[CANDIDATE]! !== 0) {
+    if (this.#regionCount[Region.CANDIDATE]! !== 0) {
       if (this.#admitsFree()) this.#flushCandidates();
-      else if (this.#regionBytes[CANDIDATE]! > this.#candidatesMax) this.#trimCandidates();
+      else if (this.#regionBytes[Region.CANDIDATE]! > this.#candidatesMax) this.#trimCandidates();
     }
-    const windowBefore = this.#regionBytes[WINDOW]!;
-    this.#link(node, WINDOW, bytes);
+    const windowBefore = this.#regionBytes[Region.WINDOW]!;
+    this.#link(node, Region.WINDOW, bytes);
     const held = (this.#held += bytes);
     // The sketch's size only matters at the scale of many entries.
     if ((adds & 63) === 1) this.#sizeSketch();
@@ -239,97 +234,97 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   touch(slot: number, key?: unknown): void {
-    const node = slot + NODE_OFFSET;
+    const node = slot + Layout.NODE_OFFSET;
     const state = this.#state;
     // A `get` of a pinned entry: outside the order, not a use to track.
-    let flags = state[node * 2 + FLAGS]!;
-    if ((flags & DETACHED) !== 0) return;
+    let flags = state[node * 2 + Word.FLAGS]!;
+    if ((flags & Flag.DETACHED) !== 0) return;
     this.#stampUse(node);
     // Read again after a climbing step, which may have moved this very entry (a shrinking window drains to the candidates).
     if (--this.#sampleLeft <= 0) {
       this.#climb();
-      flags = state[node * 2 + FLAGS]!;
+      flags = state[node * 2 + Word.FLAGS]!;
     }
     // A main-region entry marked since its list last examined it is not counted again (docs/design/tinylfu.md, "Cheap requests").
-    if ((flags & REFERENCED) !== 0 && (flags & REGION_MASK) >= PROBATION) return;
+    if ((flags & Flag.REFERENCED) !== 0 && (flags & Region.MASK) >= Region.PROBATION) return;
     // Rehashing a number or a short string at hand is cheaper than reading the stored hash; both give the same value.
     const seed = this.#seed;
     const hash =
-      typeof key === 'number' ? numberHash(key, seed) & HASH_BITS
-      : typeof key === 'string' && key.length <= 32 ? stringHash(key, seed) & HASH_BITS
-      : this.#tags[node]! & HASH_BITS;
+      typeof key === 'number' ? numberHash(key, seed) & Tag.HASH_BITS
+      : typeof key === 'string' && key.length <= 32 ? stringHash(key, seed) & Tag.HASH_BITS
+      : this.#tags[node]! & Tag.HASH_BITS;
     this.#increments.record(hash, node);
-    if ((flags & REFERENCED) !== 0) return;
+    if ((flags & Flag.REFERENCED) !== 0) return;
     if (
-      (flags & REGION_MASK) === CANDIDATE ||
-      (flags === WINDOW &&
+      (flags & Region.MASK) === Region.CANDIDATE ||
+      (flags === Region.WINDOW &&
         node === this.#windowHead &&
         this.#windowOverflow !== 0 &&
-        this.#regionBytes[WINDOW]! > this.#windowMax)
+        this.#regionBytes[Region.WINDOW]! > this.#windowMax)
     ) {
       // Used while awaiting admission (a candidate, or the window's oldest left over its share for the next duel): protected now.
-      this.#move(node, PROTECTED);
+      this.#move(node, Region.PROTECTED);
       this.#demoteProtected();
       return;
     }
     // Window, probation, protected: moved lazily, at the old end of its list (#secondChance, #promoteUsedProbation).
-    state[node * 2 + FLAGS] = flags | REFERENCED;
+    state[node * 2 + Word.FLAGS] = flags | Flag.REFERENCED;
   }
 
   lastUse(slot: number): number {
-    const node = slot + NODE_OFFSET;
-    const flags = this.#state[node * 2 + FLAGS]!;
-    return flags === 0 || (flags & DETACHED) !== 0 ? 0 : this.#state[node * 2 + STAMP]!;
+    const node = slot + Layout.NODE_OFFSET;
+    const flags = this.#state[node * 2 + Word.FLAGS]!;
+    return flags === 0 || (flags & Flag.DETACHED) !== 0 ? 0 : this.#state[node * 2 + Word.STAMP]!;
   }
 
   #stampUse(node: number): void {
     let stamp = this.#stamp + 1;
-    if (stamp === STAMP_LIMIT) {
+    if (stamp === Layout.STAMP_LIMIT) {
       // The entry may not be in a list yet (add, readd): stamped after.
       this.#renumber();
       stamp = this.#stamp + 1;
     }
     this.#stamp = stamp;
-    this.#state[node * 2 + STAMP] = stamp;
+    this.#state[node * 2 + Word.STAMP] = stamp;
   }
 
   /** Renumbers the stamps 1, 2, ... in order, so they stay int32 (docs/design/tinylfu.md, "Per-node memory"). */
   #renumber(): void {
-    this.#stamp = renumberStamps(nodesInOrder(this.#links), this.#state, (node) => node * 2 + STAMP);
+    this.#stamp = renumberStamps(nodesInOrder(this.#links), this.#state, (node) => node * 2 + Word.STAMP);
   }
 
   remove(slot: number, bytes: number): void {
-    const node = slot + NODE_OFFSET;
+    const node = slot + Layout.NODE_OFFSET;
     const state = this.#state;
-    const region = state[node * 2 + FLAGS]! & REGION_MASK;
+    const region = state[node * 2 + Word.FLAGS]! & Region.MASK;
     this.#unlink(node, bytes);
     this.#held -= bytes;
-    state[node * 2 + FLAGS] = region | DETACHED;
+    state[node * 2 + Word.FLAGS] = region | Flag.DETACHED;
     if (this.#decided !== 0 && slot === this.#loserSlot && this.#winner !== 0) {
       // The candidate won its duel: it is admitted to probation.
       const winner = this.#winner;
-      const winnerRegion = state[winner * 2 + FLAGS]! & (REGION_MASK | DETACHED);
-      if (winnerRegion === CANDIDATE || winnerRegion === WINDOW) {
-        this.#move(winner, PROBATION);
+      const winnerRegion = state[winner * 2 + Word.FLAGS]! & (Region.MASK | Flag.DETACHED);
+      if (winnerRegion === Region.CANDIDATE || winnerRegion === Region.WINDOW) {
+        this.#move(winner, Region.PROBATION);
       }
     }
     this.#decided = 0;
   }
 
   readd(slot: number, bytes: number): void {
-    const node = slot + NODE_OFFSET;
+    const node = slot + Layout.NODE_OFFSET;
     this.#decided = 0;
     this.#stampUse(node);
     this.#held += bytes;
     // `bytes` may differ from its size when it left (a replacing `set`).
-    const home = this.#state[node * 2 + FLAGS]! & REGION_MASK;
-    if (home === PROTECTED) {
-      this.#link(node, PROTECTED, bytes);
+    const home = this.#state[node * 2 + Word.FLAGS]! & Region.MASK;
+    if (home === Region.PROTECTED) {
+      this.#link(node, Region.PROTECTED, bytes);
       this.#demoteProtected();
-    } else if (home === PROBATION || home === CANDIDATE) {
-      this.#link(node, PROBATION, bytes);
+    } else if (home === Region.PROBATION || home === Region.CANDIDATE) {
+      this.#link(node, Region.PROBATION, bytes);
     } else {
-      this.#link(node, WINDOW, bytes);
+      this.#link(node, Region.WINDOW, bytes);
       this.#drainWindow();
     }
   }
@@ -339,26 +334,26 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     // The steps below are called only when they have work (their first lines' checks): a call costs as much as the check.
     const links = this.#links;
     const state = this.#state;
-    if (links[PROTECTED * 2 + NEXT]! !== PROTECTED) this.#sweepProtected();
-    const oldestProbation = links[PROBATION * 2 + NEXT]!;
-    if (oldestProbation !== PROBATION && (state[oldestProbation * 2 + FLAGS]! & REFERENCED) !== 0) this.#promoteUsedProbation();
+    if (links[Region.PROTECTED * 2 + Link.NEXT]! !== Region.PROTECTED) this.#sweepProtected();
+    const oldestProbation = links[Region.PROBATION * 2 + Link.NEXT]!;
+    if (oldestProbation !== Region.PROBATION && (state[oldestProbation * 2 + Word.FLAGS]! & Flag.REFERENCED) !== 0) this.#promoteUsedProbation();
     // The candidates are the oldest of the window's list.
-    let candidate = this.#regionCount[CANDIDATE]! !== 0 ? links[WINDOW * 2 + NEXT]! : 0;
-    const victim = this.#oldest(PROBATION) || this.#oldest(PROTECTED);
+    let candidate = this.#regionCount[Region.CANDIDATE]! !== 0 ? links[Region.WINDOW * 2 + Link.NEXT]! : 0;
+    const victim = this.#oldest(Region.PROBATION) || this.#oldest(Region.PROTECTED);
     if (
       candidate === 0 &&
-      this.#regionCount[WINDOW]! > (this.#windowOverflow !== 0 ? 0 : 1) &&
-      this.#regionBytes[WINDOW]! >= this.#windowMax
+      this.#regionCount[Region.WINDOW]! > (this.#windowOverflow !== 0 ? 0 : 1) &&
+      this.#regionBytes[Region.WINDOW]! >= this.#windowMax
     ) {
       // A full window competes (with one entry too, when the last insertion left its overflow here); a used
       // oldest entry gets its second chance first, as in a drain (each consumes a hit's flag: one turn at most).
       candidate = this.#windowHead;
-      while ((state[candidate * 2 + FLAGS]! & REFERENCED) !== 0 && this.#secondChance(candidate, WINDOW)) candidate = this.#windowHead;
+      while ((state[candidate * 2 + Word.FLAGS]! & Flag.REFERENCED) !== 0 && this.#secondChance(candidate, Region.WINDOW)) candidate = this.#windowHead;
     }
     let loser: number;
     let winner = 0;
     if (candidate === 0) {
-      loser = victim || this.#oldest(WINDOW);
+      loser = victim || this.#oldest(Region.WINDOW);
     } else if (victim === 0) {
       loser = candidate;
     } else if (this.#admit(candidate, victim)) {
@@ -367,7 +362,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     } else {
       loser = candidate;
     }
-    const loserSlot = loser === 0 ? 0 : loser - NODE_OFFSET;
+    const loserSlot = loser === 0 ? 0 : loser - Layout.NODE_OFFSET;
     this.#decided = 1;
     this.#evicting = 1;
     this.#loserSlot = loserSlot;
@@ -375,10 +370,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     return loserSlot;
   }
 
-  /** The oldest entry of `region` (its node), or 0 when the list is empty (its sentinel's `next` is itself). */
+  /** The oldest entry of `region` (its node), or 0 when the list is empty (its sentinel's `next` is itself: nodes 1 to 4 are sentinels). */
   #oldest(region: number): number {
-    const node = this.#links[region * 2 + NEXT]!;
-    return node > LAST_SENTINEL ? node : 0;
+    const node = this.#links[region * 2 + Link.NEXT]!;
+    return node > Region.PROTECTED ? node : 0;
   }
 
   #admit(candidate: number, victim: number): boolean {
@@ -409,7 +404,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /** The key's kept estimate: the sketch's, without its cache miss (see deferred-increments.ts). */
   #estimate(node: number): number {
-    return this.#tags[node]! & ESTIMATE_BITS;
+    return this.#tags[node]! & Tag.ESTIMATE_BITS;
   }
 
   /** Ends a climbing sample: the climber moves the window's share on its hit rate, the regions follow. */
@@ -448,36 +443,36 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const windowMax = this.#windowMax;
     const regionBytes = this.#regionBytes;
     const regionCount = this.#regionCount;
-    while (regionBytes[WINDOW]! > windowMax && regionCount[WINDOW]! > 1) {
+    while (regionBytes[Region.WINDOW]! > windowMax && regionCount[Region.WINDOW]! > 1) {
       const oldest = this.#windowHead;
-      if (this.#secondChance(oldest, WINDOW)) continue;
-      const bytes = this.#context.sizeOf(oldest - NODE_OFFSET);
-      this.#windowHead = this.#links[oldest * 2 + NEXT]!;
-      this.#state[oldest * 2 + FLAGS] = CANDIDATE;
-      regionBytes[WINDOW] = regionBytes[WINDOW]! - bytes;
-      regionCount[WINDOW] = regionCount[WINDOW]! - 1;
-      regionBytes[CANDIDATE] = regionBytes[CANDIDATE]! + bytes;
-      regionCount[CANDIDATE] = regionCount[CANDIDATE]! + 1;
+      if (this.#secondChance(oldest, Region.WINDOW)) continue;
+      const bytes = this.#context.sizeOf(oldest - Layout.NODE_OFFSET);
+      this.#windowHead = this.#links[oldest * 2 + Link.NEXT]!;
+      this.#state[oldest * 2 + Word.FLAGS] = Region.CANDIDATE;
+      regionBytes[Region.WINDOW] = regionBytes[Region.WINDOW]! - bytes;
+      regionCount[Region.WINDOW] = regionCount[Region.WINDOW]! - 1;
+      regionBytes[Region.CANDIDATE] = regionBytes[Region.CANDIDATE]! + bytes;
+      regionCount[Region.CANDIDATE] = regionCount[Region.CANDIDATE]! + 1;
     }
   }
 
   /** Promotes the used entries at probation's old end to protected, until the oldest is unused: the true victim (O(1) amortized). */
   #promoteUsedProbation(): void {
-    let oldest = this.#links[PROBATION * 2 + NEXT]!;
-    while (oldest !== PROBATION && (this.#state[oldest * 2 + FLAGS]! & REFERENCED) !== 0) {
-      this.#move(oldest, PROTECTED);
+    let oldest = this.#links[Region.PROBATION * 2 + Link.NEXT]!;
+    while (oldest !== Region.PROBATION && (this.#state[oldest * 2 + Word.FLAGS]! & Flag.REFERENCED) !== 0) {
+      this.#move(oldest, Region.PROTECTED);
       this.#demoteProtected();
-      oldest = this.#links[PROBATION * 2 + NEXT]!;
+      oldest = this.#links[Region.PROBATION * 2 + Link.NEXT]!;
     }
   }
 
   /** One step of the sweep over protected before every eviction (docs/design/tinylfu.md, "The protected sweep"). */
   #sweepProtected(): void {
-    const oldest = this.#links[PROTECTED * 2 + NEXT]!;
-    if (oldest === PROTECTED || this.#secondChance(oldest, PROTECTED)) return;
+    const oldest = this.#links[Region.PROTECTED * 2 + Link.NEXT]!;
+    if (oldest === Region.PROTECTED || this.#secondChance(oldest, Region.PROTECTED)) return;
     // Uses since its last (fewer after a renumbering: never demoted sooner).
-    if (this.#stamp - this.#state[oldest * 2 + STAMP]! <= this.#sketch.samplePeriod) return;
-    this.#move(oldest, PROBATION);
+    if (this.#stamp - this.#state[oldest * 2 + Word.STAMP]! <= this.#sketch.samplePeriod) return;
+    this.#move(oldest, Region.PROBATION);
   }
 
   /** Whether candidates join probation without a duel: while the cache fills up (docs/design/tinylfu.md, "The candidates' share"). */
@@ -491,44 +486,44 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** Candidates beyond their share join probation for free, oldest first (the main region is then below its share). */
   #trimCandidates(): void {
     const candidatesMax = this.#candidatesMax;
-    while (this.#regionBytes[CANDIDATE]! > candidatesMax) this.#move(this.#links[WINDOW * 2 + NEXT]!, PROBATION);
+    while (this.#regionBytes[Region.CANDIDATE]! > candidatesMax) this.#move(this.#links[Region.WINDOW * 2 + Link.NEXT]!, Region.PROBATION);
   }
 
   /** Candidates nobody needed room for are admitted to probation. */
   #flushCandidates(): void {
     const links = this.#links;
-    for (let left = this.#regionCount[CANDIDATE]!; left > 0; left--) this.#move(links[WINDOW * 2 + NEXT]!, PROBATION);
+    for (let left = this.#regionCount[Region.CANDIDATE]!; left > 0; left--) this.#move(links[Region.WINDOW * 2 + Link.NEXT]!, Region.PROBATION);
   }
 
   #demoteProtected(): void {
     const protectedMax = this.#protectedMax;
-    while (this.#regionBytes[PROTECTED]! > protectedMax && this.#regionCount[PROTECTED]! > 1) {
-      const oldest = this.#links[PROTECTED * 2 + NEXT]!;
-      if (this.#secondChance(oldest, PROTECTED)) continue;
-      this.#move(oldest, PROBATION);
+    while (this.#regionBytes[Region.PROTECTED]! > protectedMax && this.#regionCount[Region.PROTECTED]! > 1) {
+      const oldest = this.#links[Region.PROTECTED * 2 + Link.NEXT]!;
+      if (this.#secondChance(oldest, Region.PROTECTED)) continue;
+      this.#move(oldest, Region.PROBATION);
     }
   }
 
-  /** If `node`, the oldest of `region` (for WINDOW, its head, after the candidates), was used since last examined: clears the
+  /** If `node`, the oldest of `region` (for Region.WINDOW, its head, after the candidates), was used since last examined: clears the
    *  flag, moves it to the recent end, returns true. */
   #secondChance(node: number, region: number): boolean {
-    const flags = this.#state[node * 2 + FLAGS]!;
-    if ((flags & REFERENCED) === 0) return false;
-    this.#state[node * 2 + FLAGS] = flags & ~REFERENCED;
+    const flags = this.#state[node * 2 + Word.FLAGS]!;
+    if ((flags & Flag.REFERENCED) === 0) return false;
+    this.#state[node * 2 + Word.FLAGS] = flags & ~Flag.REFERENCED;
     const links = this.#links;
-    const after = links[node * 2 + NEXT]!;
+    const after = links[node * 2 + Link.NEXT]!;
     // The newest of its list: already the most recent.
     if (after === region) return true;
-    if (region === WINDOW) this.#windowHead = after;
+    if (region === Region.WINDOW) this.#windowHead = after;
     // Out of its place (after the sentinel, or the newest candidate), in after the newest.
-    const before = links[node * 2 + PREV]!;
-    links[before * 2 + NEXT] = after;
-    links[after * 2 + PREV] = before;
-    const newest = links[region * 2 + PREV]!;
-    links[newest * 2 + NEXT] = node;
-    links[node * 2 + PREV] = newest;
-    links[node * 2 + NEXT] = region;
-    links[region * 2 + PREV] = node;
+    const before = links[node * 2 + Link.PREV]!;
+    links[before * 2 + Link.NEXT] = after;
+    links[after * 2 + Link.PREV] = before;
+    const newest = links[region * 2 + Link.PREV]!;
+    links[newest * 2 + Link.NEXT] = node;
+    links[node * 2 + Link.PREV] = newest;
+    links[node * 2 + Link.NEXT] = region;
+    links[region * 2 + Link.PREV] = node;
     return true;
   }
 
@@ -536,7 +531,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #sizeSketch(): void {
     const bytes = this.#held;
     let count = 0;
-    for (let r = WINDOW; r <= PROTECTED; r++) count += this.#regionCount[r]!;
+    for (let r = Region.WINDOW; r <= Region.PROTECTED; r++) count += this.#regionCount[r]!;
     if (bytes > this.#peakBytes) {
       this.#peakBytes = bytes;
       if (this.#maxBytes === undefined) this.#resize();
@@ -560,25 +555,25 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** Appends `node` as the newest entry of `region`, accounting `bytes` (given to `add` or `readd`; a move reads them). */
   #link(node: number, region: number, bytes: number): void {
     const links = this.#links;
-    const newest = links[region * 2 + PREV]!;
-    links[newest * 2 + NEXT] = node;
-    links[node * 2 + PREV] = newest;
-    links[node * 2 + NEXT] = region;
-    links[region * 2 + PREV] = node;
-    if (region === WINDOW && this.#windowHead === WINDOW) this.#windowHead = node;
-    this.#state[node * 2 + FLAGS] = region;
+    const newest = links[region * 2 + Link.PREV]!;
+    links[newest * 2 + Link.NEXT] = node;
+    links[node * 2 + Link.PREV] = newest;
+    links[node * 2 + Link.NEXT] = region;
+    links[region * 2 + Link.PREV] = node;
+    if (region === Region.WINDOW && this.#windowHead === Region.WINDOW) this.#windowHead = node;
+    this.#state[node * 2 + Word.FLAGS] = region;
     this.#regionBytes[region] = this.#regionBytes[region]! + bytes;
     this.#regionCount[region] = this.#regionCount[region]! + 1;
   }
 
   /** Takes `node` out of its region's list, which accounted it with `bytes`. */
   #unlink(node: number, bytes: number): void {
-    const region = this.#state[node * 2 + FLAGS]! & REGION_MASK;
+    const region = this.#state[node * 2 + Word.FLAGS]! & Region.MASK;
     const links = this.#links;
-    const before = links[node * 2 + PREV]!;
-    const after = links[node * 2 + NEXT]!;
-    links[before * 2 + NEXT] = after;
-    links[after * 2 + PREV] = before;
+    const before = links[node * 2 + Link.PREV]!;
+    const after = links[node * 2 + Link.NEXT]!;
+    links[before * 2 + Link.NEXT] = after;
+    links[after * 2 + Link.PREV] = before;
     if (node === this.#windowHead) this.#windowHead = after;
     this.#regionBytes[region] = this.#regionBytes[region]! - bytes;
     this.#regionCount[region] = this.#regionCount[region]! - 1;
@@ -586,7 +581,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /** Moves `node` to the recent end of `region`, with the cache's size for it (fixed while in the order). */
   #move(node: number, region: number): void {
-    const bytes = this.#context.sizeOf(node - NODE_OFFSET);
+    const bytes = this.#context.sizeOf(node - Layout.NODE_OFFSET);
     this.#unlink(node, bytes);
     this.#link(node, region, bytes);
   }
