@@ -21,7 +21,7 @@
  */
 import { growInt32 } from './policies/policy.js';
 
-/** The links of a pinned entry: outside the list (a `const enum`: its value is written into the code, where V8 reads a `const` from the module's context). */
+/** The links of a pinned entry: outside the list (a `const enum`, written into the code: in a bundle a `const` becomes a variable, read at every use; docs/design/tinylfu.md). */
 const enum Links {
   PINNED = -1,
 }

@@ -25,7 +25,7 @@ import { growUint32 } from './policies/policy.js';
 /** Slots (index 0 included) of a new or cleared store. */
 export const INITIAL_SLOT_CAPACITY = 64;
 
-/** Sizes at or above this are kept in `#bigSizes`; the typed array holds this marker (a `const enum`: its value is written into the code, where V8 reads a `const` from the module's context). */
+/** Sizes at or above this are kept in `#bigSizes`; the typed array holds this marker (a `const enum`, written into the code: in a bundle a `const` becomes a variable, read at every use; docs/design/tinylfu.md). */
 const enum Size {
   BIG = 0xffffffff,
 }

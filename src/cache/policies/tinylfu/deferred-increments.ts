@@ -25,8 +25,8 @@
  */
 import type { FrequencySketch } from './frequency-sketch.js';
 
-// A `const enum`, whose values the compiler writes into the code: V8 reads a
-// module's `const` from its context, with a type check, at every use.
+// A `const enum`, whose values the compiler writes into the code: in a bundle
+// a module's `const` becomes a variable, read with a type check at every use.
 const enum Pending {
   /** Hits buffered before their sketch increments are applied together. */
   HITS = 64,

@@ -41,7 +41,7 @@ const MAX_ENTRIES = 1 << 22;
  * lets a hot set that went cold fade twice as fast.
  */
 const SAMPLE_FACTOR = 5;
-/** A counter's saturation (a `const enum`: its value is written into the code, where V8 reads a `const` from the module's context). */
+/** A counter's saturation (a `const enum`, written into the code: in a bundle a `const` becomes a variable, read at every use; docs/design/tinylfu.md). */
 const enum Counter {
   MAX = 15,
 }

@@ -13,8 +13,8 @@ import type { TinyLfuOptions } from './tinylfu-options.js';
 
 export type { TinyLfuOptions } from './tinylfu-options.js';
 
-// The layout's integers are `const enum`s, whose values the compiler writes into the code: V8 reads a module's
-// `const` from its context, with a type check, at every use in a function compiled on its own (its optimized code).
+// The layout's integers are `const enum`s, whose values the compiler writes into the code: in a bundle, a module's
+// `const` becomes a variable that V8 reads, with a type check, at every use (docs/design/tinylfu.md, "Layout across files").
 /** The regions, which are also their lists' sentinel nodes; `MASK`: the region bits of an entry's flags. */
 const enum Region { WINDOW = 1, CANDIDATE = 2, PROBATION = 3, PROTECTED = 4, MASK = 7 }
 const enum Layout {
