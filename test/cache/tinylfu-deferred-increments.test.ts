@@ -27,22 +27,28 @@ function setUp(expectedEntries = 1024, nodes = 200): { sketch: FrequencySketch; 
 }
 
 describe('tinylfu deferred increments', () => {
-  it('buffers 63 hits without touching the sketch, and applies all 64 at the 64th, keeping each estimate in its node\'s tag', () => {
+  it('buffers 64 hits without touching the sketch, drops a 65th while full, and applies the 64 when asked, keeping each estimate in its node\'s tag', () => {
     const { sketch, tags, increments } = setUp();
-    // Node 1 is hit twice, nodes 2 to 62 once: 63 hits.
+    // Node 1 is hit twice, nodes 2 to 63 once: 64 hits, a full buffer.
     increments.record(hashOf(1), 1);
-    for (let node = 1; node <= 62; node++) increments.record(hashOf(node), node);
-    for (let node = 1; node <= 63; node++) {
-      assert.equal(sketch.frequency(hashOf(node)), 0, `node ${node} counted before the buffer filled`);
+    for (let node = 1; node <= 63; node++) increments.record(hashOf(node), node);
+    assert.equal(increments.pendingCount, 64);
+    // Full: this one is dropped (the policy applies a full buffer at its next insertion).
+    increments.record(hashOf(64), 64);
+    assert.equal(increments.pendingCount, 64);
+    for (let node = 1; node <= 64; node++) {
+      assert.equal(sketch.frequency(hashOf(node)), 0, `node ${node} counted before the buffer was applied`);
       assert.equal(tags[node]! & ESTIMATE_BITS, 0);
     }
-    increments.record(hashOf(63), 63);
+    increments.applyPending();
+    assert.equal(increments.pendingCount, 0);
     assert.equal(sketch.frequency(hashOf(1)), 2);
     assert.equal(tags[1], hashOf(1) | 2);
     for (let node = 2; node <= 63; node++) {
       assert.equal(sketch.frequency(hashOf(node)), 1, `node ${node}`);
       assert.equal(tags[node], hashOf(node) | 1, `node ${node}'s tag`);
     }
+    assert.equal(sketch.frequency(hashOf(64)), 0, 'the dropped hit was never counted');
     // The buffer is empty again: one more hit waits.
     increments.record(hashOf(1), 1);
     assert.equal(sketch.frequency(hashOf(1)), 2);

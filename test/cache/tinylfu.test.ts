@@ -523,6 +523,21 @@ describe('W-TinyLFU regions', () => {
     assert.equal(policy.estimateOf(slot), 1);
   });
 
+  it('a full buffer of hits drops further hits and is applied at the next insertion', () => {
+    const { policy, add } = harness(10_000);
+    const slots: number[] = [];
+    for (let k = 0; k < 200; k++) slots.push(add(k));
+    add(200); // the last late increment made
+    const kept = (): number[] => slots.slice(0, 100).map((slot) => policy.estimateOf(slot));
+    const before = kept();
+    // 100 first hits: 64 buffered, 36 dropped (`estimateOf` applies the buffer: not read until the insertion).
+    for (let k = 0; k < 100; k++) policy.touch(slots[k]!, k);
+    add(201);
+    const raised = kept().map((e, i) => e - before[i]!);
+    assert.equal(raised.filter((d) => d === 1).length, 64, 'the buffered hits are applied at the insertion');
+    assert.equal(raised.filter((d) => d === 0).length, 36, 'the hits past a full buffer were dropped');
+  });
+
   it('a new entry whose increment is still late duels with it counted', () => {
     // A small window (its share soon climbs to 0): each new entry's
     // increment is made late, at the next insertion. Here the entry duels

@@ -3,8 +3,10 @@
  * kept per node (see docs/design/tinylfu.md, "Cheap requests").
  *
  * - A hit's increment goes into a buffer of 64 hashes (`record`), applied
- *   in one batch when it fills (`applyPending`), so the batch's memory
- *   reads overlap. A 1024-bit filter of the buffered hashes (one bit per
+ *   in one batch (`applyPending`) by the policy's next insertion once it is
+ *   full, so the batch's memory reads overlap; a hit that finds it full is
+ *   not counted (see docs/design/tinylfu.md, "Cheap requests": a call on
+ *   the hit path costs more than what it drops). A 1024-bit filter of the buffered hashes (one bit per
  *   hash, from its top 10 bits) tells a duel whether one of its duelists
  *   may be in the buffer (`mayBeBuffered`): only then is it applied first.
  * - A new entry's increment is made late (`deferLate`): the policy reads
@@ -69,15 +71,26 @@ export class DeferredIncrements {
     this.#agedTo = this.#sketch.halvings;
   }
 
-  /** Buffers a request's sketch increment; a full buffer is applied in one batch. */
+  /** Hits buffered. */
+  get pendingCount(): number {
+    return this.#pendingCount;
+  }
+
+  /** Whether the buffer is full (hits are then dropped until it is applied). */
+  get full(): boolean {
+    return this.#pendingCount === Pending.HITS;
+  }
+
+  /** Buffers a request's sketch increment; dropped while the buffer is full (the policy applies it at its next insertion). */
   record(hash: number, node: number): void {
     const pending = this.#pendingCount;
+    // Full: dropped (the policy applies a full buffer at its next insertion).
+    if (pending === Pending.HITS) return;
     this.#pending[pending] = hash;
     this.#pendingNodes[pending] = node;
     const filter = this.#filter;
     filter[hash >>> 27] = filter[hash >>> 27]! | (1 << (hash >>> 22));
     this.#pendingCount = pending + 1;
-    if (pending + 1 === Pending.HITS) this.applyPending();
   }
 
   /** Whether the filter's bit for this hash (set by `record`) is set: false means nothing buffered for it. */

@@ -208,6 +208,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     // First, so the last entry added still holds its node's tag.
     const increments = this.#increments;
     if (increments.late !== 0) increments.applyLate();
+    // A full buffer of hits (which hits never apply themselves: see deferred-increments.ts).
+    if (increments.full) increments.applyPending();
     // Its estimate is 0 until its increment is applied.
     this.#tags[node] = hash;
     this.#stampUse(node);
