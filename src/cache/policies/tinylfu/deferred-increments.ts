@@ -6,9 +6,10 @@
  *   in one batch (`applyPending`) by the policy's next insertion once it is
  *   full, so the batch's memory reads overlap; a hit that finds it full is
  *   not counted (see docs/design/tinylfu.md, "Cheap requests": a call on
- *   the hit path costs more than what it drops). A 1024-bit filter of the buffered hashes (one bit per
- *   hash, from its top 10 bits) tells a duel whether one of its duelists
- *   may be in the buffer (`mayBeBuffered`): only then is it applied first.
+ *   the hit path costs more than what it drops). A 1024-bit filter of the
+ *   buffered hashes (one bit per hash, from its top 10 bits) tells a duel
+ *   whether one of its duelists may be in the buffer (`mayBeBuffered`):
+ *   only then is it applied first.
  * - A new entry's increment is made late (`deferLate`): the policy reads
  *   its block of the sketch ahead when it is added, and the increment is
  *   made at the next insertion, at the entry's duel or when the buffer is
