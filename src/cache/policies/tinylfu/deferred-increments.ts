@@ -28,14 +28,15 @@
  */
 import type { FrequencySketch } from './frequency-sketch.js';
 
-// A `const enum`, whose values the compiler writes into the code: in a bundle
+// `const enum`s, whose values the compiler writes into the code: in a bundle
 // a module's `const` becomes a variable, read with a type check at every use.
+/** Hits buffered before their sketch increments are applied together. */
 const enum Pending {
-  /** Hits buffered before their sketch increments are applied together. */
   HITS = 64,
-  /** A tag's hash bits (as in the policy's tags). */
+}
+/** A tag's hash bits and its kept estimate (0 to 15, as the sketch's counters): as the policy's `Tag`. */
+const enum Tag {
   HASH_BITS = ~15,
-  /** A tag's kept estimate (0 to 15, as the sketch's counters). */
   ESTIMATE_BITS = 15,
 }
 
@@ -150,7 +151,7 @@ export class DeferredIncrements {
       // added there).
       const node = nodes[i]!;
       const tag = pending[i]!;
-      if (((tags[node]! ^ tag) & Pending.HASH_BITS) === 0) tags[node] = tag;
+      if (((tags[node]! ^ tag) & Tag.HASH_BITS) === 0) tags[node] = tag;
     }
   }
 
@@ -170,7 +171,7 @@ export class DeferredIncrements {
     const tags = this.tags;
     for (let node = 0; node < tags.length; node++) {
       const tag = tags[node]!;
-      if ((tag & Pending.ESTIMATE_BITS) !== 0) tags[node] = (tag & Pending.HASH_BITS) | ((tag & Pending.ESTIMATE_BITS) >>> shift);
+      if ((tag & Tag.ESTIMATE_BITS) !== 0) tags[node] = (tag & Tag.HASH_BITS) | ((tag & Tag.ESTIMATE_BITS) >>> shift);
     }
   }
 }
