@@ -168,23 +168,24 @@ interface Confirmed {
   /** Hit ratio by seed; undefined from the first seed it died on. */
   readonly hitRatios: Map<number, number>;
   readonly peakHeapBytes: number;
-  readonly death: string | undefined;
+  /** The seed it died on and how, or undefined if it lived on every seed. */
+  readonly death: { readonly seed: number; readonly how: string } | undefined;
 }
 const confirmed: Confirmed[] = [];
 for (const cell of byHitRatio.slice(0, MAX_CONFIRMED)) {
   const hitRatios = new Map<number, number>([[DEMO_DEFAULTS.seed, cell.run.result!.hitRatio]]);
   let peakHeapBytes = cell.run.result!.peakHeapBytes;
-  let death: string | undefined;
+  let death: Confirmed['death'];
   for (const seed of SEED_LIST.slice(1)) {
     const r = await run(cell.budgets, seed);
     if (!r.lived || r.result === undefined) {
-      death = `seed ${seed}: ${r.death}`;
+      death = { seed, how: r.death };
       break;
     }
     hitRatios.set(seed, r.result.hitRatio);
     peakHeapBytes = Math.max(peakHeapBytes, r.result.peakHeapBytes);
   }
-  console.log(`fixed ${label(cell.budgets)} on every seed: ${death === undefined ? `lived, mean hit ratio ${pct(mean([...hitRatios.values()]))}` : `died (${death})`}`);
+  console.log(`fixed ${label(cell.budgets)} on every seed: ${death === undefined ? `lived, mean hit ratio ${pct(mean([...hitRatios.values()]))}` : `died (seed ${death.seed}: ${death.how})`}`);
   confirmed.push({ budgets: cell.budgets, hitRatios, peakHeapBytes, death });
   if (death === undefined) break;
 }
@@ -225,7 +226,7 @@ const confirmedRows = confirmed.map((c) => [
   ...SEED_LIST.map((seed) => {
     const ratio = c.hitRatios.get(seed);
     if (ratio !== undefined) return pct(ratio);
-    return c.death?.startsWith(`seed ${seed}:`) ? c.death.slice(`seed ${seed}: `.length) : '-';
+    return c.death?.seed === seed ? c.death.how : '-';
   }),
   c.death === undefined ? `lived, mean ${pct(mean([...c.hitRatios.values()]))}, peak heap ${mib(c.peakHeapBytes)}` : 'died',
 ]);
