@@ -1,6 +1,6 @@
 // tinylfu's deferred sketch increments alone
 // (src/cache/policies/tinylfu/deferred-increments.ts): the 64-hash buffer,
-// its filter, the late increment and the kept estimates, over a real
+// its filter and the kept estimates, over a real
 // FrequencySketch and a tags array. Their use by the policy's duels is
 // tested in tinylfu.test.ts.
 import assert from 'node:assert/strict';
@@ -87,31 +87,13 @@ describe('tinylfu deferred increments', () => {
     assert.equal(tags[7], newKey);
   });
 
-  it('a late increment is made by applyLate or applyPending, not before, and writes the estimate into the tag', () => {
-    const { sketch, tags, increments } = setUp();
-    const hash = hashOf(9);
-    assert.equal(increments.late, 0);
-    increments.deferLate(9, hash);
-    assert.equal(increments.late, 9);
-    assert.equal(sketch.frequency(hash), 0);
-    increments.applyLate();
-    assert.equal(increments.late, 0);
-    assert.equal(sketch.frequency(hash), 1);
-    assert.equal(tags[9], hash | 1);
-    // applyPending makes it too, with an empty buffer.
-    increments.deferLate(9, hash);
-    increments.applyPending();
-    assert.equal(increments.late, 0);
-    assert.equal(tags[9], hash | 2);
-  });
-
   it('halves the kept estimates with each halving of the sketch, and takes them to 0 when the sketch grows', () => {
     const { sketch, tags, increments } = setUp(16);
     assert.equal(sketch.samplePeriod, 80);
     const hot = hashOf(1);
     for (let i = 0; i < 12; i++) {
-      increments.deferLate(1, hot);
-      increments.applyLate();
+      increments.record(hot, 1);
+      increments.applyPending();
     }
     assert.equal(tags[1], hot | 12);
     const halvings = sketch.halvings;
@@ -130,16 +112,16 @@ describe('tinylfu deferred increments', () => {
     for (let node = 0; node < tags.length; node++) assert.equal(tags[node]! & ESTIMATE_BITS, 0, `node ${node}`);
   });
 
-  it('clear() forgets the buffered hits and the late increment; new tags given afterwards get the estimates', () => {
+  it('clear() forgets the buffered requests; new tags given afterwards get the estimates', () => {
     const { sketch, increments } = setUp();
     increments.record(hashOf(3), 3);
-    increments.deferLate(4, hashOf(4));
+    increments.record(hashOf(4), 4);
     const fresh = new Int32Array(200);
     fresh[3] = hashOf(3);
     sketch.reset();
     increments.tags = fresh;
     increments.clear();
-    assert.equal(increments.late, 0);
+    assert.equal(increments.pendingCount, 0);
     assert.equal(increments.mayBeBuffered(hashOf(3)), false);
     increments.applyPending();
     assert.equal(sketch.frequency(hashOf(3)), 0);

@@ -461,9 +461,9 @@ describe('W-TinyLFU regions', () => {
   });
 
   it('duels on the estimate each entry keeps from its last increment, which follows the sketch through batches and halvings', () => {
-    // A window of 100 entries (increments buffered, at least at first) and
-    // one of 3 (each new entry's increment made late: at the next insertion,
-    // or at its duel).
+    // A window of 100 entries (new entries' increments applied with the
+    // buffer, before their duels) and one of 3 (a new entry may duel while
+    // its increment is still buffered).
     for (const budget of [10_000, 300]) {
       const { policy, add, addInto, remove } = harness(budget);
       const next = random(budget);
@@ -511,8 +511,7 @@ describe('W-TinyLFU regions', () => {
     for (let k = 0; k < 300; k++) add(k);
     // The newest entry sits in the window, where every hit is counted (and
     // buffered); then it leaves, and a new key takes its slot, its
-    // increment made late (the window holds fewer entries than the
-    // buffer).
+    // increment buffered too.
     const slot = add('old');
     for (let i = 0; i < 10; i++) policy.touch(slot, 'old');
     remove(slot);
@@ -527,8 +526,9 @@ describe('W-TinyLFU regions', () => {
     const { policy, add } = harness(10_000);
     const slots: number[] = [];
     for (let k = 0; k < 200; k++) slots.push(add(k));
-    add(200); // the last late increment made
+    add(200);
     const kept = (): number[] => slots.slice(0, 100).map((slot) => policy.estimateOf(slot));
+    // `estimateOf` applies the buffer (the insertions' increments): empty from here.
     const before = kept();
     // 100 first hits: 64 buffered, 36 dropped (`estimateOf` applies the buffer: not read until the insertion).
     for (let k = 0; k < 100; k++) policy.touch(slots[k]!, k);
@@ -538,11 +538,11 @@ describe('W-TinyLFU regions', () => {
     assert.equal(raised.filter((d) => d === 0).length, 36, 'the hits past a full buffer were dropped');
   });
 
-  it('a new entry whose increment is still late duels with it counted', () => {
-    // A small window (its share soon climbs to 0): each new entry's
-    // increment is made late, at the next insertion. Here the entry duels
-    // before any: the other window entry is deleted, so it is the window's
-    // only entry, left over its share for the next eviction.
+  it('a new entry whose increment is still buffered duels with it counted', () => {
+    // A small window (its share soon climbs to 0). Here the entry duels
+    // right after its insertion, its increment still in the buffer: the
+    // other window entry is deleted, so it is the window's only entry, left
+    // over its share for the next eviction.
     const { policy, add, addInto, remove } = harness(50);
     const insert = (key: unknown): number => {
       const slot = policy.victim();

@@ -2,18 +2,16 @@
  * The sketch increments that `tinylfu`'s requests defer, and the estimates
  * kept per node (see docs/design/tinylfu.md, "Cheap requests").
  *
- * - A hit's increment goes into a buffer of 64 hashes (`record`), applied
- *   in one batch (`applyPending`) by the policy's next insertion once it is
- *   full, so the batch's memory reads overlap; a hit that finds it full is
- *   not counted (see docs/design/tinylfu.md, "Cheap requests": a call on
- *   the hit path costs more than what it drops). A 1024-bit filter of the
+ * - A request's increment (a hit's, or a new entry's) goes into a buffer of
+ *   64 hashes (`record`), applied in one batch (`applyPending`) by the
+ *   policy's next insertion once it is full, so the batch's memory reads
+ *   overlap. A hit that finds it full is not counted (see
+ *   docs/design/tinylfu.md, "Cheap requests": a call on the hit path costs
+ *   more than what it drops); an insertion applies a full buffer before it
+ *   records its own, which is never dropped. A 1024-bit filter of the
  *   buffered hashes (one bit per hash, from its top 10 bits) tells a duel
  *   whether one of its duelists may be in the buffer (`mayBeBuffered`):
  *   only then is it applied first.
- * - A new entry's increment is made late (`deferLate`): the policy reads
- *   its block of the sketch ahead when it is added, and the increment is
- *   made at the next insertion, at the entry's duel or when the buffer is
- *   applied, whichever comes first (`applyLate`).
  * - Tags: per node, the key's hash (bits 4 to 31; the sketch and the filter
  *   use only those) and, in bits 0 to 3, its kept estimate: the sketch's
  *   estimate for the key as of its last applied increment, halved with the
@@ -23,16 +21,16 @@
  *
  * The tags array is the policy's, shared: the policy writes a new entry's
  * hash and reads the estimates for its duels, and sets `tags` again
- * whenever it reallocates the array. `record` and the `late` test are on
- * the request path: small, so the engine inlines them.
+ * whenever it reallocates the array. `record` is on the request path:
+ * small, so the engine inlines it.
  */
 import type { FrequencySketch } from './frequency-sketch.js';
 
 // `const enum`s, whose values the compiler writes into the code: in a bundle
 // a module's `const` becomes a variable, read with a type check at every use.
-/** Hits buffered before their sketch increments are applied together. */
+/** Requests buffered before their sketch increments are applied together. */
 const enum Pending {
-  HITS = 64,
+  REQUESTS = 64,
 }
 /** A tag's hash bits and its kept estimate (0 to 15, as the sketch's counters): as the policy's `Tag`. */
 const enum Tag {
@@ -48,14 +46,11 @@ export class DeferredIncrements {
   #agedTo: number;
   // Hashes of recent requests whose increments are still to be applied,
   // and their nodes (to keep the estimates the increments give).
-  readonly #pending = new Int32Array(Pending.HITS);
-  readonly #pendingNodes = new Int32Array(Pending.HITS);
+  readonly #pending = new Int32Array(Pending.REQUESTS);
+  readonly #pendingNodes = new Int32Array(Pending.REQUESTS);
   #pendingCount = 0;
   /** One bit per 1024 for the buffered hashes (`hash >>> 22`): a hash whose bit is clear has nothing buffered. */
   readonly #filter = new Int32Array(32);
-  /** The node of the new entry whose increment is made late (0: none); read by the policy before a duel. */
-  late = 0;
-  #lateHash = 0;
 
   constructor(sketch: FrequencySketch) {
     this.#sketch = sketch;
@@ -69,25 +64,24 @@ export class DeferredIncrements {
   clear(): void {
     this.#pendingCount = 0;
     this.#filter.fill(0);
-    this.late = 0;
     this.#agedTo = this.#sketch.halvings;
   }
 
-  /** Hits buffered. */
+  /** Requests buffered. */
   get pendingCount(): number {
     return this.#pendingCount;
   }
 
   /** Whether the buffer is full (hits are then dropped until it is applied). */
   get full(): boolean {
-    return this.#pendingCount === Pending.HITS;
+    return this.#pendingCount === Pending.REQUESTS;
   }
 
-  /** Buffers a request's sketch increment; dropped while the buffer is full (the policy applies it at its next insertion). */
+  /** Buffers a request's sketch increment; dropped while the buffer is full (the policy applies it at its next insertion, before recording the new entry's). */
   record(hash: number, node: number): void {
     const pending = this.#pendingCount;
     // Full: dropped (the policy applies a full buffer at its next insertion).
-    if (pending === Pending.HITS) return;
+    if (pending === Pending.REQUESTS) return;
     this.#pending[pending] = hash;
     this.#pendingNodes[pending] = node;
     const filter = this.#filter;
@@ -100,40 +94,8 @@ export class DeferredIncrements {
     return ((this.#filter[hash >>> 27]! >>> (hash >>> 22)) & 1) !== 0;
   }
 
-  /**
-   * Defers the increment of a new entry (`node`, whose tag holds `hash`;
-   * the policy reads its block of the sketch ahead). The previous late
-   * increment must have been applied (`late` is 0).
-   */
-  deferLate(node: number, hash: number): void {
-    this.late = node;
-    this.#lateHash = hash;
-  }
-
-  /**
-   * Makes the late increment, if there is one. (Callers on the request
-   * path test `late` first: a call costs as much as the test. The test
-   * here also keeps this method over 81 bytes of bytecode, V8's limit for
-   * optimizing a function on its first tick: at 79, it was optimized early
-   * on its own, with the sketch's increment inlined, and then too large to
-   * be inlined into the policy's `add`, seen with --trace-turbo-inlining.)
-   */
-  applyLate(): void {
-    const node = this.late;
-    if (node === 0) return;
-    const hash = this.#lateHash;
-    this.late = 0;
-    const estimate = this.#sketch.increment(hash);
-    if (this.#sketch.halvings !== this.#agedTo) this.ageEstimates();
-    // The node still holds the key's tag: only the policy's `add` writes
-    // another, and it applies this increment first. (If the entry was
-    // removed since, the tag stays with the free node, unread.)
-    this.tags[node] = hash | estimate;
-  }
-
-  /** Applies the buffered increments (and the late one). */
+  /** Applies the buffered increments. */
   applyPending(): void {
-    if (this.late !== 0) this.applyLate();
     const count = this.#pendingCount;
     if (count === 0) return;
     this.#pendingCount = 0;

@@ -137,9 +137,6 @@ export class FrequencySketch {
    */
   #aged = 0;
   #halvings = 0;
-  // Written by `prefetch` so that the read is not dropped; never read.
-  // eslint-disable-next-line no-unused-private-class-members
-  #prefetched = 0;
 
   constructor(expectedEntries = MIN_ENTRIES) {
     this.ensureCapacity(expectedEntries);
@@ -196,16 +193,6 @@ export class FrequencySketch {
     this.#additions = 0;
     this.#aged = 0;
     this.#halvings += 4;
-  }
-
-  /**
-   * Reads the block of the key with this hash, so that it is in the
-   * processor's cache when the key is incremented a little later: the
-   * processor goes on with the work in between while the read waits on
-   * memory. (The value read is kept, so that no compiler drops the read.)
-   */
-  prefetch(hash: number): void {
-    this.#prefetched = this.#table[blockOf(hash, this.#blockShift)]!;
   }
 
   /** The estimated recent frequency of the key with this hash, 0 to 15. */

@@ -205,24 +205,31 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (--this.#sampleLeft <= 0) this.#climb();
     const node = slot + Layout.NODE_OFFSET;
     const hash = (typeof key === 'number' ? numberHash(key, this.#seed) : this.#hash(key)) & Tag.HASH_BITS;
-    // First, so the last entry added still holds its node's tag.
+    // A full buffer (which hits never apply themselves: see deferred-increments.ts), so that this entry's increment fits.
     const increments = this.#increments;
-    if (increments.late !== 0) increments.applyLate();
-    // A full buffer of hits (which hits never apply themselves: see deferred-increments.ts).
     if (increments.full) increments.applyPending();
-    // Its estimate is 0 until its increment is applied.
+    // Its estimate is 0 until its increment, buffered like a hit's, is applied.
     this.#tags[node] = hash;
+    increments.record(hash, node);
     this.#stampUse(node);
     const windowCountBefore = this.#regionCount[Region.WINDOW]!;
-    // Its increment is made late (see deferred-increments.ts): its block is read now.
-    this.#sketch.prefetch(hash);
-    increments.deferLate(node, hash);
     if (this.#regionCount[Region.CANDIDATE]! !== 0) {
       if (this.#admitsFree()) this.#flushCandidates();
       else if (this.#regionBytes[Region.CANDIDATE]! > this.#candidatesMax) this.#trimCandidates();
     }
-    const windowBefore = this.#regionBytes[Region.WINDOW]!;
-    this.#link(node, Region.WINDOW, bytes);
+    // `#link(node, Region.WINDOW, bytes)` written out: it keeps `add` itself out of the cache's insert (see above).
+    const regionBytes = this.#regionBytes;
+    const windowBefore = regionBytes[Region.WINDOW]!;
+    const links = this.#links;
+    const newest = links[Region.WINDOW * 2 + Link.PREV]!;
+    links[newest * 2 + Link.NEXT] = node;
+    links[node * 2 + Link.PREV] = newest;
+    links[node * 2 + Link.NEXT] = Region.WINDOW;
+    links[Region.WINDOW * 2 + Link.PREV] = node;
+    if (this.#windowHead === Region.WINDOW) this.#windowHead = node;
+    this.#state[node * 2 + Word.FLAGS] = Region.WINDOW;
+    regionBytes[Region.WINDOW] = windowBefore + bytes;
+    this.#regionCount[Region.WINDOW] = this.#regionCount[Region.WINDOW]! + 1;
     const held = (this.#held += bytes);
     // The sketch's size only matters at the scale of many entries.
     if ((adds & 63) === 1) this.#sizeSketch();
@@ -381,8 +388,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #admit(candidate: number, victim: number): boolean {
     // The duelists' estimates must include their buffered requests, if any.
     const increments = this.#increments;
-    const late = increments.late;
-    if (late !== 0 && (late === candidate || late === victim)) increments.applyLate();
     if (increments.mayBeBuffered(this.#tags[candidate]!)) increments.applyPending();
     // Once the sketch has aged, a candidate seen at most once can win by no rule below: the victim's count is not needed.
     const aged = this.#sketch.aged;
