@@ -132,6 +132,13 @@ export function growUint32(from: Uint32Array, capacity: number): Uint32Array<Arr
   return to;
 }
 
+/** An `Uint8Array` of `capacity` elements holding the first elements of `from`. @internal */
+export function growUint8(from: Uint8Array, capacity: number): Uint8Array<ArrayBuffer> {
+  const to = new Uint8Array(capacity);
+  to.set(from.length <= capacity ? from : from.subarray(0, capacity));
+  return to;
+}
+
 /** A `Float64Array` of `capacity` elements holding the first elements of `from`. @internal */
 export function growFloat64(from: Float64Array, capacity: number): Float64Array<ArrayBuffer> {
   const to = new Float64Array(capacity);

@@ -3,7 +3,7 @@
  * must beat the main region's victim by a frequency sketch's estimate to be admitted. Regions, lists,
  * duel and measurements: docs/design/tinylfu.md; the lists' cold helpers: region-lists.ts.
  */
-import { growInt32, renumberStamps, type EvictionPolicy, type PolicyContext, type PolicyFactory } from '../policy.js';
+import { growInt32, growUint8, renumberStamps, type EvictionPolicy, type PolicyContext, type PolicyFactory } from '../policy.js';
 import { DeferredIncrements } from './deferred-increments.js';
 import { FrequencySketch } from './frequency-sketch.js';
 import { HillClimber, sampleRequests } from './hill-climber.js';
@@ -25,8 +25,6 @@ const enum Layout {
 }
 /** A node's words in `#links`. */
 const enum Link { PREV = 0, NEXT = 1 }
-/** An entry's words in `#state`. */
-const enum Word { STAMP = 0, FLAGS = 1 }
 const enum Flag {
   /** Set in an entry's flags while it is out of the order (pinned); the region bits keep where it was. */
   DETACHED = 8,
@@ -59,14 +57,16 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   readonly #sketch = new FrequencySketch();
   #random: number;
 
-  // Per node, 20 bytes (docs/design/tinylfu.md, "Per-node memory"). An entry's bytes are the cache's,
+  // Per node, 17 bytes (docs/design/tinylfu.md, "Per-node memory"). An entry's bytes are the cache's,
   // fixed while it is in the order: `add`, `remove` and `readd` are given them, a move reads `sizeOf`.
   /** Two words per node: its `prev` then its `next` in its region's list. */
   #links!: Int32Array;
   /** The key's hash (bits 4 to 31) and its kept estimate (bits 0 to 3; see deferred-increments.ts). */
   #tags!: Int32Array;
-  /** Two words per node: the stamp of the last use (`lastUse`), then the flags (region, Flag.DETACHED, Flag.REFERENCED). */
-  #state!: Int32Array;
+  /** Per node, its flags (region, Flag.DETACHED, Flag.REFERENCED): one byte, what a hit reads (docs/design/tinylfu.md, "Per-node memory"). */
+  #flags!: Uint8Array;
+  /** Per node, the stamp of its last use (`lastUse`), which a hit writes. */
+  #stamps!: Int32Array;
   /** The window region's oldest node (the WINDOW sentinel when empty); the candidates are the window's list's entries before it: a
    *  drain moves this mark, not the entry (docs/design/tinylfu.md, "The candidates in the window's list"). */
   #windowHead = Region.WINDOW;
@@ -136,7 +136,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#links = new Int32Array(nodes * 2);
     this.#tags = new Int32Array(nodes);
     this.#increments.tags = this.#tags;
-    this.#state = new Int32Array(nodes * 2);
+    this.#flags = new Uint8Array(nodes);
+    this.#stamps = new Int32Array(nodes);
     emptyRegionLists(this.#links);
     this.#windowHead = Region.WINDOW;
   }
@@ -146,7 +147,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#links = growInt32(this.#links, nodes * 2);
     this.#tags = growInt32(this.#tags, nodes);
     this.#increments.tags = this.#tags;
-    this.#state = growInt32(this.#state, nodes * 2);
+    this.#flags = growUint8(this.#flags, nodes);
+    this.#stamps = growInt32(this.#stamps, nodes);
   }
 
   clear(capacity: number): void {
@@ -194,7 +196,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /** The region of an entry in the order, or undefined (for tests and diagnostics). */
   regionOf(slot: number): RegionName | undefined {
-    return regionName(this.#state[(slot + Layout.NODE_OFFSET) * 2 + Word.FLAGS]!);
+    return regionName(this.#flags[slot + Layout.NODE_OFFSET]!);
   }
 
   // `add`'s bytecode stays over 460 bytes, V8's inlining limit (docs/design/tinylfu.md, "Layout across files").
@@ -227,7 +229,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     links[node * 2 + Link.NEXT] = Region.WINDOW;
     links[Region.WINDOW * 2 + Link.PREV] = node;
     if (this.#windowHead === Region.WINDOW) this.#windowHead = node;
-    this.#state[node * 2 + Word.FLAGS] = Region.WINDOW;
+    this.#flags[node] = Region.WINDOW;
     regionBytes[Region.WINDOW] = windowBefore + bytes;
     this.#regionCount[Region.WINDOW] = this.#regionCount[Region.WINDOW]! + 1;
     const held = (this.#held += bytes);
@@ -244,15 +246,14 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   touch(slot: number, key?: unknown): void {
     const node = slot + Layout.NODE_OFFSET;
-    const state = this.#state;
     // A `get` of a pinned entry: outside the order, not a use to track.
-    let flags = state[node * 2 + Word.FLAGS]!;
+    let flags = this.#flags[node]!;
     if ((flags & Flag.DETACHED) !== 0) return;
     this.#stampUse(node);
     // Read again after a climbing step, which may have moved this very entry (a shrinking window drains to the candidates).
     if (--this.#sampleLeft <= 0) {
       this.#climb();
-      flags = state[node * 2 + Word.FLAGS]!;
+      flags = this.#flags[node]!;
     }
     // A main-region entry marked since its list last examined it is not counted again (docs/design/tinylfu.md, "Cheap requests").
     if ((flags & Flag.REFERENCED) !== 0 && (flags & Region.MASK) >= Region.PROBATION) return;
@@ -277,13 +278,13 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       return;
     }
     // Window, probation, protected: moved lazily, at the old end of its list (#secondChance, #promoteUsedProbation).
-    state[node * 2 + Word.FLAGS] = flags | Flag.REFERENCED;
+    this.#flags[node] = flags | Flag.REFERENCED;
   }
 
   lastUse(slot: number): number {
     const node = slot + Layout.NODE_OFFSET;
-    const flags = this.#state[node * 2 + Word.FLAGS]!;
-    return flags === 0 || (flags & Flag.DETACHED) !== 0 ? 0 : this.#state[node * 2 + Word.STAMP]!;
+    const flags = this.#flags[node]!;
+    return flags === 0 || (flags & Flag.DETACHED) !== 0 ? 0 : this.#stamps[node]!;
   }
 
   #stampUse(node: number): void {
@@ -294,25 +295,24 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       stamp = this.#stamp + 1;
     }
     this.#stamp = stamp;
-    this.#state[node * 2 + Word.STAMP] = stamp;
+    this.#stamps[node] = stamp;
   }
 
   /** Renumbers the stamps 1, 2, ... in order, so they stay int32 (docs/design/tinylfu.md, "Per-node memory"). */
   #renumber(): void {
-    this.#stamp = renumberStamps(nodesInOrder(this.#links), this.#state, (node) => node * 2 + Word.STAMP);
+    this.#stamp = renumberStamps(nodesInOrder(this.#links), this.#stamps, (node) => node);
   }
 
   remove(slot: number, bytes: number): void {
     const node = slot + Layout.NODE_OFFSET;
-    const state = this.#state;
-    const region = state[node * 2 + Word.FLAGS]! & Region.MASK;
+    const region = this.#flags[node]! & Region.MASK;
     this.#unlink(node, bytes);
     this.#held -= bytes;
-    state[node * 2 + Word.FLAGS] = region | Flag.DETACHED;
+    this.#flags[node] = region | Flag.DETACHED;
     if (this.#decided !== 0 && slot === this.#loserSlot && this.#winner !== 0) {
       // The candidate won its duel: it is admitted to probation.
       const winner = this.#winner;
-      const winnerRegion = state[winner * 2 + Word.FLAGS]! & (Region.MASK | Flag.DETACHED);
+      const winnerRegion = this.#flags[winner]! & (Region.MASK | Flag.DETACHED);
       if (winnerRegion === Region.CANDIDATE || winnerRegion === Region.WINDOW) {
         this.#move(winner, Region.PROBATION);
       }
@@ -326,7 +326,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#stampUse(node);
     this.#held += bytes;
     // `bytes` may differ from its size when it left (a replacing `set`).
-    const home = this.#state[node * 2 + Word.FLAGS]! & Region.MASK;
+    const home = this.#flags[node]! & Region.MASK;
     if (home === Region.PROTECTED) {
       this.#link(node, Region.PROTECTED, bytes);
       this.#demoteProtected();
@@ -342,10 +342,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (this.#decided !== 0) return this.#loserSlot;
     // The steps below are called only when they have work (their first lines' checks): a call costs as much as the check.
     const links = this.#links;
-    const state = this.#state;
     if (links[Region.PROTECTED * 2 + Link.NEXT]! !== Region.PROTECTED) this.#sweepProtected();
     const oldestProbation = links[Region.PROBATION * 2 + Link.NEXT]!;
-    if (oldestProbation !== Region.PROBATION && (state[oldestProbation * 2 + Word.FLAGS]! & Flag.REFERENCED) !== 0) this.#promoteUsedProbation();
+    if (oldestProbation !== Region.PROBATION && (this.#flags[oldestProbation]! & Flag.REFERENCED) !== 0) this.#promoteUsedProbation();
     // The candidates are the oldest of the window's list.
     let candidate = this.#regionCount[Region.CANDIDATE]! !== 0 ? links[Region.WINDOW * 2 + Link.NEXT]! : 0;
     const victim = this.#oldest(Region.PROBATION) || this.#oldest(Region.PROTECTED);
@@ -357,7 +356,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       // A full window competes (with one entry too, when the last insertion left its overflow here); a used
       // oldest entry gets its second chance first, as in a drain (each consumes a hit's flag: one turn at most).
       candidate = this.#windowHead;
-      while ((state[candidate * 2 + Word.FLAGS]! & Flag.REFERENCED) !== 0 && this.#secondChance(candidate, Region.WINDOW)) candidate = this.#windowHead;
+      while ((this.#flags[candidate]! & Flag.REFERENCED) !== 0 && this.#secondChance(candidate, Region.WINDOW)) candidate = this.#windowHead;
     }
     let loser: number;
     let winner = 0;
@@ -455,7 +454,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       if (this.#secondChance(oldest, Region.WINDOW)) continue;
       const bytes = this.#context.sizeOf(oldest - Layout.NODE_OFFSET);
       this.#windowHead = this.#links[oldest * 2 + Link.NEXT]!;
-      this.#state[oldest * 2 + Word.FLAGS] = Region.CANDIDATE;
+      this.#flags[oldest] = Region.CANDIDATE;
       regionBytes[Region.WINDOW] = regionBytes[Region.WINDOW]! - bytes;
       regionCount[Region.WINDOW] = regionCount[Region.WINDOW]! - 1;
       regionBytes[Region.CANDIDATE] = regionBytes[Region.CANDIDATE]! + bytes;
@@ -466,7 +465,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** Promotes the used entries at probation's old end to protected, until the oldest is unused: the true victim (O(1) amortized). */
   #promoteUsedProbation(): void {
     let oldest = this.#links[Region.PROBATION * 2 + Link.NEXT]!;
-    while (oldest !== Region.PROBATION && (this.#state[oldest * 2 + Word.FLAGS]! & Flag.REFERENCED) !== 0) {
+    while (oldest !== Region.PROBATION && (this.#flags[oldest]! & Flag.REFERENCED) !== 0) {
       this.#move(oldest, Region.PROTECTED);
       this.#demoteProtected();
       oldest = this.#links[Region.PROBATION * 2 + Link.NEXT]!;
@@ -478,7 +477,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const oldest = this.#links[Region.PROTECTED * 2 + Link.NEXT]!;
     if (oldest === Region.PROTECTED || this.#secondChance(oldest, Region.PROTECTED)) return;
     // Uses since its last (fewer after a renumbering: never demoted sooner).
-    if (this.#stamp - this.#state[oldest * 2 + Word.STAMP]! <= this.#sketch.samplePeriod) return;
+    if (this.#stamp - this.#stamps[oldest]! <= this.#sketch.samplePeriod) return;
     this.#move(oldest, Region.PROBATION);
   }
 
@@ -514,9 +513,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** If `node`, the oldest of `region` (for Region.WINDOW, its head, after the candidates), was used since last examined: clears the
    *  flag, moves it to the recent end, returns true. */
   #secondChance(node: number, region: number): boolean {
-    const flags = this.#state[node * 2 + Word.FLAGS]!;
+    const flags = this.#flags[node]!;
     if ((flags & Flag.REFERENCED) === 0) return false;
-    this.#state[node * 2 + Word.FLAGS] = flags & ~Flag.REFERENCED;
+    this.#flags[node] = flags & ~Flag.REFERENCED;
     const links = this.#links;
     const after = links[node * 2 + Link.NEXT]!;
     // The newest of its list: already the most recent.
@@ -568,14 +567,14 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     links[node * 2 + Link.NEXT] = region;
     links[region * 2 + Link.PREV] = node;
     if (region === Region.WINDOW && this.#windowHead === Region.WINDOW) this.#windowHead = node;
-    this.#state[node * 2 + Word.FLAGS] = region;
+    this.#flags[node] = region;
     this.#regionBytes[region] = this.#regionBytes[region]! + bytes;
     this.#regionCount[region] = this.#regionCount[region]! + 1;
   }
 
   /** Takes `node` out of its region's list, which accounted it with `bytes`. */
   #unlink(node: number, bytes: number): void {
-    const region = this.#state[node * 2 + Word.FLAGS]! & Region.MASK;
+    const region = this.#flags[node]! & Region.MASK;
     const links = this.#links;
     const before = links[node * 2 + Link.PREV]!;
     const after = links[node * 2 + Link.NEXT]!;
