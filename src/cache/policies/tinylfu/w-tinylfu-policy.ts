@@ -255,8 +255,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       this.#climb();
       flags = this.#flags[node]!;
     }
-    // A main-region entry marked since its list last examined it is not counted again (docs/design/tinylfu.md, "Cheap requests").
-    if ((flags & Flag.REFERENCED) !== 0 && (flags & Region.MASK) >= Region.PROBATION) return;
+    // An entry marked since its list last examined it is not counted again, in any region (docs/design/tinylfu.md, "Cheap requests").
+    if ((flags & Flag.REFERENCED) !== 0) return;
     // Rehashing a number or a short string at hand is cheaper than reading the stored hash; both give the same value.
     const seed = this.#seed;
     const hash =
@@ -264,7 +264,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       : typeof key === 'string' && key.length <= 32 ? stringHash(key, seed) & Tag.HASH_BITS
       : this.#tags[node]! & Tag.HASH_BITS;
     this.#increments.record(hash, node);
-    if ((flags & Flag.REFERENCED) !== 0) return;
     if (
       (flags & Region.MASK) === Region.CANDIDATE ||
       (flags === Region.WINDOW &&
