@@ -273,6 +273,31 @@ describe('W-TinyLFU regions', () => {
     assert.equal(r.window + r.candidates + r.probation + r.protected, 10_000);
   });
 
+  it('while the cache fills up, the window\'s oldest entries beyond its share join probation a batch at a time, a used one getting its second chance', () => {
+    // A share of 100 entries; the window may exceed it by a batch of 64 before it drains.
+    const { policy, add, remove } = harness(10_000);
+    const slots: number[] = [];
+    for (let k = 0; k < 164; k++) slots.push(add(k));
+    assert.deepEqual(policy.regions, { window: 164, candidates: 0, probation: 0, protected: 0 });
+    const used = slots[10]!;
+    policy.touch(used);
+    slots.push(add(164));
+    // Drained back to its share in one pass, oldest first: 65 entries, the used one back at the window's recent end instead.
+    assert.deepEqual(policy.regions, { window: 100, candidates: 0, probation: 65, protected: 0 });
+    const drained = slots.slice(0, 66).filter((slot) => slot !== used);
+    assert.deepEqual(drained.map((slot) => policy.regionOf(slot)), drained.map(() => 'probation'));
+    assert.equal(policy.regionOf(used), 'window');
+    assert.deepEqual(slots.slice(66).map((slot) => policy.regionOf(slot)), slots.slice(66).map(() => 'window'));
+    // The first eviction: the window's overflow joins probation but one entry, which duels, as a full cache's last insertion
+    // leaves it. Probation's oldest (seen once, as the candidate) leaves; the candidate is admitted.
+    for (let k = 165; k < 200; k++) slots.push(add(k));
+    const victim = policy.victim();
+    assert.equal(policy.regions.window, 101);
+    assert.equal(victim, slots[0]);
+    remove(victim);
+    assert.deepEqual(policy.regions, { window: 100, candidates: 0, probation: 99, protected: 0 });
+  });
+
   it('an entry used while in probation is promoted to protected (at the latest when it would be the victim)', () => {
     const { policy, add } = harness(1000);
     const first = add('first');
@@ -320,11 +345,14 @@ describe('W-TinyLFU regions', () => {
     assert.equal(policy.regionOf(main), 'protected');
     policy.touch(main, 'main');
     assert.equal(policy.frequencyOf('main'), 3);
-    // In the window, when it reaches the old end (its second chance, back to the recent end).
-    const windowEntries = policy.regions.window;
-    for (let k = 0; k < windowEntries; k++) add(`filler${k}`);
-    assert.equal(policy.regionOf(fresh), 'window', 'a used window entry gets its second chance in the window');
-    policy.touch(fresh, 'fresh');
+    // In the window, once a drain reaches it at the old end (its second chance, back to the recent end): its hits before
+    // that are not counted, the first after it is.
+    for (let fillers = 0; policy.frequencyOf('fresh') === 2; fillers++) {
+      assert.ok(fillers < 100, 'no drain of the window reached the used entry');
+      add(`filler${fillers}`);
+      assert.equal(policy.regionOf(fresh), 'window', 'a used window entry gets its second chance in the window');
+      policy.touch(fresh, 'fresh');
+    }
     policy.touch(fresh, 'fresh');
     assert.equal(policy.frequencyOf('fresh'), 3);
   });
@@ -570,8 +598,10 @@ describe('W-TinyLFU regions', () => {
     for (let k = 700; k < 710; k++) other = insert(k);
     assert.equal(policy.frequencyOf('popular'), 7);
     const back = insert('popular');
-    remove(other);
+    // The other window entry, unless the duel that made room took it, is deleted.
+    if (other !== back && policy.regionOf(other) === 'window') remove(other);
     assert.equal(policy.regions.window, 1);
+    assert.equal(policy.regionOf(back), 'window');
     // It wins against probation's oldest (seen once): counted 8 times, not 0.
     const loser = policy.victim();
     assert.notEqual(loser, back);
@@ -610,7 +640,8 @@ describe('W-TinyLFU regions', () => {
     const hit = window[1]!;
     h.policy.touch(hit, slots.indexOf(hit));
     assert.ok(h.policy.regions.window <= 2, 'the hit ran the climbing step');
-    assert.equal(h.policy.regionOf(hit), 'protected', 'used while awaiting admission: protected');
+    // The cache never evicted: the drain put it in probation (every entry is admitted while it fills up), where a hit only marks it.
+    assert.equal(h.policy.regionOf(hit), 'probation', 'drained while the cache fills up: probation');
     // Regions by flags add up to the bytes of each region's list.
     const sums = { window: 0, candidate: 0, probation: 0, protected: 0 };
     for (const slot of slots) sums[h.policy.regionOf(slot)!]++;
@@ -620,13 +651,19 @@ describe('W-TinyLFU regions', () => {
 
   it('victim() is stable until the order changes, and remove() admits a winning candidate', () => {
     const { policy, add, remove } = harness(100);
-    const slots: number[] = [];
-    for (let k = 0; k < 10; k++) slots.push(add(k));
+    for (let k = 0; k < 60; k++) add(k);
+    // The cache has evicted (and holds over half its budget): the window's overflow now awaits its duel as a candidate.
+    remove(policy.victim());
     const popular = add('popular');
     for (let i = 0; i < 5; i++) policy.touch(popular); // in the window: frequency (and a second chance) only
-    // New entries push it out of the window (after its second chance): a candidate.
-    for (let k = 0; k < 10 && policy.regionOf(popular) !== 'candidate'; k++) add(`new${k}`);
+    // New entries push it out of the window (after its second chance): a candidate, the only one (the others' duels are
+    // settled first).
+    for (let k = 0; k < 10 && policy.regionOf(popular) !== 'candidate'; k++) {
+      while (policy.regions.candidates > 0) remove(policy.victim());
+      add(`new${k}`);
+    }
     assert.equal(policy.regionOf(popular), 'candidate');
+    assert.equal(policy.regions.candidates, 1);
     const victim = policy.victim();
     assert.equal(policy.victim(), victim);
     assert.notEqual(victim, popular, 'the popular candidate must win its duel');

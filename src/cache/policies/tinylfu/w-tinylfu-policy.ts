@@ -42,6 +42,8 @@ const FREE_ADMISSION_FRACTION = 0.5;
 const CANDIDATES_FRACTION = 0.01;
 /** ... and at least this many entries of the average size (a default batch is 10). */
 const MIN_CANDIDATES = 16;
+/** While the cache fills up, the window's overflow joins probation in batches of about this many entries (see `#fillProbation`). */
+const FILL_BATCH = 64;
 /** Candidates this warm may be admitted at random even when they lose (flood resistance). */
 const WARM_FREQUENCY = 6;
 
@@ -94,14 +96,18 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #evicting = 0;
   /** Bytes the candidates may hold once the cache evicts (see CANDIDATES_FRACTION). */
   #candidatesMax = 0;
+  /** Bytes the window may exceed its share by while the cache fills up: FILL_BATCH entries of the average size, at most its share. */
+  #fillBatchBytes = 0;
   /** The average bytes per entry held, as of the last sizing of the sketch. */
   #entryBytes = 0;
   #protectedMax = 0;
   // The climber's current sample, counted here (the hot paths count it).
+  // The first sample starts with the policy, not at its first request: a new cache in a warm process then does not reach
+  // `#climb` at its first `add`, which the engine's code for `add` has no feedback for, and throws away (docs/design/tinylfu.md, "The fill").
   /** Requests left in the current sample. */
-  #sampleLeft = 1;
-  /** 0 until the first sample starts. */
-  #sampleSize = 0;
+  #sampleLeft = sampleRequests(0);
+  /** Requests in the current sample. */
+  #sampleSize = sampleRequests(0);
   /** `#adds` when it started: every other request of the sample is a hit (`touch`), which then counts nothing more. */
   #sampleStartAdds = 0;
 
@@ -164,8 +170,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#increments.clear();
     this.#climber.reset();
     this.#resize();
-    this.#sampleLeft = 1;
-    this.#sampleSize = 0;
+    this.#sampleSize = this.#sampleLeft = sampleRequests(0);
     this.#sampleStartAdds = 0;
     this.#decided = 0;
     this.#windowOverflow = 0;
@@ -228,7 +233,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     links[node * 2 + Link.PREV] = newest;
     links[node * 2 + Link.NEXT] = Region.WINDOW;
     links[Region.WINDOW * 2 + Link.PREV] = node;
-    if (this.#windowHead === Region.WINDOW) this.#windowHead = node;
+    // Stored on every insertion: a store only a new cache's first one made would throw away the engine's code (see #sampleLeft).
+    const windowHead = this.#windowHead;
+    this.#windowHead = windowHead === Region.WINDOW ? node : windowHead;
     this.#flags[node] = Region.WINDOW;
     regionBytes[Region.WINDOW] = windowBefore + bytes;
     this.#regionCount[Region.WINDOW] = this.#regionCount[Region.WINDOW]! + 1;
@@ -239,6 +246,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     // window stays over its share for that duel (docs/design/tinylfu.md, "Eviction: the duel"). No budget: Infinity.
     if ((windowBefore <= this.#windowMax || windowCountBefore <= 1) && held + bytes > this.#budgetBytes) {
       this.#windowOverflow = 1;
+      return;
+    }
+    // While the cache fills up, the window's overflow joins probation a batch at a time (see `#fillProbation`).
+    if (this.#evicting === 0 && windowBefore + bytes <= this.#windowMax + this.#fillBatchBytes) {
+      this.#windowOverflow = 0;
       return;
     }
     this.#drainWindow();
@@ -339,6 +351,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   victim(): number {
     if (this.#decided !== 0) return this.#loserSlot;
+    // The first eviction since the cache filled up: the window's overflow joins probation first, as the window's share requires.
+    if (this.#evicting === 0) this.#fillProbation(true);
     // The steps below are called only when they have work (their first lines' checks): a call costs as much as the check.
     const links = this.#links;
     if (links[Region.PROTECTED * 2 + Link.NEXT]! !== Region.PROTECTED) this.#sweepProtected();
@@ -438,6 +452,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#windowMax = capacity * windowFraction;
     this.#protectedMax = capacity * (1 - windowFraction) * PROTECTED_FRACTION;
     this.#candidatesMax = Math.max(capacity * CANDIDATES_FRACTION, this.#entryBytes * MIN_CANDIDATES);
+    this.#fillBatchBytes = Math.min(this.#entryBytes * FILL_BATCH, this.#windowMax);
     this.#freeAdmissionBytes = this.#maxBytes === undefined ? Infinity : capacity * FREE_ADMISSION_FRACTION;
   }
 
@@ -445,6 +460,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    *  each, which stays where it is, the candidates being the oldest of the window's list. */
   #drainWindow(): void {
     this.#windowOverflow = 0;
+    if (this.#evicting === 0) {
+      this.#fillProbation(false);
+      return;
+    }
     const windowMax = this.#windowMax;
     const regionBytes = this.#regionBytes;
     const regionCount = this.#regionCount;
@@ -458,6 +477,54 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       regionCount[Region.WINDOW] = regionCount[Region.WINDOW]! - 1;
       regionBytes[Region.CANDIDATE] = regionBytes[Region.CANDIDATE]! + bytes;
       regionCount[Region.CANDIDATE] = regionCount[Region.CANDIDATE]! + 1;
+    }
+  }
+
+  /**
+   * While the cache fills up (every entry is admitted), the window's oldest entries beyond its share join probation, in order,
+   * a run at a time: a walk that sets each one's flags, then one splice. A used one gets its second chance in the window first,
+   * as in a drain. With `overflow`, the first eviction's, one entry stays over the share, for its duel (as `add` leaves it).
+   */
+  #fillProbation(overflow: boolean): void {
+    const windowMax = this.#windowMax;
+    const links = this.#links;
+    const flags = this.#flags;
+    const regionBytes = this.#regionBytes;
+    const regionCount = this.#regionCount;
+    for (;;) {
+      let bytes = regionBytes[Region.WINDOW]!;
+      let count = regionCount[Region.WINDOW]!;
+      const first = this.#windowHead;
+      let node = first;
+      while (count > 1 && (flags[node]! & Flag.REFERENCED) === 0) {
+        const size = this.#context.sizeOf(node - Layout.NODE_OFFSET);
+        if ((overflow ? bytes - size : bytes) <= windowMax) break;
+        bytes -= size;
+        count--;
+        flags[node] = Region.PROBATION;
+        node = links[node * 2 + Link.NEXT]!;
+      }
+      if (node !== first) {
+        // The run first..last out of the window's list (after its candidates, if any), in after probation's newest.
+        const last = links[node * 2 + Link.PREV]!;
+        const before = links[first * 2 + Link.PREV]!;
+        links[before * 2 + Link.NEXT] = node;
+        links[node * 2 + Link.PREV] = before;
+        this.#windowHead = node;
+        const newest = links[Region.PROBATION * 2 + Link.PREV]!;
+        links[newest * 2 + Link.NEXT] = first;
+        links[first * 2 + Link.PREV] = newest;
+        links[last * 2 + Link.NEXT] = Region.PROBATION;
+        links[Region.PROBATION * 2 + Link.PREV] = last;
+        regionBytes[Region.PROBATION] = regionBytes[Region.PROBATION]! + (regionBytes[Region.WINDOW]! - bytes);
+        regionCount[Region.PROBATION] = regionCount[Region.PROBATION]! + (regionCount[Region.WINDOW]! - count);
+        regionBytes[Region.WINDOW] = bytes;
+        regionCount[Region.WINDOW] = count;
+      }
+      // Stopped at a used entry still over the share: its second chance, then the next run.
+      if (count <= 1 || (flags[node]! & Flag.REFERENCED) === 0) return;
+      if ((overflow ? bytes - this.#context.sizeOf(node - Layout.NODE_OFFSET) : bytes) <= windowMax) return;
+      this.#secondChance(node, Region.WINDOW);
     }
   }
 
