@@ -123,6 +123,8 @@ interface Row {
 const N = THROUGHPUT_ENTRIES;
 const OPS = Math.min(1_000_000, REQUESTS);
 const REPS = 7;
+/** Measured passes per workload in each process: it reports the fastest (see the child mode below). */
+const PASSES = 5;
 const competitors = [...THROUGHPUT_COMPETITORS, ...WATERMARK_COMPETITORS];
 const workloads = throughputWorkloads(OPS);
 
@@ -137,7 +139,11 @@ function timed(workload: ThroughputWorkload, make: MakeCache): number {
 // Each competitor runs in a fresh process of its own (this file in child
 // mode), once per repetition: an application uses one cache, and a process
 // that also ran another strategy's code (or another library) measures the
-// mix. Each child runs every workload once to warm up, then once measured.
+// mix. Each child runs every workload once to warm up, then PASSES times
+// (the workloads in turn, each pass on a new cache), and reports each
+// workload's fastest pass: on this shared machine a pass only ever loses
+// time to its neighbours, and one measured pass per process gave ratios
+// from 0.40 to 2.17 between two processes run seconds apart.
 const CHILD_ENV = 'NEXUS_HIT_RATIO_BENCH_CHILD';
 const RESULT_PREFIX = 'RESULT ';
 const childName = process.env[CHILD_ENV];
@@ -145,7 +151,13 @@ if (childName !== undefined) {
   const competitor = competitors.find((c) => c.name === childName);
   if (competitor === undefined) throw new Error(`no competitor ${childName}`);
   for (const workload of workloads) timed(workload, competitor.make);
-  console.log(RESULT_PREFIX + JSON.stringify(workloads.map((w) => timed(w, competitor.make))));
+  const fastest = workloads.map(() => 0);
+  for (let pass = 0; pass < PASSES; pass++) {
+    workloads.forEach((workload, w) => {
+      fastest[w] = Math.max(fastest[w]!, timed(workload, competitor.make));
+    });
+  }
+  console.log(RESULT_PREFIX + JSON.stringify(fastest));
   process.exit(0);
 }
 
@@ -301,7 +313,9 @@ ${OPS.toLocaleString('en-US')} operations; numeric keys, unit sizes, ${N.toLocal
 off and in the default configuration (a budget of ${N.toLocaleString('en-US')} / 0.7, so that it
 holds as many entries). Each repetition runs each cache in a fresh process
 of its own (the order rotating), as an application using one strategy
-would, and as the cache benchmark does. \`tinylfu / lru\` is the median of
+would, and as the cache benchmark does. Each process runs every workload
+once to warm up, then ${PASSES} times in turn, each pass on a new cache, and
+keeps each workload's fastest pass. \`tinylfu / lru\` is the median of
 the per-repetition ratios, with their range: this machine is shared and
 noisy.
 
