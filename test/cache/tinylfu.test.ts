@@ -609,45 +609,54 @@ describe('W-TinyLFU regions', () => {
     assert.equal(policy.estimateOf(back), 8);
   });
 
-  it('a hit that falls on a climbing step which drains its entry out of the window leaves it where the drain put it', () => {
-    // The hit used to read the entry's flags before the hill-climbing step
-    // it triggers, then write the stale region back: the entry sat in the
-    // candidates' list with flags saying "window", and the next drain of
-    // the window looped forever.
-    const fill = (h: ReturnType<typeof harness>): number[] => {
-      const slots: number[] = [];
-      for (let k = 0; k < 1000; k++) slots.push(h.add(k));
-      return slots;
-    };
-    // A twin with the same seed finds the request on which the climber,
-    // starting by shrinking the window, first runs on a full cache.
-    const twin = harness(1000);
-    const twinSlots = fill(twin);
-    let requests = 1000;
-    while (twin.policy.regions.window > 2) {
-      twin.policy.touch(twinSlots[0]!, 0);
-      requests++;
-      assert.ok(requests < 1_000_000, 'the climber never shrank the window');
-    }
-    // Replay up to the request before it; that request is a first hit on
-    // a window entry (neither its oldest nor its newest) that the step
-    // drains.
-    const h = harness(1000);
-    const slots = fill(h);
-    for (let r = 1001; r < requests; r++) h.policy.touch(slots[0]!, 0);
-    const window = slots.filter((slot) => h.policy.regionOf(slot) === 'window');
-    assert.ok(window.length >= 3, `window of ${window.length}`);
-    const hit = window[1]!;
-    h.policy.touch(hit, slots.indexOf(hit));
-    assert.ok(h.policy.regions.window <= 2, 'the hit ran the climbing step');
-    // The cache never evicted: the drain put it in probation (every entry is admitted while it fills up), where a hit only marks it.
-    assert.equal(h.policy.regionOf(hit), 'probation', 'drained while the cache fills up: probation');
-    // Regions by flags add up to the bytes of each region's list.
-    const sums = { window: 0, candidate: 0, probation: 0, protected: 0 };
-    for (const slot of slots) sums[h.policy.regionOf(slot)!]++;
-    const r = h.policy.regions;
-    assert.deepEqual([sums.window, sums.candidate, sums.probation, sums.protected], [r.window, r.candidates, r.probation, r.protected]);
-  });
+  for (const evicted of [false, true]) {
+    const where = evicted ? 'once the cache evicts' : 'while the cache fills up';
+    it(`a hit that falls on a climbing step which drains its entry out of the window leaves it where the drain put it, ${where}`, () => {
+      // The hit used to read the entry's flags before the hill-climbing step
+      // it triggers, then write the stale region back: the entry sat in the
+      // candidates' list with flags saying "window", and the next drain of
+      // the window looped forever.
+      const fill = (h: ReturnType<typeof harness>): number[] => {
+        const slots: number[] = [];
+        for (let k = 0; k < 1000; k++) slots.push(h.add(k));
+        // One eviction: from then on the window's overflow becomes candidates.
+        if (evicted) h.remove(h.policy.victim());
+        return slots;
+      };
+      // A twin with the same seed finds the request on which the climber,
+      // starting by shrinking the window, first runs on a full cache.
+      const twin = harness(1000);
+      const twinSlots = fill(twin);
+      let requests = 1000;
+      while (twin.policy.regions.window > 2) {
+        twin.policy.touch(twinSlots[1]!, 1);
+        requests++;
+        assert.ok(requests < 1_000_000, 'the climber never shrank the window');
+      }
+      // Replay up to the request before it; that request is a first hit on
+      // a window entry (neither its oldest nor its newest) that the step
+      // drains.
+      const h = harness(1000);
+      const slots = fill(h);
+      for (let r = 1001; r < requests; r++) h.policy.touch(slots[1]!, 1);
+      const window = slots.filter((slot) => h.policy.regionOf(slot) === 'window');
+      assert.ok(window.length >= 3, `window of ${window.length}`);
+      const hit = window[1]!;
+      h.policy.touch(hit, slots.indexOf(hit));
+      assert.ok(h.policy.regions.window <= 2, 'the hit ran the climbing step');
+      if (evicted) {
+        assert.equal(h.policy.regionOf(hit), 'protected', 'used while awaiting admission: protected');
+      } else {
+        // Every entry is admitted while the cache fills up: the drain put it in probation, where a hit only marks it.
+        assert.equal(h.policy.regionOf(hit), 'probation', 'drained while the cache fills up: probation');
+      }
+      // Regions by flags add up to the bytes of each region's list.
+      const sums = { window: 0, candidate: 0, probation: 0, protected: 0 };
+      for (const slot of slots) if (h.policy.regionOf(slot) !== undefined) sums[h.policy.regionOf(slot)!]++;
+      const r = h.policy.regions;
+      assert.deepEqual([sums.window, sums.candidate, sums.probation, sums.protected], [r.window, r.candidates, r.probation, r.protected]);
+    });
+  }
 
   it('victim() is stable until the order changes, and remove() admits a winning candidate', () => {
     const { policy, add, remove } = harness(100);
