@@ -298,6 +298,40 @@ describe('W-TinyLFU regions', () => {
     assert.deepEqual(policy.regions, { window: 100, candidates: 0, probation: 99, protected: 0 });
   });
 
+  it('once the cache evicts, the window\'s overflow becomes candidates a batch of 16 at a time, and duels in between take the window\'s oldest', () => {
+    // A share of 100 entries (budget 10,000, unit entries). Held under the budget, as under the default watermarks: insertions
+    // do not evict, the cache does in passes of its own.
+    const { policy, add, remove } = harness(10_000);
+    const slots: number[] = [];
+    for (let k = 0; k < 5000; k++) slots.push(add(k));
+    // The first eviction: the cache evicts from now on.
+    remove(policy.victim());
+    assert.equal(policy.regions.window, 100);
+    // 16 entries over the share stay in the window; the 17th insertion drains the overflow, oldest first, used ones excepted.
+    for (let k = 0; k < 16; k++) slots.push(add(`a${k}`));
+    assert.deepEqual([policy.regions.window, policy.regions.candidates], [116, 0]);
+    const oldest = slots.filter((slot) => policy.regionOf(slot) === 'window').slice(0, 18);
+    const used = oldest[3]!;
+    policy.touch(used);
+    slots.push(add('a16'));
+    assert.deepEqual([policy.regions.window, policy.regions.candidates], [100, 17]);
+    const drained = oldest.filter((slot) => slot !== used);
+    assert.deepEqual(drained.map((slot) => policy.regionOf(slot)), drained.map(() => 'candidate'));
+    assert.equal(policy.regionOf(used), 'window', 'a used entry gets its second chance instead');
+    // The candidates duel first, oldest first: each duel settles one (it leaves, or joins probation as its rival leaves).
+    for (const candidate of drained) {
+      remove(policy.victim());
+      assert.notEqual(policy.regionOf(candidate), 'candidate');
+    }
+    assert.equal(policy.regions.candidates, 0);
+    // Then, under the batch, the window's oldest duels directly, without a drain.
+    for (let k = 0; k < 5; k++) slots.push(add(`b${k}`));
+    const head = slots.find((slot) => policy.regionOf(slot) === 'window' && slot !== used)!;
+    remove(policy.victim());
+    assert.notEqual(policy.regionOf(head), 'window');
+    assert.deepEqual([policy.regions.window, policy.regions.candidates], [104, 0]);
+  });
+
   it('an entry used while in probation is promoted to protected (at the latest when it would be the victim)', () => {
     const { policy, add } = harness(1000);
     const first = add('first');
@@ -660,18 +694,20 @@ describe('W-TinyLFU regions', () => {
 
   it('victim() is stable until the order changes, and remove() admits a winning candidate', () => {
     const { policy, add, remove } = harness(100);
-    for (let k = 0; k < 60; k++) add(k);
+    const slots: number[] = [];
+    for (let k = 0; k < 60; k++) slots.push(add(k));
     // The cache has evicted (and holds over half its budget): the window's overflow now awaits its duel as a candidate.
     remove(policy.victim());
     const popular = add('popular');
     for (let i = 0; i < 5; i++) policy.touch(popular); // in the window: frequency (and a second chance) only
-    // New entries push it out of the window (after its second chance): a candidate, the only one (the others' duels are
-    // settled first).
+    // New entries push it out of the window (after its second chance): a candidate (the others' duels are settled first).
     for (let k = 0; k < 10 && policy.regionOf(popular) !== 'candidate'; k++) {
       while (policy.regions.candidates > 0) remove(policy.victim());
-      add(`new${k}`);
+      slots.push(add(`new${k}`));
     }
     assert.equal(policy.regionOf(popular), 'candidate');
+    // The window's other overflow, drained with it, is deleted: it is the only candidate.
+    for (const slot of slots) if (policy.regionOf(slot) === 'candidate') remove(slot);
     assert.equal(policy.regions.candidates, 1);
     const victim = policy.victim();
     assert.equal(policy.victim(), victim);

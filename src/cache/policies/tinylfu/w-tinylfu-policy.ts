@@ -44,6 +44,8 @@ const CANDIDATES_FRACTION = 0.01;
 const MIN_CANDIDATES = 16;
 /** While the cache fills up, the window's overflow joins probation in batches of about this many entries (see `#fillProbation`). */
 const FILL_BATCH = 64;
+/** Once it evicts, the window's overflow is drained to the candidates in batches of about this many entries (see `add`). */
+const DRAIN_BATCH = 16;
 /** Candidates this warm may be admitted at random even when they lose (flood resistance). */
 const WARM_FREQUENCY = 6;
 
@@ -96,8 +98,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #evicting = 0;
   /** Bytes the candidates may hold once the cache evicts (see CANDIDATES_FRACTION). */
   #candidatesMax = 0;
-  /** Bytes the window may exceed its share by while the cache fills up: FILL_BATCH entries of the average size, at most its share. */
-  #fillBatchBytes = 0;
+  /** Bytes the window may exceed its share by before `add` drains it: FILL_BATCH (DRAIN_BATCH once the cache evicts) entries of the
+   *  average size, at most its share. Kept in step with `#evicting` and the sizes (`#resize`). */
+  #windowSlackBytes = 0;
   /** The average bytes per entry held, as of the last sizing of the sketch. */
   #entryBytes = 0;
   #protectedMax = 0;
@@ -169,12 +172,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#sketch.reset();
     this.#increments.clear();
     this.#climber.reset();
+    this.#evicting = 0;
     this.#resize();
     this.#sampleSize = this.#sampleLeft = sampleRequests(0);
     this.#sampleStartAdds = 0;
     this.#decided = 0;
     this.#windowOverflow = 0;
-    this.#evicting = 0;
   }
 
   /** The sketch's estimate for a key (for tests and diagnostics). */
@@ -249,7 +252,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       return;
     }
     // While the cache fills up, the window's overflow joins probation a batch at a time (see `#fillProbation`).
-    if (this.#evicting === 0 && windowBefore + bytes <= this.#windowMax + this.#fillBatchBytes) {
+    if (windowBefore + bytes <= this.#windowMax + this.#windowSlackBytes) {
       this.#windowOverflow = 0;
       return;
     }
@@ -352,7 +355,12 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   victim(): number {
     if (this.#decided !== 0) return this.#loserSlot;
     // The first eviction since the cache filled up: the window's overflow joins probation first, as the window's share requires.
-    if (this.#evicting === 0) this.#fillProbation(true);
+    if (this.#evicting === 0) {
+      this.#fillProbation(true);
+      this.#evicting = 1;
+      // The window's slack: a drain's batch from now on.
+      this.#resize();
+    }
     // The steps below are called only when they have work (their first lines' checks): a call costs as much as the check.
     const links = this.#links;
     if (links[Region.PROTECTED * 2 + Link.NEXT]! !== Region.PROTECTED) this.#sweepProtected();
@@ -385,7 +393,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     }
     const loserSlot = loser === 0 ? 0 : loser - Layout.NODE_OFFSET;
     this.#decided = 1;
-    this.#evicting = 1;
     this.#loserSlot = loserSlot;
     this.#winner = winner;
     return loserSlot;
@@ -452,7 +459,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#windowMax = capacity * windowFraction;
     this.#protectedMax = capacity * (1 - windowFraction) * PROTECTED_FRACTION;
     this.#candidatesMax = Math.max(capacity * CANDIDATES_FRACTION, this.#entryBytes * MIN_CANDIDATES);
-    this.#fillBatchBytes = Math.min(this.#entryBytes * FILL_BATCH, this.#windowMax);
+    this.#windowSlackBytes = Math.min(this.#entryBytes * (this.#evicting === 0 ? FILL_BATCH : DRAIN_BATCH), this.#windowMax);
     this.#freeAdmissionBytes = this.#maxBytes === undefined ? Infinity : capacity * FREE_ADMISSION_FRACTION;
   }
 
@@ -552,6 +559,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (this.#evicting === 0) return true;
     if (this.#held > this.#freeAdmissionBytes) return false;
     this.#evicting = 0;
+    this.#resize();
     return true;
   }
 
