@@ -63,14 +63,16 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   // Per node, 17 bytes (docs/design/tinylfu.md, "Per-node memory"). An entry's bytes are the cache's,
   // fixed while it is in the order: `add`, `remove` and `readd` are given them, a move reads `sizeOf`.
+  // Each array is created with its field (`#allocate` replaces it): a field first left undefined, then given an array, is
+  // read as "any object", and the engine checks the array's type at every access (docs/design/tinylfu.md, "Engine notes").
   /** Two words per node: its `prev` then its `next` in its region's list. */
-  #links!: Int32Array;
+  #links = new Int32Array(0);
   /** The key's hash (bits 4 to 31) and its kept estimate (bits 0 to 3; see deferred-increments.ts). */
-  #tags!: Int32Array;
+  #tags = new Int32Array(0);
   /** Per node, its flags (region, Flag.DETACHED, Flag.REFERENCED): one byte, what a hit reads (docs/design/tinylfu.md, "Per-node memory"). */
-  #flags!: Uint8Array;
+  #flags = new Uint8Array(0);
   /** Per node, the stamp of its last use (`lastUse`), which a hit writes. */
-  #stamps!: Int32Array;
+  #stamps = new Int32Array(0);
   /** The window region's oldest node (the WINDOW sentinel when empty); the candidates are the window's list's entries before it: a
    *  drain moves this mark, not the entry (docs/design/tinylfu.md, "The candidates in the window's list"). */
   #windowHead = Region.WINDOW;
