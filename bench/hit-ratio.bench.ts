@@ -131,6 +131,8 @@ const workloads = throughputWorkloads(OPS);
 /** Operations per second of one pass of `workload` (its cache built first, untimed). */
 function timed(workload: ThroughputWorkload, make: MakeCache): number {
   const run = workload.prepare(make);
+  // The caches of earlier passes are garbage by now: collected before the timing, not during it (as in the cache benchmark).
+  collectGarbage();
   const t = performance.now();
   run(0, OPS);
   return OPS / ((performance.now() - t) / 1000);
@@ -145,6 +147,12 @@ function timed(workload: ThroughputWorkload, make: MakeCache): number {
 // time to its neighbours, and one measured pass per process gave ratios
 // from 0.40 to 2.17 between two processes run seconds apart.
 const CHILD_ENV = 'NEXUS_HIT_RATIO_BENCH_CHILD';
+/** `gc()`, which the children have (`--expose-gc`, see `inChild`). */
+function collectGarbage(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('the throughput children run with --expose-gc');
+  gc();
+}
 const RESULT_PREFIX = 'RESULT ';
 const childName = process.env[CHILD_ENV];
 if (childName !== undefined) {
@@ -314,7 +322,8 @@ off and in the default configuration (a budget of ${N.toLocaleString('en-US')} /
 holds as many entries). Each repetition runs each cache in a fresh process
 of its own (the order rotating), as an application using one strategy
 would, and as the cache benchmark does. Each process runs every workload
-once to warm up, then ${PASSES} times in turn, each pass on a new cache, and
+once to warm up, then ${PASSES} times in turn, each pass on a new cache
+built and filled before a full garbage collection and the timing, and
 keeps each workload's fastest pass. \`tinylfu / lru\` is the median of
 the per-repetition ratios, with their range: this machine is shared and
 noisy.
