@@ -128,6 +128,13 @@ const PASSES = 5;
 const competitors = [...THROUGHPUT_COMPETITORS, ...WATERMARK_COMPETITORS];
 const workloads = throughputWorkloads(OPS);
 
+/** `gc()`, which the children have (`--expose-gc`, see `inChild`). */
+function collectGarbage(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('the throughput children run with --expose-gc');
+  gc();
+}
+
 /** Operations per second of one pass of `workload` (its cache built first, untimed). */
 function timed(workload: ThroughputWorkload, make: MakeCache): number {
   const run = workload.prepare(make);
@@ -147,12 +154,6 @@ function timed(workload: ThroughputWorkload, make: MakeCache): number {
 // time to its neighbours, and one measured pass per process gave ratios
 // from 0.40 to 2.17 between two processes run seconds apart.
 const CHILD_ENV = 'NEXUS_HIT_RATIO_BENCH_CHILD';
-/** `gc()`, which the children have (`--expose-gc`, see `inChild`). */
-function collectGarbage(): void {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('the throughput children run with --expose-gc');
-  gc();
-}
 const RESULT_PREFIX = 'RESULT ';
 const childName = process.env[CHILD_ENV];
 if (childName !== undefined) {

@@ -101,7 +101,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** Bytes the candidates may hold once the cache evicts (see CANDIDATES_FRACTION). */
   #candidatesMax = 0;
   /** Bytes the window may exceed its share by before `add` drains it: FILL_BATCH (DRAIN_BATCH once the cache evicts) entries of the
-   *  average size, at most its share. Kept in step with `#evicting` and the sizes (`#resize`). */
+   *  average size, at most its share. Kept in step with `#evicting` (`#setEvicting`) and the sizes (`#resize`). */
   #windowSlackBytes = 0;
   /** The average bytes per entry held, as of the last sizing of the sketch. */
   #entryBytes = 0;
@@ -174,8 +174,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.#sketch.reset();
     this.#increments.clear();
     this.#climber.reset();
-    this.#evicting = 0;
-    this.#resize();
+    this.#setEvicting(0);
     this.#sampleSize = this.#sampleLeft = sampleRequests(0);
     this.#sampleStartAdds = 0;
     this.#decided = 0;
@@ -253,7 +252,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       this.#windowOverflow = 1;
       return;
     }
-    // While the cache fills up, the window's overflow joins probation a batch at a time (see `#fillProbation`).
+    // The window's overflow leaves a batch at a time: to probation while the cache fills up (see `#fillProbation`), to the
+    // candidates once it evicts, whose duels in between take the window's oldest directly (see `victim`).
     if (windowBefore + bytes <= this.#windowMax + this.#windowSlackBytes) {
       this.#windowOverflow = 0;
       return;
@@ -359,9 +359,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     // The first eviction since the cache filled up: the window's overflow joins probation first, as the window's share requires.
     if (this.#evicting === 0) {
       this.#fillProbation(true);
-      this.#evicting = 1;
-      // The window's slack: a drain's batch from now on.
-      this.#resize();
+      this.#setEvicting(1);
     }
     // The steps below are called only when they have work (their first lines' checks): a call costs as much as the check.
     const links = this.#links;
@@ -560,9 +558,14 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   #admitsFree(): boolean {
     if (this.#evicting === 0) return true;
     if (this.#held > this.#freeAdmissionBytes) return false;
-    this.#evicting = 0;
-    this.#resize();
+    this.#setEvicting(0);
     return true;
+  }
+
+  /** Enters or leaves the evicting state, with the window's slack that goes with it (see `#resize`). */
+  #setEvicting(evicting: number): void {
+    this.#evicting = evicting;
+    this.#resize();
   }
 
   /** Candidates beyond their share join probation for free, oldest first (the main region is then below its share). */
